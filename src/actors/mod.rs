@@ -1,0 +1,14 @@
+//! The actors of the simulated world. Each owns its state and reacts to messages delivered by
+//! the kernel; none calls another: they talk only by scheduling messages.
+//!
+//! - `client`: client populations (they own their requests' state and record outcomes);
+//! - `router`: GeoDNS / front-door choice of a serving region;
+//! - `server`: regional services with workers and a bounded queue;
+//! - `traffic`: the rate curves and Poisson arrivals the populations follow;
+//! - `messages`: what actors send each other.
+
+pub mod client;
+pub mod messages;
+pub mod router;
+pub mod server;
+pub mod traffic;

@@ -1,0 +1,316 @@
+//! A regional service: `workers` identical workers in front of one bounded FIFO queue.
+//!
+//! A request that finds a worker idle starts at once; otherwise it waits if the queue has room
+//! and is rejected if not. Overload therefore shows first as queueing delay, then as rejections
+//! (and as client timeouts when the wait exceeds them). Simplifications: a worker keeps serving
+//! a request whose client has already timed out (no cancellation; deadlines arrive with the
+//! fault layer), and service times are independent draws (no warm caches, no contention).
+
+use super::messages::{Msg, Outcome, RequestRef};
+use crate::kernel::{ActorId, Scheduler, SimDuration, SimRng, SimTime};
+use crate::world::RegionId;
+use rand::RngExt;
+use rand_distr::{Distribution, Gamma, LogNormal, Pareto, Weibull};
+use std::collections::VecDeque;
+
+/// A service-time distribution; samples are in seconds, quantised to nanoseconds.
+#[derive(Clone, Debug)]
+pub enum ServiceTime {
+    Constant(SimDuration),
+    Exponential { mean_s: f64 },
+    LogNormal { median_s: f64, sigma: f64, sampler: LogNormal<f64> },
+    Gamma { mean_s: f64, cv: f64, sampler: Gamma<f64> },
+    Weibull { scale_s: f64, shape: f64, sampler: Weibull<f64> },
+    Pareto { scale_s: f64, shape: f64, sampler: Pareto<f64> },
+    Uniform { min_s: f64, max_s: f64 },
+}
+
+impl ServiceTime {
+    pub fn constant(value: SimDuration) -> Self {
+        ServiceTime::Constant(value)
+    }
+    pub fn exponential(mean: SimDuration) -> Result<Self, String> {
+        positive_seconds(mean, "mean").map(|mean_s| ServiceTime::Exponential { mean_s })
+    }
+    pub fn lognormal(median: SimDuration, sigma: f64) -> Result<Self, String> {
+        let median_s = positive_seconds(median, "median")?;
+        let sampler = LogNormal::new(median_s.ln(), sigma).map_err(|e| format!("sigma {sigma}: {e}"))?;
+        Ok(ServiceTime::LogNormal { median_s, sigma, sampler })
+    }
+    /// Gamma with the given mean and coefficient of variation (cv = 1 is exponential).
+    pub fn gamma(mean: SimDuration, cv: f64) -> Result<Self, String> {
+        let mean_s = positive_seconds(mean, "mean")?;
+        if !(cv.is_finite() && cv > 0.0) {
+            return Err(format!("cv must be greater than 0, got {cv}"));
+        }
+        let shape = 1.0 / (cv * cv);
+        let sampler = Gamma::new(shape, mean_s / shape).map_err(|e| format!("cv {cv}: {e}"))?;
+        Ok(ServiceTime::Gamma { mean_s, cv, sampler })
+    }
+    pub fn weibull(scale: SimDuration, shape: f64) -> Result<Self, String> {
+        let scale_s = positive_seconds(scale, "scale")?;
+        let sampler = Weibull::new(scale_s, shape).map_err(|e| format!("shape {shape}: {e}"))?;
+        Ok(ServiceTime::Weibull { scale_s, shape, sampler })
+    }
+    pub fn pareto(scale: SimDuration, shape: f64) -> Result<Self, String> {
+        let scale_s = positive_seconds(scale, "scale")?;
+        let sampler = Pareto::new(scale_s, shape).map_err(|e| format!("shape {shape}: {e}"))?;
+        Ok(ServiceTime::Pareto { scale_s, shape, sampler })
+    }
+    pub fn uniform(min: SimDuration, max: SimDuration) -> Result<Self, String> {
+        if max < min {
+            return Err(format!("max {max} is below min {min}"));
+        }
+        Ok(ServiceTime::Uniform { min_s: min.as_secs_f64(), max_s: max.as_secs_f64() })
+    }
+
+    pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
+        let seconds = match self {
+            ServiceTime::Constant(value) => return *value,
+            ServiceTime::Exponential { mean_s } => mean_s * super::traffic::exponential(rng),
+            ServiceTime::LogNormal { sampler, .. } => sampler.sample(rng),
+            ServiceTime::Gamma { sampler, .. } => sampler.sample(rng),
+            ServiceTime::Weibull { sampler, .. } => sampler.sample(rng),
+            ServiceTime::Pareto { sampler, .. } => sampler.sample(rng),
+            ServiceTime::Uniform { min_s, max_s } => min_s + (max_s - min_s) * rng.random::<f64>(),
+        };
+        SimDuration::from_secs_f64(seconds)
+    }
+
+    /// The distribution's mean in seconds (infinite for a Pareto with shape ≤ 1).
+    pub fn mean_s(&self) -> f64 {
+        match self {
+            ServiceTime::Constant(value) => value.as_secs_f64(),
+            ServiceTime::Exponential { mean_s } | ServiceTime::Gamma { mean_s, .. } => *mean_s,
+            ServiceTime::LogNormal { median_s, sigma, .. } => median_s * (sigma * sigma / 2.0).exp(),
+            ServiceTime::Weibull { scale_s, shape, .. } => scale_s * gamma_function(1.0 + 1.0 / shape),
+            ServiceTime::Pareto { scale_s, shape, .. } if *shape > 1.0 => shape * scale_s / (shape - 1.0),
+            ServiceTime::Pareto { .. } => f64::INFINITY,
+            ServiceTime::Uniform { min_s, max_s } => (min_s + max_s) / 2.0,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            ServiceTime::Constant(value) => format!("constant {value}"),
+            ServiceTime::Exponential { mean_s } => format!("exponential mean {:.3}ms", mean_s * 1e3),
+            ServiceTime::LogNormal { median_s, sigma, .. } => format!("lognormal median {:.3}ms sigma {sigma}", median_s * 1e3),
+            ServiceTime::Gamma { mean_s, cv, .. } => format!("gamma mean {:.3}ms cv {cv}", mean_s * 1e3),
+            ServiceTime::Weibull { scale_s, shape, .. } => format!("weibull scale {:.3}ms shape {shape}", scale_s * 1e3),
+            ServiceTime::Pareto { scale_s, shape, .. } => format!("pareto scale {:.3}ms shape {shape}", scale_s * 1e3),
+            ServiceTime::Uniform { min_s, max_s } => format!("uniform {:.3}ms..{:.3}ms", min_s * 1e3, max_s * 1e3),
+        }
+    }
+}
+
+fn positive_seconds(value: SimDuration, name: &str) -> Result<f64, String> {
+    if value.0 == 0 { Err(format!("{name} must be greater than 0")) } else { Ok(value.as_secs_f64()) }
+}
+
+/// Lanczos approximation of Γ(x) for x > 0 (only used to report the Weibull mean).
+fn gamma_function(x: f64) -> f64 {
+    const G: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        return std::f64::consts::PI / ((std::f64::consts::PI * x).sin() * gamma_function(1.0 - x));
+    }
+    let x = x - 1.0;
+    let t = x + 7.5;
+    let series = G[1..].iter().enumerate().fold(G[0], |acc, (i, g)| acc + g / (x + i as f64 + 1.0));
+    (2.0 * std::f64::consts::PI).sqrt() * t.powf(x + 0.5) * (-t).exp() * series
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Job {
+    request: RequestRef,
+    arrived: SimTime,
+}
+
+/// What a server measured; all integrals are in nanoseconds.
+#[derive(Clone, Debug, Default)]
+pub struct ServerStats {
+    pub arrivals: u64,
+    pub served: u64,
+    pub rejected: u64,
+    pub queue_len_max: u64,
+    /// ∫ busy workers dt.
+    pub busy_ns: u128,
+    /// ∫ requests in the system (waiting + in service) dt, for Little's law.
+    pub in_system_ns: u128,
+    /// Σ time in system of served requests.
+    pub sojourn_ns: u128,
+    /// Σ queueing wait of served requests.
+    pub wait_ns: u128,
+    /// Queueing waits of served requests, microseconds (3 significant digits).
+    pub wait_us: Option<hdrhistogram::Histogram<u64>>,
+}
+
+pub struct Server {
+    pub region: RegionId,
+    pub workers: u32,
+    in_service: Vec<Option<Job>>,
+    idle: Vec<u32>,
+    queue: VecDeque<Job>,
+    queue_capacity: usize,
+    service_time: ServiceTime,
+    rng: SimRng,
+    last_change: SimTime,
+    /// Only requests arriving at or after this time are counted in the stats.
+    count_from: SimTime,
+    pub stats: ServerStats,
+}
+
+/// Where a server sends its answers: the reply's delay back to the client is the caller's.
+pub struct Reply {
+    pub to: RequestRef,
+    pub outcome: Outcome,
+}
+
+impl Server {
+    pub fn new(region: RegionId, workers: u32, queue_capacity: u32, service_time: ServiceTime, rng: SimRng, count_from: SimTime) -> Self {
+        assert!(workers > 0, "a server needs at least one worker");
+        let wait_us = hdrhistogram::Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("static histogram bounds are valid");
+        Server {
+            region,
+            workers,
+            in_service: vec![None; workers as usize],
+            idle: (0..workers).rev().collect(),
+            queue: VecDeque::new(),
+            queue_capacity: queue_capacity as usize,
+            service_time,
+            rng,
+            last_change: SimTime::ZERO,
+            count_from,
+            stats: ServerStats { wait_us: Some(wait_us), ..ServerStats::default() },
+        }
+    }
+
+    /// Accounts the time since the last change of state into the integrals.
+    fn advance(&mut self, now: SimTime) {
+        if now < self.count_from {
+            self.last_change = now;
+            return;
+        }
+        let since = u128::from(now.since(self.last_change.max(self.count_from)).0);
+        let busy = u128::from(self.workers - self.idle.len() as u32);
+        self.stats.busy_ns += busy * since;
+        self.stats.in_system_ns += (busy + self.queue.len() as u128) * since;
+        self.last_change = now;
+    }
+
+    /// A request arrives. Returns a reply when it is rejected at once.
+    pub fn on_request(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, request: RequestRef) -> Option<Reply> {
+        let now = ctx.now();
+        self.advance(now);
+        let counted = now >= self.count_from;
+        if counted {
+            self.stats.arrivals += 1;
+        }
+        let job = Job { request, arrived: now };
+        if let Some(worker) = self.idle.pop() {
+            self.start(ctx, me, worker, job);
+            return None;
+        }
+        if self.queue.len() < self.queue_capacity {
+            self.queue.push_back(job);
+            self.stats.queue_len_max = self.stats.queue_len_max.max(self.queue.len() as u64);
+            return None;
+        }
+        if counted {
+            self.stats.rejected += 1;
+        }
+        Some(Reply { to: request, outcome: Outcome::Rejected })
+    }
+
+    /// A worker finished. Returns the reply for the request it served.
+    pub fn on_done(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, worker: u32) -> Reply {
+        let now = ctx.now();
+        self.advance(now);
+        let job = self.in_service[worker as usize].take().expect("a finishing worker was serving a request");
+        if job.arrived >= self.count_from {
+            self.stats.served += 1;
+            self.stats.sojourn_ns += u128::from(now.since(job.arrived).0);
+        }
+        match self.queue.pop_front() {
+            Some(next) => self.start(ctx, me, worker, next),
+            None => self.idle.push(worker),
+        }
+        Reply { to: job.request, outcome: Outcome::Served }
+    }
+
+    fn start(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, worker: u32, job: Job) {
+        let now = ctx.now();
+        if job.arrived >= self.count_from {
+            let wait = now.since(job.arrived);
+            self.stats.wait_ns += u128::from(wait.0);
+            if let Some(histogram) = self.stats.wait_us.as_mut() {
+                histogram.saturating_record(wait.0 / 1_000);
+            }
+        }
+        self.in_service[worker as usize] = Some(job);
+        let service = self.service_time.sample(&mut self.rng);
+        ctx.send(service, me, Msg::ServiceDone { worker });
+    }
+
+    /// Closes the integrals at the end of the run.
+    pub fn finish(&mut self, end: SimTime) {
+        self.advance(end);
+    }
+
+    pub fn queue_len(&self) -> usize {
+        self.queue.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::RngStreams;
+
+    fn mean_of(service: &ServiceTime, draws: usize) -> f64 {
+        let mut rng = RngStreams::new(9).stream("service", 0);
+        (0..draws).map(|_| service.sample(&mut rng).as_secs_f64()).sum::<f64>() / draws as f64
+    }
+
+    #[test]
+    fn sampled_means_match_the_stated_means() {
+        let ms = SimDuration::from_millis;
+        let cases = [
+            ServiceTime::exponential(ms(20)).unwrap(),
+            ServiceTime::lognormal(ms(10), 0.5).unwrap(),
+            ServiceTime::gamma(ms(20), 0.5).unwrap(),
+            ServiceTime::weibull(ms(10), 2.0).unwrap(),
+            ServiceTime::pareto(ms(5), 3.0).unwrap(),
+            ServiceTime::uniform(ms(10), ms(30)).unwrap(),
+            ServiceTime::constant(ms(7)),
+        ];
+        for case in &cases {
+            let sampled = mean_of(case, 200_000);
+            let stated = case.mean_s();
+            assert!((sampled - stated).abs() / stated < 0.02, "{}: sampled {sampled} stated {stated}", case.describe());
+        }
+    }
+
+    #[test]
+    fn invalid_parameters_are_errors_not_panics() {
+        assert!(ServiceTime::exponential(SimDuration::ZERO).is_err());
+        assert!(ServiceTime::gamma(SimDuration::from_millis(1), 0.0).is_err());
+        assert!(ServiceTime::weibull(SimDuration::from_millis(1), -1.0).is_err());
+        assert!(ServiceTime::uniform(SimDuration::from_millis(2), SimDuration::from_millis(1)).is_err());
+    }
+
+    #[test]
+    fn gamma_function_matches_factorials() {
+        assert!((gamma_function(5.0) - 24.0).abs() < 1e-9);
+        assert!((gamma_function(0.5) - std::f64::consts::PI.sqrt()).abs() < 1e-9);
+    }
+}

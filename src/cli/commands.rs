@@ -1,0 +1,179 @@
+//! The commands: each reads its inputs, does its work and prints its output.
+
+use super::Failure;
+use super::args::{Command, RunFormat, TopoFormat};
+use crate::report;
+use crate::scenario::{self, LoadError, Loaded};
+use crate::sim;
+use crate::world::calibration::{Calibration, calibrate};
+use crate::world::{LinkState, RttMatrix, Topology};
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+impl From<LoadError> for Failure {
+    fn from(error: LoadError) -> Self {
+        Failure::Input(error.to_string())
+    }
+}
+
+pub fn execute(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Run { scenario, seed, out, format, quiet } => run(&scenario, seed, out, format, quiet),
+        Command::Validate { files } => validate(&files),
+        Command::Topo { topology, cuts, format } => topo(&topology, &cuts, format),
+        Command::Calibrate { topology, measured, mapping, min_km, worst } => calibrate_command(&topology, measured, mapping, min_km, worst),
+    }
+}
+
+fn run(path: &Path, seed: Option<u64>, out: Option<PathBuf>, format: RunFormat, quiet: bool) -> Result<(), Failure> {
+    let mut plan = scenario::load_scenario(path)?;
+    if let Some(seed) = seed {
+        plan.seed = seed;
+    }
+    let result = sim::run(&plan);
+    let summary = report::summary::build(&plan, &result);
+    let dir = out.unwrap_or_else(|| Path::new("results").join(&plan.name));
+    let written = report::write_results(&dir, &plan, &result, &summary)
+        .map_err(|e| Failure::Output(format!("cannot write results into {}: {e}", dir.display())))?;
+    if quiet {
+        return Ok(());
+    }
+    match format {
+        RunFormat::Json => print!("{}", serde_json::to_string_pretty(&summary).expect("the summary serialises")),
+        RunFormat::Text => {
+            print!("{}", report::text::render(&summary));
+            println!("\nresults: {} ({} files)", dir.display(), written.len());
+            println!("reproduce: planetsim run {} --seed {}", path.display(), plan.seed);
+        }
+    }
+    Ok(())
+}
+
+fn validate(files: &[PathBuf]) -> Result<(), Failure> {
+    let mut errors = Vec::new();
+    for file in files {
+        match scenario::load_any(file) {
+            Ok(Loaded::Scenario(plan)) => println!(
+                "{}: ok (scenario `{}`: {} client populations, {} services, topology `{}`)",
+                file.display(),
+                plan.name,
+                plan.populations.len(),
+                plan.services.len(),
+                plan.topology.name
+            ),
+            Ok(Loaded::Topology(topology)) => println!(
+                "{}: ok (topology `{}`: {} regions, {} sites, {} links)",
+                file.display(),
+                topology.name,
+                topology.regions.len(),
+                topology.sites.len(),
+                topology.links.len()
+            ),
+            Err(error) => errors.push(error.to_string()),
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(Failure::Input(errors.join("\n"))) }
+}
+
+fn apply_cuts(topology: &Topology, cuts: &[String]) -> Result<LinkState, Failure> {
+    let mut state = LinkState::all_up(topology);
+    for name in cuts {
+        let Some(links) = topology.resolve_cut(name) else {
+            let hint =
+                crate::scenario::diagnostic::did_you_mean(name, topology.cut_names()).map(|h| format!("\n  help: {h}")).unwrap_or_default();
+            return Err(Failure::Input(format!("error: --cut `{name}` names no link or group of topology `{}`{hint}", topology.name)));
+        };
+        state.cut(&links);
+    }
+    Ok(state)
+}
+
+fn topo(path: &Path, cuts: &[String], format: TopoFormat) -> Result<(), Failure> {
+    let topology = scenario::load_topology(path)?;
+    let state = apply_cuts(&topology, cuts)?;
+    let rtt = RttMatrix::compute(&topology, &state);
+    let text = match format {
+        TopoFormat::Csv => rtt_csv(&topology, &rtt),
+        TopoFormat::Text => rtt_text(&topology, &rtt, cuts),
+    };
+    print!("{text}");
+    Ok(())
+}
+
+fn cell(rtt: &RttMatrix, from: usize, to: usize) -> Option<String> {
+    use crate::world::RegionId;
+    rtt.rtt(RegionId(from as u32), RegionId(to as u32)).map(|d| format!("{:.1}", d.as_millis_f64()))
+}
+
+/// `region,<id>,…` then `<id>,<rtt ms>,…`; empty where unreachable.
+pub fn rtt_csv(topology: &Topology, rtt: &RttMatrix) -> String {
+    let mut out = String::from("region");
+    for region in &topology.regions {
+        let _ = write!(out, ",{}", region.id);
+    }
+    out.push('\n');
+    for (from, region) in topology.regions.iter().enumerate() {
+        out.push_str(&region.id);
+        for to in 0..topology.regions.len() {
+            let _ = write!(out, ",{}", cell(rtt, from, to).unwrap_or_default());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn rtt_text(topology: &Topology, rtt: &RttMatrix, cuts: &[String]) -> String {
+    let width = topology.regions.iter().map(|r| r.id.len()).max().unwrap_or(6).max(6);
+    let mut out = format!("round-trip times in ms, topology `{}`", topology.name);
+    if !cuts.is_empty() {
+        let _ = write!(out, ", cut: {}", cuts.join(", "));
+    }
+    out.push_str(" (`-` = unreachable)\n");
+    let _ = write!(out, "{:width$}", "");
+    for region in &topology.regions {
+        let short: String = region.id.chars().take(7).collect();
+        let _ = write!(out, " {short:>7}");
+    }
+    out.push('\n');
+    for (from, region) in topology.regions.iter().enumerate() {
+        let _ = write!(out, "{:width$}", region.id);
+        for to in 0..topology.regions.len() {
+            let _ = write!(out, " {:>7}", cell(rtt, from, to).unwrap_or_else(|| "-".into()));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn calibrate_command(path: &Path, measured: Option<PathBuf>, mapping: Option<PathBuf>, min_km: f64, worst: usize) -> Result<(), Failure> {
+    let topology = scenario::load_topology(path)?;
+    let beside = |name: &str| path.parent().unwrap_or(Path::new(".")).join("measured").join(name);
+    let measured_path = measured.unwrap_or_else(|| beside("gcp_rtt_median_2023-11-27.csv"));
+    let mapping_path = mapping.unwrap_or_else(|| beside("gcp_regions.csv"));
+    let measured = scenario::measured::load_measured(&measured_path)?;
+    let mapping = scenario::measured::load_mapping(&mapping_path, &measured, &topology)?;
+    let rtt = RttMatrix::compute(&topology, &LinkState::all_up(&topology));
+    let result = calibrate(&topology, &rtt, &measured, &mapping, min_km);
+    print!("{}", calibration_text(&result, &measured_path, min_km, worst));
+    Ok(())
+}
+
+pub fn calibration_text(result: &Calibration, measured: &Path, min_km: f64, worst: usize) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "calibration against {} (pairs at least {min_km:.0} km apart)", measured.display());
+    let _ = writeln!(out, "pairs compared:            {}", result.pairs.len());
+    let _ = writeln!(out, "median absolute error:     {:.1} %", result.median_abs_error * 100.0);
+    let _ = writeln!(out, "mean signed error:         {:+.1} %", result.mean_signed_error * 100.0);
+    let _ = writeln!(out, "share within ±10 %:        {:.1} %", result.share_within_10 * 100.0);
+    let _ = writeln!(out, "share within ±20 %:        {:.1} %", result.share_within_20 * 100.0);
+    let _ = writeln!(out, "unreachable in the model:  {}", result.unreachable);
+    let _ = writeln!(out, "\nworst {worst} pairs:");
+    let _ = writeln!(out, "{:<16} {:<16} {:>8} {:>10} {:>10} {:>8}", "a", "b", "km", "measured", "model", "error");
+    for pair in result.pairs.iter().take(worst) {
+        let model = pair.model_ms.map_or("-".to_string(), |m| format!("{m:.1}"));
+        let error = pair.relative_error.map_or("-".to_string(), |e| format!("{:+.1}%", e * 100.0));
+        let _ =
+            writeln!(out, "{:<16} {:<16} {:>8.0} {:>10.1} {:>10} {:>8}", pair.a, pair.b, pair.distance_km, pair.measured_ms, model, error);
+    }
+    out
+}

@@ -1,0 +1,15 @@
+//! planetsim: a deterministic discrete-event simulator of planet-scale systems.
+//!
+//! See `ARCHITECTURE.md` for the code map. In short: `scenario` reads and validates YAML into
+//! plain typed plans; `world` turns a topology into routes and round-trip times; `actors` are the
+//! client populations, the router and the servers; `sim` assembles them into a kernel `Model`
+//! and runs it; `metrics` records what clients saw; `report` writes result files.
+
+pub mod actors;
+pub mod cli;
+pub mod kernel;
+pub mod metrics;
+pub mod report;
+pub mod scenario;
+pub mod sim;
+pub mod world;

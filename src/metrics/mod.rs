@@ -1,0 +1,244 @@
+//! What clients saw: counts by outcome, latency histograms per client region and overall, and a
+//! timeline per window.
+//!
+//! Latency is measured at the client, from the moment a request is issued to the moment its
+//! answer arrives: access and backbone network both ways, queueing, and service. Only successful
+//! requests enter the latency histograms; failures are counted by cause. Requests issued during
+//! the warm-up are simulated but not counted. Timeline windows attribute a request's start to
+//! the window it was issued in and its end to the window it ended in.
+//!
+//! Histograms record nanoseconds from 1 µs to 1 h with 3 significant digits (timeline windows
+//! use 2, which is enough for a per-window p99 and keeps resetting a window cheap).
+
+use crate::kernel::{SimDuration, SimTime};
+use crate::world::RegionId;
+use hdrhistogram::Histogram;
+
+pub const LATENCY_LOW_NS: u64 = 1_000;
+pub const LATENCY_HIGH_NS: u64 = 3_600_000_000_000;
+
+/// How a request ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    Succeeded(SimDuration),
+    Timeout,
+    Rejected,
+    Unreachable,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub attempted: u64,
+    pub succeeded: u64,
+    pub timeout: u64,
+    pub rejected: u64,
+    pub unreachable: u64,
+}
+
+impl Counters {
+    pub fn failed(&self) -> u64 {
+        self.timeout + self.rejected + self.unreachable
+    }
+
+    fn count(&mut self, ending: Ending) {
+        match ending {
+            Ending::Succeeded(_) => self.succeeded += 1,
+            Ending::Timeout => self.timeout += 1,
+            Ending::Rejected => self.rejected += 1,
+            Ending::Unreachable => self.unreachable += 1,
+        }
+    }
+}
+
+pub fn latency_histogram(significant_digits: u8) -> Histogram<u64> {
+    Histogram::new_with_bounds(LATENCY_LOW_NS, LATENCY_HIGH_NS, significant_digits).expect("static histogram bounds are valid")
+}
+
+/// Everything recorded for one client region (or for all of them).
+pub struct Record {
+    pub counters: Counters,
+    pub latency_ns: Histogram<u64>,
+    window: Counters,
+    window_latency_ns: Histogram<u64>,
+}
+
+impl Record {
+    fn new() -> Self {
+        Record {
+            counters: Counters::default(),
+            latency_ns: latency_histogram(3),
+            window: Counters::default(),
+            window_latency_ns: latency_histogram(2),
+        }
+    }
+
+    fn start(&mut self) {
+        self.counters.attempted += 1;
+        self.window.attempted += 1;
+    }
+
+    fn end(&mut self, ending: Ending) {
+        self.counters.count(ending);
+        self.window.count(ending);
+        if let Ending::Succeeded(latency) = ending {
+            self.latency_ns.saturating_record(latency.0.max(LATENCY_LOW_NS));
+            self.window_latency_ns.saturating_record(latency.0.max(LATENCY_LOW_NS));
+        }
+    }
+
+    fn close_window(&mut self, start: SimTime, length: SimDuration, scope: u32) -> TimelineRow {
+        let histogram = &self.window_latency_ns;
+        let quantile = |q: f64| (!histogram.is_empty()).then(|| histogram.value_at_quantile(q) as f64 / 1e6);
+        let row = TimelineRow { start, length, scope, counters: self.window, p50_ms: quantile(0.5), p99_ms: quantile(0.99) };
+        self.window = Counters::default();
+        if !self.window_latency_ns.is_empty() {
+            self.window_latency_ns.reset();
+        }
+        row
+    }
+}
+
+/// One line of the timeline: one window for one scope (`ALL` or a client region).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TimelineRow {
+    pub start: SimTime,
+    pub length: SimDuration,
+    /// `TimelineRow::ALL`, or the index of the client region's record.
+    pub scope: u32,
+    pub counters: Counters,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+}
+
+impl TimelineRow {
+    pub const ALL: u32 = u32::MAX;
+}
+
+pub struct Recorder {
+    /// Client regions with a record, in region order.
+    pub regions: Vec<RegionId>,
+    record_of_region: Vec<Option<u32>>,
+    pub per_region: Vec<Record>,
+    pub overall: Record,
+    count_from: SimTime,
+    window: SimDuration,
+    window_start: SimTime,
+    pub timeline: Vec<TimelineRow>,
+}
+
+impl Recorder {
+    /// `client_regions` are the regions that host client populations; `region_count` is the
+    /// topology's number of regions.
+    pub fn new(region_count: usize, client_regions: &[RegionId], count_from: SimTime, window: SimDuration) -> Self {
+        assert!(window.0 > 0, "timeline window must be positive");
+        let mut regions: Vec<RegionId> = client_regions.to_vec();
+        regions.sort();
+        regions.dedup();
+        let mut record_of_region = vec![None; region_count];
+        for (index, region) in regions.iter().enumerate() {
+            record_of_region[region.0 as usize] = Some(index as u32);
+        }
+        let per_region = regions.iter().map(|_| Record::new()).collect();
+        Recorder {
+            regions,
+            record_of_region,
+            per_region,
+            overall: Record::new(),
+            count_from,
+            window,
+            window_start: SimTime::ZERO,
+            timeline: Vec::new(),
+        }
+    }
+
+    fn record_mut(&mut self, region: RegionId) -> &mut Record {
+        let index = self.record_of_region[region.0 as usize].expect("requests only come from client regions");
+        &mut self.per_region[index as usize]
+    }
+
+    pub fn started(&mut self, region: RegionId, now: SimTime) {
+        self.advance(now);
+        if now >= self.count_from {
+            self.overall.start();
+            self.record_mut(region).start();
+        }
+    }
+
+    pub fn ended(&mut self, region: RegionId, issued: SimTime, now: SimTime, ending: Ending) {
+        self.advance(now);
+        if issued >= self.count_from {
+            self.overall.end(ending);
+            self.record_mut(region).end(ending);
+        }
+    }
+
+    /// Closes every window that ends at or before `now`.
+    pub fn advance(&mut self, now: SimTime) {
+        while now >= self.window_start + self.window {
+            self.close_window();
+        }
+    }
+
+    fn close_window(&mut self) {
+        let (start, length) = (self.window_start, self.window);
+        let row = self.overall.close_window(start, length, TimelineRow::ALL);
+        self.timeline.push(row);
+        for index in 0..self.per_region.len() {
+            let row = self.per_region[index].close_window(start, length, index as u32);
+            self.timeline.push(row);
+        }
+        self.window_start = start + length;
+    }
+
+    /// Closes the last, possibly partial, window at the end of the run.
+    pub fn finish(&mut self, end: SimTime) {
+        self.advance(end);
+        if end > self.window_start {
+            let length = end.since(self.window_start);
+            self.window = length;
+            self.close_window();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_by_cause_and_honours_warmup() {
+        let region = RegionId(1);
+        let mut recorder = Recorder::new(3, &[region], SimTime(100), SimDuration(1_000_000_000));
+        recorder.started(region, SimTime(50)); // warm-up: not counted
+        recorder.ended(region, SimTime(50), SimTime(60), Ending::Timeout);
+        for (i, ending) in
+            [Ending::Succeeded(SimDuration::from_millis(5)), Ending::Timeout, Ending::Rejected, Ending::Unreachable].into_iter().enumerate()
+        {
+            let t = SimTime(200 + i as u64);
+            recorder.started(region, t);
+            recorder.ended(region, t, t, ending);
+        }
+        let counters = recorder.overall.counters;
+        assert_eq!(counters, Counters { attempted: 4, succeeded: 1, timeout: 1, rejected: 1, unreachable: 1 });
+        assert_eq!(recorder.per_region[0].counters, counters);
+        assert_eq!(recorder.overall.latency_ns.len(), 1);
+        let p50 = recorder.overall.latency_ns.value_at_quantile(0.5) as f64;
+        assert!((p50 - 5e6).abs() / 5e6 < 1e-3);
+    }
+
+    #[test]
+    fn timeline_rows_cover_every_window() {
+        let region = RegionId(0);
+        let second = SimDuration::from_secs(1);
+        let mut recorder = Recorder::new(1, &[region], SimTime::ZERO, second);
+        recorder.started(region, SimTime(500));
+        recorder.ended(region, SimTime(500), SimTime(2_500_000_000), Ending::Succeeded(SimDuration::from_millis(2)));
+        recorder.finish(SimTime(3_200_000_000));
+        let all: Vec<&TimelineRow> = recorder.timeline.iter().filter(|r| r.scope == TimelineRow::ALL).collect();
+        assert_eq!(all.len(), 4, "windows [0,1) [1,2) [2,3) [3,3.2)");
+        assert_eq!(all[0].counters.attempted, 1);
+        assert_eq!(all[2].counters.succeeded, 1);
+        assert!(all[1].p50_ms.is_none());
+        assert_eq!(all[3].length, SimDuration(200_000_000));
+    }
+}

@@ -1,0 +1,270 @@
+//! `summary.json`: the run's outcome as numbers, documented field by field in docs/OUTPUT.md.
+//!
+//! Keys are emitted in a fixed order (struct fields; maps sorted by region id), floats are
+//! rounded to fixed decimals, and the digest is a hex string, so the same run always writes the
+//! same bytes.
+
+use crate::actors::server::Server;
+use crate::metrics::{Counters, Record};
+use crate::sim::RunResult;
+use crate::sim::plan::ScenarioPlan;
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub seed: u64,
+    pub digest: String,
+    pub run: RunInfo,
+    pub requests: RequestCounts,
+    pub availability: Option<f64>,
+    pub latency_ms: LatencySummary,
+    pub regions: BTreeMap<String, RegionSummary>,
+    pub servers: BTreeMap<String, ServerSummary>,
+}
+
+#[derive(Serialize)]
+pub struct RunInfo {
+    pub stop_reason: &'static str,
+    pub events: u64,
+    pub start_utc: String,
+    pub duration_s: f64,
+    pub warmup_s: f64,
+    pub drain_s: f64,
+    pub simulated_s: f64,
+    pub scale: f64,
+    /// Requests the simulated ones stand for: attempted × scale.
+    pub represented_requests: f64,
+    pub timeline_window_s: f64,
+}
+
+#[derive(Serialize)]
+pub struct RequestCounts {
+    pub attempted: u64,
+    pub succeeded: u64,
+    pub failed: FailureCounts,
+    pub in_flight: u64,
+}
+
+#[derive(Serialize)]
+pub struct FailureCounts {
+    pub total: u64,
+    pub timeout: u64,
+    pub rejected: u64,
+    pub unreachable: u64,
+}
+
+#[derive(Serialize)]
+pub struct LatencySummary {
+    pub count: u64,
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    pub p99: Option<f64>,
+    pub p999: Option<f64>,
+    pub max: Option<f64>,
+    pub mean: Option<f64>,
+}
+
+#[derive(Serialize)]
+pub struct RegionSummary {
+    pub requests: RequestCounts,
+    pub availability: Option<f64>,
+    pub latency_ms: LatencySummary,
+}
+
+#[derive(Serialize)]
+pub struct ServerSummary {
+    pub workers: u32,
+    pub workers_stated: u64,
+    pub queue_capacity: u32,
+    pub service_time: String,
+    pub arrivals: u64,
+    pub served: u64,
+    pub rejected: u64,
+    pub utilisation: f64,
+    pub queue_len_max: u64,
+    pub wait_ms: LatencySummary,
+    pub littles_law: LittlesLaw,
+}
+
+/// L = λW checked on the server: the time-average number in the system against the arrival
+/// rate times the mean time in the system of served requests.
+#[derive(Serialize)]
+pub struct LittlesLaw {
+    pub mean_in_system: f64,
+    pub arrival_rate_per_s: f64,
+    pub mean_sojourn_ms: Option<f64>,
+    pub lambda_times_w: Option<f64>,
+}
+
+pub fn round(value: f64, decimals: i32) -> f64 {
+    let factor = 10f64.powi(decimals);
+    (value * factor).round() / factor
+}
+
+fn counts(counters: &Counters, in_flight: u64) -> RequestCounts {
+    RequestCounts {
+        attempted: counters.attempted,
+        succeeded: counters.succeeded,
+        failed: FailureCounts {
+            total: counters.failed(),
+            timeout: counters.timeout,
+            rejected: counters.rejected,
+            unreachable: counters.unreachable,
+        },
+        in_flight,
+    }
+}
+
+/// Share of ended requests that succeeded; `None` when none ended.
+pub fn availability(counters: &Counters) -> Option<f64> {
+    let ended = counters.succeeded + counters.failed();
+    (ended > 0).then(|| round(counters.succeeded as f64 / ended as f64, 6))
+}
+
+/// Percentiles of a nanosecond histogram, in milliseconds.
+pub fn latency(histogram: &Histogram<u64>) -> LatencySummary {
+    let ms = |nanos: u64| Some(round(nanos as f64 / 1e6, 3));
+    if histogram.is_empty() {
+        return LatencySummary { count: 0, p50: None, p90: None, p99: None, p999: None, max: None, mean: None };
+    }
+    LatencySummary {
+        count: histogram.len(),
+        p50: ms(histogram.value_at_quantile(0.5)),
+        p90: ms(histogram.value_at_quantile(0.9)),
+        p99: ms(histogram.value_at_quantile(0.99)),
+        p999: ms(histogram.value_at_quantile(0.999)),
+        max: ms(histogram.max()),
+        mean: Some(round(histogram.mean() / 1e6, 3)),
+    }
+}
+
+fn region_summary(record: &Record) -> RegionSummary {
+    RegionSummary {
+        requests: counts(&record.counters, 0),
+        availability: availability(&record.counters),
+        latency_ms: latency(&record.latency_ns),
+    }
+}
+
+fn server_summary(server: &Server, measured_s: f64) -> ServerSummary {
+    let stats = &server.stats;
+    let measured_ns = (measured_s * 1e9).max(1.0);
+    let arrival_rate = stats.arrivals as f64 / measured_s.max(1e-9);
+    let mean_sojourn_s = (stats.served > 0).then(|| stats.sojourn_ns as f64 / stats.served as f64 / 1e9);
+    let wait_us = stats.wait_us.as_ref().expect("servers keep a wait histogram");
+    let mut wait_ms = latency_us(wait_us);
+    wait_ms.mean = (stats.served > 0).then(|| round(stats.wait_ns as f64 / stats.served as f64 / 1e6, 3));
+    ServerSummary {
+        workers: server.workers,
+        workers_stated: 0,
+        queue_capacity: 0,
+        service_time: String::new(),
+        arrivals: stats.arrivals,
+        served: stats.served,
+        rejected: stats.rejected,
+        utilisation: round(stats.busy_ns as f64 / (measured_ns * f64::from(server.workers)), 6),
+        queue_len_max: stats.queue_len_max,
+        wait_ms,
+        littles_law: LittlesLaw {
+            mean_in_system: round(stats.in_system_ns as f64 / measured_ns, 6),
+            arrival_rate_per_s: round(arrival_rate, 6),
+            mean_sojourn_ms: mean_sojourn_s.map(|s| round(s * 1e3, 6)),
+            lambda_times_w: mean_sojourn_s.map(|s| round(arrival_rate * s, 6)),
+        },
+    }
+}
+
+/// Percentiles of a microsecond histogram, in milliseconds.
+fn latency_us(histogram: &Histogram<u64>) -> LatencySummary {
+    let ms = |micros: u64| Some(round(micros as f64 / 1e3, 3));
+    if histogram.is_empty() {
+        return LatencySummary { count: 0, p50: Some(0.0), p90: Some(0.0), p99: Some(0.0), p999: Some(0.0), max: Some(0.0), mean: None };
+    }
+    LatencySummary {
+        count: histogram.len(),
+        p50: ms(histogram.value_at_quantile(0.5)),
+        p90: ms(histogram.value_at_quantile(0.9)),
+        p99: ms(histogram.value_at_quantile(0.99)),
+        p999: ms(histogram.value_at_quantile(0.999)),
+        max: ms(histogram.max()),
+        mean: None,
+    }
+}
+
+pub fn format_utc(unix_s: i64) -> String {
+    let days = unix_s.div_euclid(86_400);
+    let seconds = unix_s.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", seconds / 3600, seconds % 3600 / 60, seconds % 60)
+}
+
+pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
+    let recorder = &result.planet.recorder;
+    let measured_s = (result.horizon.as_secs_f64() - plan.warmup.as_secs_f64()).max(0.0);
+    let regions = recorder
+        .regions
+        .iter()
+        .zip(&recorder.per_region)
+        .map(|(region, record)| (plan.topology.region(*region).id.clone(), region_summary(record)))
+        .collect();
+    let servers = result
+        .planet
+        .servers
+        .iter()
+        .zip(&plan.services)
+        .map(|(server, service)| {
+            let mut summary = server_summary(server, measured_s);
+            summary.workers_stated = service.workers_stated;
+            summary.queue_capacity = service.queue_capacity;
+            summary.service_time = service.service_time.describe();
+            (plan.topology.region(server.region).id.clone(), summary)
+        })
+        .collect();
+    let overall = &recorder.overall;
+    Summary {
+        scenario: plan.name.clone(),
+        seed: result.seed,
+        digest: format!("{:016x}", result.outcome.digest),
+        run: RunInfo {
+            stop_reason: result.outcome.reason.as_str(),
+            events: result.outcome.events,
+            start_utc: format_utc(plan.start_unix_s),
+            duration_s: plan.duration.as_secs_f64(),
+            warmup_s: plan.warmup.as_secs_f64(),
+            drain_s: plan.drain_time().as_secs_f64(),
+            simulated_s: result.horizon.as_secs_f64(),
+            scale: plan.scale,
+            represented_requests: round(overall.counters.attempted as f64 * plan.scale, 0),
+            timeline_window_s: plan.timeline_window.as_secs_f64(),
+        },
+        requests: counts(&overall.counters, result.in_flight),
+        availability: availability(&overall.counters),
+        latency_ms: latency(&overall.latency_ns),
+        regions,
+        servers,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_utc_times() {
+        assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_utc(1_798_761_599), "2026-12-31T23:59:59Z");
+        assert_eq!(format_utc(1_709_208_000), "2024-02-29T12:00:00Z");
+    }
+}

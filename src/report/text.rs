@@ -1,0 +1,80 @@
+//! The summary printed after a run: one table of client regions, one of servers.
+
+use super::summary::{LatencySummary, RequestCounts, Summary};
+use std::fmt::Write;
+
+fn ms(value: Option<f64>) -> String {
+    value.map_or("-".to_string(), |v| format!("{v:.1}"))
+}
+
+fn percent(value: Option<f64>) -> String {
+    value.map_or("-".to_string(), |v| format!("{:.3}%", v * 100.0))
+}
+
+fn row(out: &mut String, name: &str, requests: &RequestCounts, availability: Option<f64>, latency: &LatencySummary) {
+    let f = &requests.failed;
+    let _ = writeln!(
+        out,
+        "{name:<16} {:>10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        requests.attempted,
+        requests.succeeded,
+        f.timeout,
+        f.rejected,
+        f.unreachable,
+        percent(availability),
+        ms(latency.p50),
+        ms(latency.p90),
+        ms(latency.p99),
+        ms(latency.p999),
+        ms(latency.max),
+    );
+}
+
+pub fn render(summary: &Summary) -> String {
+    let mut out = String::new();
+    let run = &summary.run;
+    let _ = writeln!(out, "planetsim · scenario `{}` · seed {} · digest {}", summary.scenario, summary.seed, summary.digest);
+    let _ = writeln!(
+        out,
+        "simulated {:.1} s from {} (arrivals {:.1} s, warm-up {:.1} s, drain {:.1} s) · scale 1:{} · {} events · stop: {}",
+        run.simulated_s, run.start_utc, run.duration_s, run.warmup_s, run.drain_s, run.scale, run.events, run.stop_reason
+    );
+    let _ = writeln!(out, "\nclients (latency in ms, successful requests)");
+    let _ = writeln!(
+        out,
+        "{:<16} {:>10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "region", "attempted", "succeeded", "timeout", "rejected", "unreach", "avail", "p50", "p90", "p99", "p99.9", "max"
+    );
+    for (name, region) in &summary.regions {
+        row(&mut out, name, &region.requests, region.availability, &region.latency_ms);
+    }
+    row(&mut out, "all", &summary.requests, summary.availability, &summary.latency_ms);
+    let _ = writeln!(out, "\nservers");
+    let _ = writeln!(
+        out,
+        "{:<16} {:>8} {:>10} {:>10} {:>8} {:>7} {:>9} {:>10} {:>10}",
+        "region", "workers", "arrivals", "served", "rejected", "util", "queue max", "wait mean", "wait p99"
+    );
+    for (name, server) in &summary.servers {
+        let _ = writeln!(
+            out,
+            "{name:<16} {:>8} {:>10} {:>10} {:>8} {:>6.1}% {:>9} {:>10} {:>10}",
+            server.workers,
+            server.arrivals,
+            server.served,
+            server.rejected,
+            server.utilisation * 100.0,
+            server.queue_len_max,
+            ms(server.wait_ms.mean),
+            ms(server.wait_ms.p99),
+        );
+    }
+    if run.scale != 1.0 {
+        let _ = writeln!(
+            out,
+            "\nscale 1:{}: the simulated requests stand for {:.0} real ones (see docs/SCALING.md)",
+            run.scale, run.represented_requests
+        );
+    }
+    out
+}

@@ -1,0 +1,44 @@
+//! `timeline.csv`: one row per window and scope (`all`, then each client region in region
+//! order), with counts, throughput, availability and the window's p50 and p99.
+
+use super::summary::{availability, round};
+use crate::metrics::TimelineRow;
+use crate::sim::RunResult;
+use crate::sim::plan::ScenarioPlan;
+use std::fmt::Write;
+
+pub const HEADER: &str = "window_start_s,window_s,region,attempted,succeeded,failed_timeout,failed_rejected,failed_unreachable,throughput_rps,availability,p50_ms,p99_ms";
+
+pub fn render(plan: &ScenarioPlan, result: &RunResult) -> String {
+    let recorder = &result.planet.recorder;
+    let mut out = String::with_capacity(64 * (recorder.timeline.len() + 1));
+    out.push_str(HEADER);
+    out.push('\n');
+    for row in &recorder.timeline {
+        let scope =
+            if row.scope == TimelineRow::ALL { "all" } else { plan.topology.region(recorder.regions[row.scope as usize]).id.as_str() };
+        write_row(&mut out, row, scope);
+    }
+    out
+}
+
+fn write_row(out: &mut String, row: &TimelineRow, scope: &str) {
+    let c = &row.counters;
+    let window_s = row.length.as_secs_f64();
+    let optional = |v: Option<f64>| v.map(|x| format!("{}", round(x, 3))).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{},{},{scope},{},{},{},{},{},{},{},{},{}",
+        round(row.start.as_secs_f64(), 6),
+        round(window_s, 6),
+        c.attempted,
+        c.succeeded,
+        c.timeout,
+        c.rejected,
+        c.unreachable,
+        round(c.succeeded as f64 / window_s, 3),
+        optional(availability(c)),
+        optional(row.p50_ms),
+        optional(row.p99_ms),
+    );
+}

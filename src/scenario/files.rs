@@ -1,0 +1,218 @@
+//! The YAML shapes of topology and scenario files, exactly as written by users.
+//!
+//! Architecture invariant: serde types live only in this module. They mirror the files and carry
+//! source positions (`Spanned`); `validate_*` turns them into the plain plans the simulator runs,
+//! which know nothing of YAML. Unknown keys are errors everywhere (`deny_unknown_fields`).
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+pub type S<T> = Spanned<T>;
+
+// ---------------------------------------------------------------------------------------------
+// Topology files (`topologies/*.yaml`).
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopologyFile {
+    pub name: S<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub defaults: Option<TopologyDefaultsFile>,
+    #[serde(default)]
+    pub regions: Vec<RegionFile>,
+    #[serde(default)]
+    pub sites: Vec<SiteFile>,
+    #[serde(default)]
+    pub links: Vec<LinkFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopologyDefaultsFile {
+    pub fiber_km_per_s: Option<S<f64>>,
+    pub route_factor: Option<S<f64>>,
+    pub hop_overhead_ms: Option<S<f64>>,
+    pub intra_region_rtt_ms: Option<S<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionFile {
+    pub id: S<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub lat: S<f64>,
+    pub lon: S<f64>,
+    pub utc_offset_h: S<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteFile {
+    pub id: S<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub lat: S<f64>,
+    pub lon: S<f64>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum LinkKindFile {
+    Cable,
+    Terrestrial,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkFile {
+    pub name: S<String>,
+    pub kind: LinkKindFile,
+    #[serde(default)]
+    pub groups: Vec<S<String>>,
+    pub between: S<Vec<S<String>>>,
+    #[serde(default)]
+    pub via: Vec<S<Vec<f64>>>,
+    pub route_factor: Option<S<f64>>,
+    pub hop_overhead_ms: Option<S<f64>>,
+    pub latency_ms: Option<S<f64>>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario files (`scenarios/*.yaml`).
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    pub name: S<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub seed: Option<u64>,
+    /// Path to the topology file, relative to the scenario file.
+    pub topology: S<String>,
+    /// UTC wall-clock time of simulated time zero.
+    pub start: Option<S<String>>,
+    pub duration: S<String>,
+    pub warmup: Option<S<String>>,
+    pub scale: Option<S<f64>>,
+    pub timeline_window: Option<S<String>>,
+    #[serde(default)]
+    pub limits: Option<LimitsFile>,
+    #[serde(default)]
+    pub routing: Option<RoutingFile>,
+    #[serde(default)]
+    pub services: Vec<ServiceFile>,
+    #[serde(default)]
+    pub clients: Vec<ClientFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsFile {
+    pub max_events: Option<S<u64>>,
+    pub max_requests_in_flight: Option<S<u64>>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoutingPolicyFile {
+    Nearest,
+    Weighted,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingFile {
+    pub policy: S<RoutingPolicyFile>,
+    /// For `weighted`: client region -> (serving region -> weight). Lists keep file order.
+    #[serde(default)]
+    pub weights: Vec<WeightRowFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightRowFile {
+    pub from: S<String>,
+    pub to: Vec<WeightFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightFile {
+    pub region: S<String>,
+    pub weight: S<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceFile {
+    /// One region, or several sharing the same settings.
+    pub region: Option<S<String>>,
+    #[serde(default)]
+    pub regions: Vec<S<String>>,
+    pub workers: S<i64>,
+    pub queue_capacity: S<i64>,
+    pub service_time: DistributionFile,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum DistKindFile {
+    Constant,
+    Exponential,
+    Lognormal,
+    Gamma,
+    Weibull,
+    Pareto,
+    Uniform,
+}
+
+/// A service-time distribution; which parameters apply depends on `dist`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistributionFile {
+    pub dist: S<DistKindFile>,
+    pub value: Option<S<String>>,
+    pub mean: Option<S<String>>,
+    pub median: Option<S<String>>,
+    pub scale: Option<S<String>>,
+    pub min: Option<S<String>>,
+    pub max: Option<S<String>>,
+    pub sigma: Option<S<f64>>,
+    pub cv: Option<S<f64>>,
+    pub shape: Option<S<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientFile {
+    pub name: S<String>,
+    pub region: Option<S<String>>,
+    #[serde(default)]
+    pub regions: Vec<S<String>>,
+    pub rate_rps: S<f64>,
+    pub timeout: S<String>,
+    pub access_rtt_ms: Option<S<f64>>,
+    pub daily_curve: Option<S<DailyCurveFile>>,
+    #[serde(default)]
+    pub surges: Vec<SurgeFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum DailyCurveFile {
+    Preset(String),
+    Hourly(Vec<f64>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurgeFile {
+    pub at: S<String>,
+    pub multiplier: S<f64>,
+    pub ramp_up: Option<S<String>>,
+    pub hold: S<String>,
+    pub ramp_down: Option<S<String>>,
+}

@@ -1,0 +1,137 @@
+//! Text forms of durations and instants used in scenario files.
+//!
+//! Durations always carry a unit (`250ms`, `1.5s`, `5m`, `2h`, `1d`, also `us` and `ns`): a bare
+//! number is ambiguous and rejected. Instants are ISO-8601 UTC (`2026-12-31T23:59:00Z`), a local
+//! clock time in a region (`2026-12-31T23:59:00 local`), or an offset from the start (`+90s`).
+
+use crate::kernel::SimDuration;
+
+/// Parses `"250ms"`, `"1.5s"`, `"5m"`, `"2h"`, `"1d"`, `"20us"`, `"7ns"`.
+pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| c.is_ascii_alphabetic())
+        .ok_or_else(|| format!("`{text}` has no unit; write it as e.g. `{text}ms` or `{text}s`"))?;
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.trim().parse().map_err(|_| format!("`{number}` is not a number in duration `{text}`"))?;
+    if !value.is_finite() || value < 0.0 {
+        return Err(format!("duration `{text}` must be zero or positive"));
+    }
+    let nanos_per_unit = match unit {
+        "ns" => 1.0,
+        "us" | "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" | "min" => 60e9,
+        "h" => 3600e9,
+        "d" => 86_400e9,
+        other => return Err(format!("unknown unit `{other}` in duration `{text}`")),
+    };
+    let nanos = value * nanos_per_unit;
+    if nanos >= u64::MAX as f64 {
+        return Err(format!("duration `{text}` is too long"));
+    }
+    Ok(SimDuration(nanos.round() as u64))
+}
+
+pub const DURATION_FORMS: &str = "a duration with a unit: `250ms`, `1.5s`, `5m`, `2h`, `1d`";
+
+/// Seconds since 1970-01-01T00:00:00 for a civil date-time (no leap seconds, proleptic Gregorian).
+pub fn unix_seconds(year: i64, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> i64 {
+    // Howard Hinnant's days_from_civil.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second)
+}
+
+/// Parses `YYYY-MM-DDTHH:MM[:SS]` into seconds since the epoch (the caller decides the zone).
+pub fn parse_civil(text: &str) -> Result<i64, String> {
+    let bad = || format!("`{text}` is not a date-time like 2026-12-31T23:59:00");
+    let (date, time) = text.split_once('T').ok_or_else(bad)?;
+    let date_parts: Vec<&str> = date.split('-').collect();
+    let time_parts: Vec<&str> = time.split(':').collect();
+    if date_parts.len() != 3 || !(2..=3).contains(&time_parts.len()) {
+        return Err(bad());
+    }
+    let number = |s: &str| s.parse::<u32>().map_err(|_| bad());
+    let year: i64 = date_parts[0].parse().map_err(|_| bad())?;
+    let (month, day) = (number(date_parts[1])?, number(date_parts[2])?);
+    let (hour, minute) = (number(time_parts[0])?, number(time_parts[1])?);
+    let second = if time_parts.len() == 3 { number(time_parts[2])? } else { 0 };
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => return Err(format!("month {month} is out of range in `{text}`")),
+    };
+    if day == 0 || day > days_in_month || hour > 23 || minute > 59 || second > 59 {
+        return Err(format!("`{text}` is not a valid date-time"));
+    }
+    Ok(unix_seconds(year, month, day, hour, minute, second))
+}
+
+/// When something happens, as written in a scenario.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Instant {
+    /// Nanoseconds after the start of the run.
+    Offset(SimDuration),
+    /// Seconds since the Unix epoch, UTC.
+    Utc(i64),
+    /// Seconds since the Unix epoch on a local wall clock (resolved with a region's UTC offset).
+    Local(i64),
+}
+
+pub const INSTANT_FORMS: &str = "an offset `+90s`, a UTC time `2026-12-31T23:59:00Z` or a local time `2026-12-31T23:59:00 local`";
+
+pub fn parse_instant(text: &str) -> Result<Instant, String> {
+    let text = text.trim();
+    if let Some(offset) = text.strip_prefix('+') {
+        return parse_duration(offset).map(Instant::Offset);
+    }
+    if let Some(local) = text.strip_suffix(" local") {
+        return parse_civil(local.trim()).map(Instant::Local);
+    }
+    if let Some(utc) = text.strip_suffix('Z') {
+        return parse_civil(utc).map(Instant::Utc);
+    }
+    Err(format!("`{text}` is not {INSTANT_FORMS}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_need_a_unit_and_convert_exactly() {
+        assert_eq!(parse_duration("250ms"), Ok(SimDuration::from_millis(250)));
+        assert_eq!(parse_duration("1.5s"), Ok(SimDuration::from_millis(1500)));
+        assert_eq!(parse_duration("5m"), Ok(SimDuration::from_secs(300)));
+        assert_eq!(parse_duration("20us"), Ok(SimDuration::from_micros(20)));
+        assert!(parse_duration("250").unwrap_err().contains("no unit"));
+        assert!(parse_duration("3 parsecs").unwrap_err().contains("unknown unit"));
+        assert!(parse_duration("-1s").is_err());
+    }
+
+    #[test]
+    fn civil_times_match_known_epochs() {
+        assert_eq!(parse_civil("1970-01-01T00:00:00"), Ok(0));
+        assert_eq!(parse_civil("2027-01-01T00:00"), Ok(1_798_761_600));
+        assert_eq!(parse_civil("2024-02-29T12:00:00"), Ok(1_709_208_000));
+        assert!(parse_civil("2023-02-29T12:00:00").is_err());
+        assert!(parse_civil("2026-13-01T00:00:00").is_err());
+    }
+
+    #[test]
+    fn instants_come_in_three_forms() {
+        assert_eq!(parse_instant("+90s"), Ok(Instant::Offset(SimDuration::from_secs(90))));
+        assert_eq!(parse_instant("1970-01-01T00:01:00Z"), Ok(Instant::Utc(60)));
+        assert_eq!(parse_instant("1970-01-01T00:01 local"), Ok(Instant::Local(60)));
+        assert!(parse_instant("tomorrow").is_err());
+    }
+}

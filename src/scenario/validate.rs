@@ -1,0 +1,471 @@
+//! Validation of scenario files into a [`ScenarioPlan`].
+
+use super::diagnostic::{Problems, did_you_mean};
+use super::files::{
+    ClientFile, DailyCurveFile, DistKindFile, DistributionFile, RoutingFile, RoutingPolicyFile, S, ScenarioFile, ServiceFile, SurgeFile,
+};
+use super::topology::{non_negative, positive};
+use super::units::{DURATION_FORMS, INSTANT_FORMS, Instant, parse_duration, parse_instant};
+use crate::actors::server::ServiceTime;
+use crate::actors::traffic::{RateCurve, Surge};
+use crate::kernel::SimDuration;
+use crate::sim::plan::{PopulationPlan, RoutingPlan, ScenarioPlan, ServicePlan, WeightRow};
+use crate::world::{RegionId, Topology};
+use std::collections::BTreeSet;
+
+pub const DEFAULT_SEED: u64 = 1;
+/// 2026-01-01T00:00:00Z: an arbitrary but fixed origin, so daily curves are reproducible.
+pub const DEFAULT_START_UNIX_S: i64 = 1_767_225_600;
+pub const DEFAULT_MAX_EVENTS: u64 = 2_000_000_000;
+const MAX_DURATION: SimDuration = SimDuration::from_secs(30 * 86_400);
+const MAX_TIMELINE_WINDOWS: u64 = 10_000_000;
+const MAX_WORKERS: i64 = 100_000_000;
+const MAX_QUEUE: i64 = 1_000_000_000;
+
+/// A typical consumer-web day in local time (trough before dawn, peak in the evening), as
+/// multipliers of the daily mean. Illustrative, not a measurement; normalised to mean 1 on use.
+const DIURNAL: [f64; 24] = [
+    0.62, 0.45, 0.35, 0.30, 0.28, 0.32, 0.45, 0.65, 0.85, 1.00, 1.10, 1.18, 1.22, 1.20, 1.18, 1.18, 1.20, 1.25, 1.35, 1.45, 1.55, 1.55,
+    1.35, 0.95,
+];
+
+/// Parses a duration-valued key, recording a problem if it is malformed.
+pub(crate) fn duration(problems: &mut Problems, value: &S<String>, key: &str) -> Option<SimDuration> {
+    match parse_duration(&value.value) {
+        Ok(d) => Some(d),
+        Err(message) => {
+            problems.on(value, key, message).expected(DURATION_FORMS);
+            None
+        }
+    }
+}
+
+fn positive_duration(problems: &mut Problems, value: &S<String>, key: &str) -> Option<SimDuration> {
+    let parsed = duration(problems, value, key)?;
+    if parsed.0 == 0 {
+        problems.on(value, key, "must be longer than zero").expected(DURATION_FORMS);
+        return None;
+    }
+    Some(parsed)
+}
+
+/// Resolves a region name, suggesting the nearest valid one when it is unknown.
+pub(crate) fn region(problems: &mut Problems, topology: &Topology, name: &S<String>, key: &str) -> Option<RegionId> {
+    let found = topology.region_by_id(&name.value);
+    if found.is_none() {
+        problems
+            .on(name, key, format!("unknown region `{}`", name.value))
+            .expected(format!("a region of topology `{}`", topology.name))
+            .suggest(did_you_mean(&name.value, topology.regions.iter().map(|r| r.id.as_str())));
+    }
+    found
+}
+
+/// The regions named by `region:` or `regions:` (exactly one of the two).
+fn one_or_many(
+    problems: &mut Problems,
+    topology: &Topology,
+    single: &Option<S<String>>,
+    many: &[S<String>],
+    key: &str,
+    anchor: &serde_saphyr::Location,
+) -> Vec<RegionId> {
+    match (single, many.is_empty()) {
+        (Some(name), true) => region(problems, topology, name, &format!("{key}.region")).into_iter().collect(),
+        (None, false) => {
+            many.iter().enumerate().filter_map(|(i, name)| region(problems, topology, name, &format!("{key}.regions[{i}]"))).collect()
+        }
+        (Some(name), false) => {
+            problems.on(name, key, "both `region` and `regions` are given").expected("one of them");
+            Vec::new()
+        }
+        (None, true) => {
+            problems.at(anchor, key, "no region given").expected("`region: <id>` or `regions: [<id>, ...]`");
+            Vec::new()
+        }
+    }
+}
+
+pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology: Topology) -> Option<ScenarioPlan> {
+    if file.name.value.trim().is_empty() {
+        problems.on(&file.name, "name", "the scenario's name is empty").expected("a non-empty name");
+    }
+    let start_unix_s = file.start.as_ref().map_or(Some(DEFAULT_START_UNIX_S), |s| start_time(problems, s));
+    let run_length = positive_duration(problems, &file.duration, "duration");
+    if let Some(d) = run_length.filter(|d| *d > MAX_DURATION) {
+        problems.on(&file.duration, "duration", format!("{d} is longer than the 30-day limit")).expected("at most 30d");
+    }
+    let warmup = file.warmup.as_ref().map_or(Some(SimDuration::ZERO), |w| duration(problems, w, "warmup"));
+    if let (Some(w), Some(d), Some(text)) = (warmup, run_length, file.warmup.as_ref())
+        && w >= d
+    {
+        problems
+            .on(text, "warmup", "the warm-up is as long as the run, so nothing would be measured")
+            .expected("a warm-up shorter than `duration`");
+    }
+    let scale = file.scale.as_ref().map_or(1.0, |s| positive(problems, s, "scale"));
+    let window =
+        file.timeline_window.as_ref().map_or(Some(SimDuration::from_secs(1)), |w| positive_duration(problems, w, "timeline_window"));
+    if let (Some(w), Some(d), Some(text)) = (window, run_length, file.timeline_window.as_ref())
+        && d.0 / w.0.max(1) > MAX_TIMELINE_WINDOWS
+    {
+        problems
+            .on(text, "timeline_window", format!("{} windows would be written", d.0 / w.0))
+            .expected(format!("at most {MAX_TIMELINE_WINDOWS} windows: a longer window"));
+    }
+    let max_events = limits(problems, file);
+    let services = validate_services(problems, &file.services, &topology, scale, &file.name);
+    let routing = validate_routing(problems, file.routing.as_ref(), &topology, &services);
+    let populations = validate_clients(problems, &file.clients, &topology, scale, start_unix_s.unwrap_or(0), &file.name);
+    if !problems.is_empty() {
+        return None;
+    }
+    Some(ScenarioPlan {
+        name: file.name.value.clone(),
+        description: file.description.clone().unwrap_or_default(),
+        seed: file.seed.unwrap_or(DEFAULT_SEED),
+        topology,
+        start_unix_s: start_unix_s?,
+        duration: run_length?,
+        warmup: warmup?,
+        scale,
+        timeline_window: window?,
+        max_events,
+        routing: routing?,
+        services,
+        populations,
+    })
+}
+
+fn start_time(problems: &mut Problems, text: &S<String>) -> Option<i64> {
+    match parse_instant(&text.value) {
+        Ok(Instant::Utc(seconds)) => Some(seconds),
+        Ok(_) => {
+            problems.on(text, "start", "the start must be an absolute UTC time").expected("a UTC time like `2026-12-31T22:00:00Z`");
+            None
+        }
+        Err(message) => {
+            problems.on(text, "start", message).expected("a UTC time like `2026-12-31T22:00:00Z`");
+            None
+        }
+    }
+}
+
+fn limits(problems: &mut Problems, file: &ScenarioFile) -> u64 {
+    let Some(limits) = &file.limits else { return DEFAULT_MAX_EVENTS };
+    match &limits.max_events {
+        Some(max) if max.value == 0 => {
+            problems.on(max, "limits.max_events", "0 events would end the run before it starts").expected("a positive number of events");
+            DEFAULT_MAX_EVENTS
+        }
+        Some(max) => max.value,
+        None => DEFAULT_MAX_EVENTS,
+    }
+}
+
+fn validate_services(
+    problems: &mut Problems,
+    services: &[ServiceFile],
+    topology: &Topology,
+    scale: f64,
+    anchor: &S<String>,
+) -> Vec<ServicePlan> {
+    if services.is_empty() {
+        problems
+            .on(anchor, "services", "the scenario has no services, so no request could be served")
+            .expected("at least one entry under `services:`");
+    }
+    let mut seen = BTreeSet::new();
+    let mut plans = Vec::new();
+    for (index, service) in services.iter().enumerate() {
+        let key = format!("services[{index}]");
+        let regions = one_or_many(problems, topology, &service.region, &service.regions, &key, &service.workers.referenced);
+        let workers = count(problems, &service.workers, &format!("{key}.workers"), 1, MAX_WORKERS);
+        let queue = count(problems, &service.queue_capacity, &format!("{key}.queue_capacity"), 0, MAX_QUEUE);
+        let service_time = distribution(problems, &service.service_time, &format!("{key}.service_time"));
+        for region in regions {
+            if !seen.insert(region) {
+                let at = service.region.as_ref().or(service.regions.first()).expect("a resolved region was named");
+                problems
+                    .on(at, &key, format!("region `{}` has two services", topology.region(region).id))
+                    .expected("one service per region");
+            }
+            if let (Some(workers), Some(queue), Some(service_time)) = (workers, queue, service_time.clone()) {
+                plans.push(ServicePlan {
+                    region,
+                    workers_stated: workers,
+                    queue_capacity_stated: queue,
+                    workers: scaled(workers, scale).max(1) as u32,
+                    queue_capacity: scaled(queue, scale) as u32,
+                    service_time,
+                });
+            }
+        }
+    }
+    plans
+}
+
+/// Divides a count by the scale, rounding up so that no capacity is scaled away entirely.
+fn scaled(value: u64, scale: f64) -> u64 {
+    (value as f64 / scale).ceil() as u64
+}
+
+fn count(problems: &mut Problems, value: &S<i64>, key: &str, min: i64, max: i64) -> Option<u64> {
+    if value.value < min || value.value > max {
+        problems.on(value, key, format!("{} is out of range", value.value)).expected(format!("a whole number from {min} to {max}"));
+        return None;
+    }
+    Some(value.value as u64)
+}
+
+fn distribution(problems: &mut Problems, file: &DistributionFile, key: &str) -> Option<ServiceTime> {
+    let kind = file.dist.value;
+    let (required, built): (&[&str], _) = match kind {
+        DistKindFile::Constant => {
+            (&["value"], dist_duration(problems, &file.value, key, "value", &file.dist).map(ServiceTime::constant).map(Ok))
+        }
+        DistKindFile::Exponential => {
+            (&["mean"], dist_duration(problems, &file.mean, key, "mean", &file.dist).map(ServiceTime::exponential))
+        }
+        DistKindFile::Lognormal => (
+            &["median", "sigma"],
+            both(
+                dist_duration(problems, &file.median, key, "median", &file.dist),
+                dist_number(problems, &file.sigma, key, "sigma", &file.dist),
+            )
+            .map(|(m, s)| ServiceTime::lognormal(m, s)),
+        ),
+        DistKindFile::Gamma => (
+            &["mean", "cv"],
+            both(dist_duration(problems, &file.mean, key, "mean", &file.dist), dist_number(problems, &file.cv, key, "cv", &file.dist))
+                .map(|(m, cv)| ServiceTime::gamma(m, cv)),
+        ),
+        DistKindFile::Weibull => (
+            &["scale", "shape"],
+            both(
+                dist_duration(problems, &file.scale, key, "scale", &file.dist),
+                dist_number(problems, &file.shape, key, "shape", &file.dist),
+            )
+            .map(|(s, k)| ServiceTime::weibull(s, k)),
+        ),
+        DistKindFile::Pareto => (
+            &["scale", "shape"],
+            both(
+                dist_duration(problems, &file.scale, key, "scale", &file.dist),
+                dist_number(problems, &file.shape, key, "shape", &file.dist),
+            )
+            .map(|(s, k)| ServiceTime::pareto(s, k)),
+        ),
+        DistKindFile::Uniform => (
+            &["min", "max"],
+            both(dist_duration(problems, &file.min, key, "min", &file.dist), dist_duration(problems, &file.max, key, "max", &file.dist))
+                .map(|(a, b)| ServiceTime::uniform(a, b)),
+        ),
+    };
+    reject_irrelevant(problems, file, key, required);
+    match built? {
+        Ok(service_time) => Some(service_time),
+        Err(message) => {
+            problems.on(&file.dist, key, message).expected("parameters for which the distribution exists");
+            None
+        }
+    }
+}
+
+fn both<A, B>(a: Option<A>, b: Option<B>) -> Option<(A, B)> {
+    Some((a?, b?))
+}
+
+fn dist_duration(problems: &mut Problems, value: &Option<S<String>>, key: &str, name: &str, dist: &S<DistKindFile>) -> Option<SimDuration> {
+    match value {
+        Some(text) => duration(problems, text, &format!("{key}.{name}")),
+        None => {
+            problems.on(dist, format!("{key}.{name}"), format!("this distribution needs `{name}`")).expected(DURATION_FORMS);
+            None
+        }
+    }
+}
+
+fn dist_number(problems: &mut Problems, value: &Option<S<f64>>, key: &str, name: &str, dist: &S<DistKindFile>) -> Option<f64> {
+    match value {
+        Some(number) => Some(positive(problems, number, &format!("{key}.{name}"))),
+        None => {
+            problems.on(dist, format!("{key}.{name}"), format!("this distribution needs `{name}`")).expected("a number greater than 0");
+            None
+        }
+    }
+}
+
+fn reject_irrelevant(problems: &mut Problems, file: &DistributionFile, key: &str, required: &[&str]) {
+    let given: [(&str, Option<&serde_saphyr::Location>); 9] = [
+        ("value", file.value.as_ref().map(|v| &v.referenced)),
+        ("mean", file.mean.as_ref().map(|v| &v.referenced)),
+        ("median", file.median.as_ref().map(|v| &v.referenced)),
+        ("scale", file.scale.as_ref().map(|v| &v.referenced)),
+        ("min", file.min.as_ref().map(|v| &v.referenced)),
+        ("max", file.max.as_ref().map(|v| &v.referenced)),
+        ("sigma", file.sigma.as_ref().map(|v| &v.referenced)),
+        ("cv", file.cv.as_ref().map(|v| &v.referenced)),
+        ("shape", file.shape.as_ref().map(|v| &v.referenced)),
+    ];
+    for (name, location) in given {
+        if let Some(location) = location.filter(|_| !required.contains(&name)) {
+            problems
+                .at(location, format!("{key}.{name}"), format!("`{name}` does not apply to this distribution"))
+                .expected(format!("only {}", required.join(" and ")));
+        }
+    }
+}
+
+fn validate_routing(
+    problems: &mut Problems,
+    routing: Option<&RoutingFile>,
+    topology: &Topology,
+    services: &[ServicePlan],
+) -> Option<RoutingPlan> {
+    let Some(routing) = routing else { return Some(RoutingPlan::Nearest) };
+    match routing.policy.value {
+        RoutingPolicyFile::Nearest => {
+            if !routing.weights.is_empty() {
+                problems
+                    .on(&routing.policy, "routing.weights", "weights only apply to the `weighted` policy")
+                    .expected("`policy: weighted`, or no weights");
+            }
+            Some(RoutingPlan::Nearest)
+        }
+        RoutingPolicyFile::Weighted => {
+            if routing.weights.is_empty() {
+                problems
+                    .on(&routing.policy, "routing.weights", "the weighted policy has no weights")
+                    .expected("rows like `- from: london\\n  to: [{region: frankfurt, weight: 3}]`");
+            }
+            let rows = routing.weights.iter().enumerate().filter_map(|(i, row)| weight_row(problems, row, topology, services, i)).collect();
+            Some(RoutingPlan::Weighted(rows))
+        }
+    }
+}
+
+fn weight_row(
+    problems: &mut Problems,
+    row: &super::files::WeightRowFile,
+    topology: &Topology,
+    services: &[ServicePlan],
+    index: usize,
+) -> Option<WeightRow> {
+    let key = format!("routing.weights[{index}]");
+    let from = region(problems, topology, &row.from, &format!("{key}.from"));
+    let mut to = Vec::new();
+    for (slot, target) in row.to.iter().enumerate() {
+        let target_key = format!("{key}.to[{slot}]");
+        let weight = positive(problems, &target.weight, &format!("{target_key}.weight"));
+        if let Some(region_id) = region(problems, topology, &target.region, &format!("{target_key}.region")) {
+            if !services.iter().any(|s| s.region == region_id) {
+                problems
+                    .on(&target.region, format!("{target_key}.region"), format!("region `{}` has no service", target.region.value))
+                    .expected("a region listed under `services:`");
+            }
+            to.push((region_id, weight));
+        }
+    }
+    Some(WeightRow { from: from?, to })
+}
+
+fn validate_clients(
+    problems: &mut Problems,
+    clients: &[ClientFile],
+    topology: &Topology,
+    scale: f64,
+    start_unix_s: i64,
+    anchor: &S<String>,
+) -> Vec<PopulationPlan> {
+    if clients.is_empty() {
+        problems
+            .on(anchor, "clients", "the scenario has no clients, so no request would be made")
+            .expected("at least one entry under `clients:`");
+    }
+    let mut seen = BTreeSet::new();
+    let mut plans = Vec::new();
+    for (index, client) in clients.iter().enumerate() {
+        let key = format!("clients[{index}]");
+        let regions = one_or_many(problems, topology, &client.region, &client.regions, &key, &client.name.referenced);
+        let rate = positive(problems, &client.rate_rps, &format!("{key}.rate_rps"));
+        let timeout = positive_duration(problems, &client.timeout, &format!("{key}.timeout"));
+        let access_rtt_ms = client.access_rtt_ms.as_ref().map_or(0.0, |v| non_negative(problems, v, &format!("{key}.access_rtt_ms")));
+        let daily = daily_curve(problems, client.daily_curve.as_ref(), &key);
+        for region_id in regions {
+            if !seen.insert((client.name.value.clone(), region_id)) {
+                problems
+                    .on(
+                        &client.name,
+                        format!("{key}.name"),
+                        format!("population `{}` is defined twice in region `{}`", client.name.value, topology.region(region_id).id),
+                    )
+                    .expected("a unique name per region");
+            }
+            let offset = topology.region(region_id).utc_offset_s;
+            let surges = client
+                .surges
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| surge(problems, s, &format!("{key}.surges[{i}]"), start_unix_s, offset))
+                .collect();
+            if let (Some(timeout), Some(daily)) = (timeout, daily) {
+                plans.push(PopulationPlan {
+                    name: client.name.value.clone(),
+                    region: region_id,
+                    curve: RateCurve { base_rps: rate / scale, daily, local_epoch_s: start_unix_s + offset, surges },
+                    timeout,
+                    access_rtt: SimDuration::from_millis_f64(access_rtt_ms),
+                });
+            }
+        }
+    }
+    plans
+}
+
+fn daily_curve(problems: &mut Problems, curve: Option<&S<DailyCurveFile>>, key: &str) -> Option<[f64; 24]> {
+    let Some(curve) = curve else { return Some([1.0; 24]) };
+    let key = format!("{key}.daily_curve");
+    let values: [f64; 24] = match &curve.value {
+        DailyCurveFile::Preset(name) if name == "flat" => [1.0; 24],
+        DailyCurveFile::Preset(name) if name == "diurnal" => DIURNAL,
+        DailyCurveFile::Preset(name) => {
+            problems
+                .on(curve, key, format!("unknown daily curve `{name}`"))
+                .expected("`flat`, `diurnal`, or 24 hourly multipliers")
+                .suggest(did_you_mean(name, ["flat", "diurnal"]));
+            return None;
+        }
+        DailyCurveFile::Hourly(values) => match <[f64; 24]>::try_from(values.as_slice()) {
+            Ok(array) if array.iter().all(|v| v.is_finite() && *v >= 0.0) && array.iter().any(|v| *v > 0.0) => array,
+            _ => {
+                problems
+                    .on(curve, key, format!("{} values given", values.len()))
+                    .expected("24 multipliers (local hours 0 to 23), none negative, not all zero");
+                return None;
+            }
+        },
+    };
+    let mean = values.iter().sum::<f64>() / 24.0;
+    Some(values.map(|v| v / mean))
+}
+
+fn surge(problems: &mut Problems, file: &SurgeFile, key: &str, start_unix_s: i64, utc_offset_s: i64) -> Option<Surge> {
+    let start_ns = match parse_instant(&file.at.value) {
+        Ok(Instant::Offset(offset)) => Some(offset.0 as i64),
+        Ok(Instant::Utc(seconds)) => Some((seconds - start_unix_s) * 1_000_000_000),
+        Ok(Instant::Local(seconds)) => Some((seconds - utc_offset_s - start_unix_s) * 1_000_000_000),
+        Err(message) => {
+            problems.on(&file.at, format!("{key}.at"), message).expected(INSTANT_FORMS);
+            None
+        }
+    };
+    let multiplier = positive(problems, &file.multiplier, &format!("{key}.multiplier"));
+    let ramp = |problems: &mut Problems, value: &Option<S<String>>, name: &str| {
+        value.as_ref().map_or(Some(SimDuration::ZERO), |v| duration(problems, v, &format!("{key}.{name}")))
+    };
+    let ramp_up = ramp(problems, &file.ramp_up, "ramp_up");
+    let ramp_down = ramp(problems, &file.ramp_down, "ramp_down");
+    let hold = duration(problems, &file.hold, &format!("{key}.hold"));
+    Some(Surge { start_ns: start_ns?, ramp_up: ramp_up?, hold: hold?, ramp_down: ramp_down?, multiplier })
+}

@@ -1,0 +1,104 @@
+//! Assembles a validated scenario into actors, runs it on the kernel, and returns what was
+//! measured. One call of [`run`] is one single-threaded, deterministic replication.
+
+pub mod model;
+pub mod plan;
+
+use crate::actors::client::{Population, PopulationSetup};
+use crate::actors::router::{Policy, Router};
+use crate::actors::server::Server;
+use crate::kernel::{self, Limits, RngStreams, RunOutcome, Scheduler, SimDuration, SimTime};
+use crate::metrics::Recorder;
+use crate::world::{LinkState, RttMatrix};
+use model::{Addresses, Planet};
+use plan::{RoutingPlan, ScenarioPlan};
+
+/// What one run produced.
+pub struct RunResult {
+    pub seed: u64,
+    pub outcome: RunOutcome,
+    pub horizon: SimTime,
+    pub planet: Planet,
+    /// Requests still in flight at the end (non-zero only when a limit cut the run short).
+    pub in_flight: u64,
+}
+
+pub fn run(plan: &ScenarioPlan) -> RunResult {
+    let mut ctx = Scheduler::with_capacity(1024);
+    let mut planet = build(plan);
+    let addresses = Addresses { populations: planet.populations.len() as u32 };
+    for (index, population) in planet.populations.iter_mut().enumerate() {
+        population.start(&mut ctx, addresses.population(index as u32));
+    }
+    let horizon = SimTime::ZERO + plan.duration + plan.drain_time();
+    let outcome = kernel::run(&mut planet, &mut ctx, Limits { horizon, max_events: plan.max_events });
+    let end = if outcome.reason == kernel::StopReason::EventLimit { outcome.end_time } else { horizon };
+    planet.recorder.finish(end);
+    for server in &mut planet.servers {
+        server.finish(end);
+    }
+    let in_flight = planet.populations.iter().map(|p| p.in_flight).sum();
+    if outcome.reason != kernel::StopReason::EventLimit {
+        assert_eq!(in_flight, 0, "every request must end by the horizon");
+    }
+    RunResult { seed: plan.seed, outcome, horizon: end, planet, in_flight }
+}
+
+fn build(plan: &ScenarioPlan) -> Planet {
+    let streams = RngStreams::new(plan.seed);
+    let rtt = RttMatrix::compute(&plan.topology, &LinkState::all_up(&plan.topology));
+    let addresses = Addresses { populations: plan.populations.len() as u32 };
+    let count_from = SimTime::ZERO + plan.warmup;
+    let populations = plan
+        .populations
+        .iter()
+        .enumerate()
+        .map(|(index, p)| {
+            let key = format!("{}@{}", p.name, plan.topology.region(p.region).id);
+            Population::new(PopulationSetup {
+                index: index as u32,
+                region: p.region,
+                curve: p.curve.clone(),
+                timeout: p.timeout,
+                access_one_way: SimDuration(p.access_rtt.0 / 2),
+                router: addresses.router(),
+                arrivals_end: SimTime::ZERO + plan.duration,
+                rng: streams.stream(&format!("traffic:{key}"), 0),
+            })
+        })
+        .collect();
+    let servers: Vec<Server> = plan
+        .services
+        .iter()
+        .map(|s| {
+            let key = &plan.topology.region(s.region).id;
+            Server::new(
+                s.region,
+                s.workers,
+                s.queue_capacity,
+                s.service_time.clone(),
+                streams.stream(&format!("service:{key}"), 0),
+                count_from,
+            )
+        })
+        .collect();
+    let server_regions: Vec<_> = servers.iter().map(|s| s.region).collect();
+    let policy = match &plan.routing {
+        RoutingPlan::Nearest => Policy::Nearest,
+        RoutingPlan::Weighted(rows) => {
+            let mut table = vec![Vec::new(); plan.topology.regions.len()];
+            for row in rows {
+                table[row.from.0 as usize] = row
+                    .to
+                    .iter()
+                    .filter_map(|(region, weight)| server_regions.iter().position(|r| r == region).map(|i| (i as u32, *weight)))
+                    .collect();
+            }
+            Policy::Weighted(table)
+        }
+    };
+    let router = Router::new(policy, &server_regions, &rtt, streams.stream("routing", 0));
+    let client_regions: Vec<_> = plan.populations.iter().map(|p| p.region).collect();
+    let recorder = Recorder::new(plan.topology.regions.len(), &client_regions, count_from, plan.timeline_window);
+    Planet { populations, router, servers, rtt, recorder }
+}

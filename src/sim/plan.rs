@@ -1,0 +1,72 @@
+//! The validated scenario: everything a run needs, in plain types, with every name resolved to
+//! an index and every value checked. Nothing here refers to YAML.
+
+use crate::actors::server::ServiceTime;
+use crate::actors::traffic::RateCurve;
+use crate::kernel::SimDuration;
+use crate::world::{RegionId, Topology};
+
+#[derive(Clone, Debug)]
+pub struct ScenarioPlan {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub topology: Topology,
+    /// UTC wall-clock time of simulated time zero, in seconds since the Unix epoch.
+    pub start_unix_s: i64,
+    /// Requests arrive during `[0, duration)`; the run then drains until every request ended.
+    pub duration: SimDuration,
+    /// Requests issued before `warmup` are simulated but not counted.
+    pub warmup: SimDuration,
+    /// Rates and worker counts are divided by this (see docs/SCALING.md).
+    pub scale: f64,
+    pub timeline_window: SimDuration,
+    pub max_events: u64,
+    pub routing: RoutingPlan,
+    pub services: Vec<ServicePlan>,
+    pub populations: Vec<PopulationPlan>,
+}
+
+#[derive(Clone, Debug)]
+pub enum RoutingPlan {
+    /// The serving region with the lowest RTT from the client's region.
+    Nearest,
+    /// Per client region, a weighted choice among serving regions (GeoDNS weights).
+    /// Client regions without a row fall back to `Nearest`.
+    Weighted(Vec<WeightRow>),
+}
+
+#[derive(Clone, Debug)]
+pub struct WeightRow {
+    pub from: RegionId,
+    pub to: Vec<(RegionId, f64)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ServicePlan {
+    pub region: RegionId,
+    /// As written in the scenario (before scaling).
+    pub workers_stated: u64,
+    pub queue_capacity_stated: u64,
+    /// As simulated (after scaling).
+    pub workers: u32,
+    pub queue_capacity: u32,
+    pub service_time: ServiceTime,
+}
+
+#[derive(Clone, Debug)]
+pub struct PopulationPlan {
+    pub name: String,
+    pub region: RegionId,
+    /// The rate as simulated (stated rate divided by the scale).
+    pub curve: RateCurve,
+    pub timeout: SimDuration,
+    pub access_rtt: SimDuration,
+}
+
+impl ScenarioPlan {
+    /// The longest client timeout: after `duration + this`, every request has ended.
+    pub fn drain_time(&self) -> SimDuration {
+        self.populations.iter().map(|p| p.timeout).max().unwrap_or(SimDuration::ZERO)
+    }
+}
