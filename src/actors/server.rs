@@ -164,8 +164,10 @@ pub struct Server {
     service_time: ServiceTime,
     rng: SimRng,
     last_change: SimTime,
-    /// Only requests arriving at or after this time are counted in the stats.
+    /// The stats cover requests arriving in `[count_from, count_until)` and the time-integrals
+    /// cover that window: the run after its warm-up, until arrivals stop.
     count_from: SimTime,
+    count_until: SimTime,
     pub stats: ServerStats,
 }
 
@@ -176,7 +178,7 @@ pub struct Reply {
 }
 
 impl Server {
-    pub fn new(region: RegionId, workers: u32, queue_capacity: u32, service_time: ServiceTime, rng: SimRng, count_from: SimTime) -> Self {
+    pub fn new(region: RegionId, workers: u32, queue_capacity: u32, service_time: ServiceTime, rng: SimRng, window: [SimTime; 2]) -> Self {
         assert!(workers > 0, "a server needs at least one worker");
         let wait_us = hdrhistogram::Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("static histogram bounds are valid");
         Server {
@@ -189,29 +191,34 @@ impl Server {
             service_time,
             rng,
             last_change: SimTime::ZERO,
-            count_from,
+            count_from: window[0],
+            count_until: window[1],
             stats: ServerStats { wait_us: Some(wait_us), ..ServerStats::default() },
         }
     }
 
-    /// Accounts the time since the last change of state into the integrals.
+    /// Accounts the time since the last change of state into the integrals (within the window).
     fn advance(&mut self, now: SimTime) {
-        if now < self.count_from {
-            self.last_change = now;
-            return;
+        let from = self.last_change.max(self.count_from);
+        let to = now.min(self.count_until);
+        if to > from {
+            let since = u128::from(to.since(from).0);
+            let busy = u128::from(self.workers - self.idle.len() as u32);
+            self.stats.busy_ns += busy * since;
+            self.stats.in_system_ns += (busy + self.queue.len() as u128) * since;
         }
-        let since = u128::from(now.since(self.last_change.max(self.count_from)).0);
-        let busy = u128::from(self.workers - self.idle.len() as u32);
-        self.stats.busy_ns += busy * since;
-        self.stats.in_system_ns += (busy + self.queue.len() as u128) * since;
         self.last_change = now;
+    }
+
+    fn counts(&self, arrived: SimTime) -> bool {
+        arrived >= self.count_from && arrived < self.count_until
     }
 
     /// A request arrives. Returns a reply when it is rejected at once.
     pub fn on_request(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, request: RequestRef) -> Option<Reply> {
         let now = ctx.now();
         self.advance(now);
-        let counted = now >= self.count_from;
+        let counted = self.counts(now);
         if counted {
             self.stats.arrivals += 1;
         }
@@ -236,7 +243,7 @@ impl Server {
         let now = ctx.now();
         self.advance(now);
         let job = self.in_service[worker as usize].take().expect("a finishing worker was serving a request");
-        if job.arrived >= self.count_from {
+        if self.counts(job.arrived) {
             self.stats.served += 1;
             self.stats.sojourn_ns += u128::from(now.since(job.arrived).0);
         }
@@ -249,7 +256,7 @@ impl Server {
 
     fn start(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, worker: u32, job: Job) {
         let now = ctx.now();
-        if job.arrived >= self.count_from {
+        if self.counts(job.arrived) {
             let wait = now.since(job.arrived);
             self.stats.wait_ns += u128::from(wait.0);
             if let Some(histogram) = self.stats.wait_us.as_mut() {

@@ -85,7 +85,7 @@ pub enum StopReason {
 impl StopReason {
     pub fn as_str(self) -> &'static str {
         match self {
-            StopReason::QueueEmpty => "queue-empty",
+            StopReason::QueueEmpty => "drained",
             StopReason::Horizon => "horizon",
             StopReason::EventLimit => "event-limit",
         }

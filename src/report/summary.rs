@@ -212,7 +212,8 @@ pub fn format_utc(unix_s: i64) -> String {
 
 pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
     let recorder = &result.planet.recorder;
-    let measured_s = (result.horizon.as_secs_f64() - plan.warmup.as_secs_f64()).max(0.0);
+    // Servers measure over the arrival window after the warm-up (see actors::server).
+    let measured_s = (plan.duration.as_secs_f64() - plan.warmup.as_secs_f64()).max(0.0);
     let regions = recorder
         .regions
         .iter()

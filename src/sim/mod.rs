@@ -78,7 +78,7 @@ fn build(plan: &ScenarioPlan) -> Planet {
                 s.queue_capacity,
                 s.service_time.clone(),
                 streams.stream(&format!("service:{key}"), 0),
-                count_from,
+                [count_from, SimTime::ZERO + plan.duration],
             )
         })
         .collect();

@@ -1,0 +1,160 @@
+//! The command line as a user meets it: exit codes, located errors, output formats.
+
+use crate::support::{repo_path, temp_dir, write};
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn planetsim(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_planetsim")).args(args).current_dir(cwd).output().expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const MINI_TOPOLOGY: &str = "
+name: mini
+regions:
+  - {id: london, lat: 51.5, lon: -0.12, utc_offset_h: 0}
+  - {id: frankfurt, lat: 50.11, lon: 8.68, utc_offset_h: 1}
+  - {id: virginia, lat: 39.04, lon: -77.49, utc_offset_h: -5}
+sites:
+  - {id: bude, lat: 50.83, lon: -4.55}
+links:
+  - {name: lon-fra, kind: terrestrial, between: [london, frankfurt]}
+  - {name: lon-bude, kind: terrestrial, between: [london, bude]}
+  - {name: tat-14, kind: cable, groups: [transatlantic], between: [bude, virginia]}
+";
+
+const GOOD_SCENARIO: &str = "
+name: good
+topology: topology.yaml
+duration: 5s
+services:
+  - {region: frankfurt, workers: 4, queue_capacity: 10, service_time: {dist: exponential, mean: 5ms}}
+clients:
+  - {name: users, regions: [london, virginia], rate_rps: 100, timeout: 1s}
+";
+
+#[test]
+fn run_writes_the_documented_files_and_summary_fields() {
+    let dir = temp_dir("cli-run");
+    write(&dir, "topology.yaml", MINI_TOPOLOGY);
+    write(&dir, "good.yaml", GOOD_SCENARIO);
+    let output = planetsim(&["run", "good.yaml", "--out", "out"], &dir);
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("virginia") && stdout.contains("p99.9"), "summary table printed:\n{stdout}");
+    for file in ["summary.json", "timeline.csv", "latency_all.hgrm", "latency_london.hgrm", "latency_virginia.hgrm"] {
+        assert!(dir.join("out").join(file).is_file(), "{file} written");
+    }
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("out/summary.json")).unwrap()).unwrap();
+    for key in ["scenario", "seed", "digest", "requests", "availability", "latency_ms", "regions"] {
+        assert!(summary.get(key).is_some(), "summary.json has `{key}`");
+    }
+    for key in ["p50", "p90", "p99", "p999", "max", "mean"] {
+        assert!(summary["latency_ms"][key].is_number(), "latency_ms.{key} is a number");
+    }
+    let requests = &summary["requests"];
+    let attempted = requests["attempted"].as_u64().unwrap();
+    assert!(attempted > 500, "about 1,000 requests expected, got {attempted}");
+    assert_eq!(attempted, requests["succeeded"].as_u64().unwrap() + requests["failed"]["total"].as_u64().unwrap());
+    // London is 8 ms from Frankfurt, Virginia ~70 ms: per-region latencies must reflect it.
+    let p50 = |r: &str| summary["regions"][r]["latency_ms"]["p50"].as_f64().unwrap();
+    assert!(p50("virginia") > p50("london") + 50.0);
+    let timeline = std::fs::read_to_string(dir.join("out/timeline.csv")).unwrap();
+    assert!(timeline.starts_with("window_start_s,window_s,region,attempted,succeeded"));
+}
+
+#[test]
+fn bad_input_is_located_and_exits_2_without_results() {
+    let dir = temp_dir("cli-bad");
+    write(&dir, "topology.yaml", MINI_TOPOLOGY);
+    let bad = "name: bad
+topology: topology.yaml
+duration: 10s
+services:
+  - region: frankfrut
+    workers: 0
+    queue_capacity: 10
+    service_time: {dist: exponential, mean: 5ms}
+clients:
+  - {name: users, regions: [london, virgina], rate_rps: -1, timeout: 1s}
+";
+    write(&dir, "bad.yaml", bad);
+    let output = planetsim(&["run", "bad.yaml", "--out", "out"], &dir);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("bad.yaml:5:13: error at `services[0].region`: unknown region `frankfrut`"), "{stderr}");
+    assert!(stderr.contains("did you mean `frankfurt`?"), "{stderr}");
+    assert!(stderr.contains("`services[0].workers`"), "every problem is reported:\n{stderr}");
+    assert!(stderr.contains("did you mean `virginia`?"), "{stderr}");
+    assert!(stderr.contains("`clients[0].rate_rps`"), "{stderr}");
+    assert!(stderr.contains("4 problems found"), "{stderr}");
+    assert!(!dir.join("out").exists(), "no result folder for a run that did not happen");
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn unknown_keys_and_syntax_errors_are_located() {
+    let dir = temp_dir("cli-keys");
+    write(&dir, "topology.yaml", MINI_TOPOLOGY);
+    write(&dir, "typo.yaml", &GOOD_SCENARIO.replace("duration: 5s", "duraton: 5s"));
+    let output = planetsim(&["validate", "typo.yaml"], &dir);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("typo.yaml:4:1") && stderr.contains("unknown key `duraton`") && stderr.contains("did you mean `duration`?"), "{stderr}");
+    write(&dir, "broken.yaml", "name: [unclosed\n");
+    let output = planetsim(&["validate", "broken.yaml"], &dir);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("broken.yaml:1:"), "{}", text(&output.stderr));
+}
+
+#[test]
+fn topology_errors_name_the_link_to_nowhere() {
+    let dir = temp_dir("cli-topo-bad");
+    write(&dir, "t.yaml", &MINI_TOPOLOGY.replace("between: [bude, virginia]", "between: [bude, virgina]"));
+    let output = planetsim(&["validate", "t.yaml"], &dir);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("link to nowhere") && stderr.contains("did you mean `virginia`?"), "{stderr}");
+    write(&dir, "empty.yaml", "name: empty\nregions: []\n");
+    let stderr = text(&planetsim(&["validate", "empty.yaml"], &dir).stderr);
+    assert!(stderr.contains("the world has no regions"), "{stderr}");
+}
+
+#[test]
+fn topo_csv_gives_the_matrix_and_cuts_reroute_or_disconnect() {
+    let dir = temp_dir("cli-topo");
+    write(&dir, "t.yaml", MINI_TOPOLOGY);
+    let output = planetsim(&["topo", "t.yaml", "--format", "csv"], &dir);
+    assert!(output.status.success());
+    let csv = text(&output.stdout);
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows[0], ["region", "london", "frankfurt", "virginia"]);
+    assert_eq!(rows.len(), 4);
+    let london_virginia: f64 = rows[1][3].parse().unwrap();
+    assert!(london_virginia > 50.0 && rows[1][3].split('.').nth(1).unwrap().len() == 1, "one decimal: {}", rows[1][3]);
+    let cut = text(&planetsim(&["topo", "t.yaml", "--format", "csv", "--cut", "transatlantic"], &dir).stdout);
+    let cut_rows: Vec<Vec<&str>> = cut.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(cut_rows[1][3], "", "London cannot reach Virginia once the only cable is cut");
+    assert_eq!(cut_rows[1][2], rows[1][2], "London–Frankfurt is unaffected");
+    let typo = planetsim(&["topo", "t.yaml", "--cut", "transatlantc"], &dir);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(text(&typo.stderr).contains("did you mean `transatlantic`?"));
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_teaches_by_example() {
+    let dir = temp_dir("cli-usage");
+    assert_eq!(planetsim(&["frobnicate"], &dir).status.code(), Some(2));
+    let help = planetsim(&["--help"], &dir);
+    assert!(help.status.success());
+    assert!(text(&help.stdout).contains("planetsim run scenarios/quickstart.yaml"));
+}
+
+#[test]
+fn validate_accepts_the_bundled_files() {
+    let output = planetsim(&["validate", "scenarios/quickstart.yaml", "topologies/world.yaml"], &repo_path("."));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+}

@@ -1,0 +1,8 @@
+//! planetsim's integration tests: one binary, one module per concern (STYLE.md rule 21).
+
+mod cli;
+mod determinism;
+mod fidelity;
+mod scenarios;
+mod support;
+mod world;

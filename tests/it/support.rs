@@ -1,0 +1,44 @@
+//! Helpers: scenario and topology files written to a fresh temporary folder.
+
+use planetsim::scenario;
+use planetsim::sim::plan::ScenarioPlan;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh, empty folder for one test.
+pub fn temp_dir(label: &str) -> PathBuf {
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("planetsim-it-{}-{label}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// One region (or two joined by one cable) with no intra-region delay: the network adds
+/// nothing but what a test asks for.
+pub const SOLO_TOPOLOGY: &str = "
+name: solo
+defaults: {intra_region_rtt_ms: 0}
+regions:
+  - {id: here, lat: 0, lon: 0, utc_offset_h: 0}
+";
+
+/// Loads a scenario written next to `topology` in a fresh folder.
+pub fn plan(label: &str, topology: &str, scenario_yaml: &str) -> ScenarioPlan {
+    let dir = temp_dir(label);
+    write(&dir, "topology.yaml", topology);
+    let path = write(&dir, "scenario.yaml", scenario_yaml);
+    scenario::load_scenario(&path).unwrap_or_else(|e| panic!("test scenario is invalid:\n{e}"))
+}
+
+pub fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
