@@ -34,6 +34,8 @@ pub struct Population {
     slots: Vec<Slot>,
     free: Vec<u32>,
     pub in_flight: u64,
+    /// Requests issued over the whole run, warm-up included.
+    issued: u64,
 }
 
 pub struct PopulationSetup {
@@ -61,6 +63,7 @@ impl Population {
             slots: Vec::new(),
             free: Vec::new(),
             in_flight: 0,
+            issued: 0,
         }
     }
 
@@ -98,6 +101,7 @@ impl Population {
         entry.issued = now;
         entry.active = true;
         self.in_flight += 1;
+        self.issued += 1;
         RequestRef { population: self.index, slot, generation: entry.generation }
     }
 
@@ -127,6 +131,10 @@ impl Population {
         if let Some(issued) = self.end(request) {
             recorder.ended(self.region, issued, now, Ending::Timeout);
         }
+    }
+
+    pub fn issued(&self) -> u64 {
+        self.issued
     }
 
     pub fn access_one_way(&self) -> SimDuration {

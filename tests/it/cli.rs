@@ -103,7 +103,10 @@ fn unknown_keys_and_syntax_errors_are_located() {
     let output = planetsim(&["validate", "typo.yaml"], &dir);
     assert_eq!(output.status.code(), Some(2));
     let stderr = text(&output.stderr);
-    assert!(stderr.contains("typo.yaml:4:1") && stderr.contains("unknown key `duraton`") && stderr.contains("did you mean `duration`?"), "{stderr}");
+    assert!(
+        stderr.contains("typo.yaml:4:1") && stderr.contains("unknown key `duraton`") && stderr.contains("did you mean `duration`?"),
+        "{stderr}"
+    );
     write(&dir, "broken.yaml", "name: [unclosed\n");
     let output = planetsim(&["validate", "broken.yaml"], &dir);
     assert_eq!(output.status.code(), Some(2));

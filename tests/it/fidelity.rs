@@ -68,7 +68,10 @@ fn mmc_wait_matches_erlang_c() {
     let server = &result.servers["here"];
     let measured_mean = server.wait_ms.mean.unwrap();
     let measured_p90 = server.wait_ms.p90.unwrap();
-    assert!((measured_mean - mean_wait_ms).abs() / mean_wait_ms < 0.05, "mean wait {measured_mean} ms, Erlang C {mean_wait_ms} ms (C = {waits})");
+    assert!(
+        (measured_mean - mean_wait_ms).abs() / mean_wait_ms < 0.05,
+        "mean wait {measured_mean} ms, Erlang C {mean_wait_ms} ms (C = {waits})"
+    );
     assert!((measured_p90 - p90_wait_ms).abs() / p90_wait_ms < 0.05, "p90 wait {measured_p90} ms, Erlang C {p90_wait_ms} ms");
     // The client sees wait + service (the network adds nothing here): mean = Wq + 1/μ.
     let client_mean = result.latency_ms.mean.unwrap();
