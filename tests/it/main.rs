@@ -1,8 +1,12 @@
 //! planetsim's integration tests: one binary, one module per concern (STYLE.md rule 21).
 
+mod allocation;
 mod cli;
 mod determinism;
 mod fidelity;
 mod scenarios;
 mod support;
 mod world;
+
+#[global_allocator]
+static ALLOCATOR: allocation::CountingAllocator = allocation::CountingAllocator;
