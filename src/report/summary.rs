@@ -213,7 +213,7 @@ pub fn format_utc(unix_s: i64) -> String {
 pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
     let recorder = &result.planet.recorder;
     // Servers measure over the arrival window after the warm-up (see actors::server).
-    let measured_s = (plan.duration.as_secs_f64() - plan.warmup.as_secs_f64()).max(0.0);
+    let measured_s = (plan.measured_until().as_secs_f64() - plan.warmup.as_secs_f64()).max(0.0);
     let regions = recorder
         .regions
         .iter()
@@ -239,7 +239,7 @@ pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
         seed: result.seed,
         digest: format!("{:016x}", result.outcome.digest),
         run: RunInfo {
-            stop_reason: result.outcome.reason.as_str(),
+            stop_reason: result.end.as_str(),
             events: result.outcome.events,
             start_utc: format_utc(plan.start_unix_s),
             duration_s: plan.duration.as_secs_f64(),

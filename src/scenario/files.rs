@@ -112,7 +112,7 @@ pub struct ScenarioFile {
 #[serde(deny_unknown_fields)]
 pub struct LimitsFile {
     pub max_events: Option<S<u64>>,
-    pub max_requests_in_flight: Option<S<u64>>,
+    pub max_simulated_time: Option<S<String>>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

@@ -13,9 +13,39 @@ use crate::world::{LinkState, RttMatrix};
 use model::{Addresses, Planet};
 use plan::{RoutingPlan, ScenarioPlan};
 
+/// Why a run ended, as reported: the kernel's reason, or the scenario's own time limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunEnd {
+    /// Every event ran.
+    Drained,
+    /// The natural horizon (arrivals plus the longest timeout) was reached.
+    Horizon,
+    /// `limits.max_simulated_time` cut the run short.
+    TimeLimit,
+    /// `limits.max_events` cut the run short.
+    EventLimit,
+}
+
+impl RunEnd {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunEnd::Drained => "drained",
+            RunEnd::Horizon => "horizon",
+            RunEnd::TimeLimit => "time-limit",
+            RunEnd::EventLimit => "event-limit",
+        }
+    }
+
+    /// Whether a limit cut the run short (its figures are partial).
+    pub fn is_cut_short(self) -> bool {
+        matches!(self, RunEnd::TimeLimit | RunEnd::EventLimit)
+    }
+}
+
 /// What one run produced.
 pub struct RunResult {
     pub seed: u64,
+    pub end: RunEnd,
     pub outcome: RunOutcome,
     pub horizon: SimTime,
     pub planet: Planet,
@@ -30,18 +60,25 @@ pub fn run(plan: &ScenarioPlan) -> RunResult {
     for (index, population) in planet.populations.iter_mut().enumerate() {
         population.start(&mut ctx, addresses.population(index as u32));
     }
-    let horizon = SimTime::ZERO + plan.duration + plan.drain_time();
+    let natural = SimTime::ZERO + plan.duration + plan.drain_time();
+    let horizon = plan.max_simulated_time.map_or(natural, |limit| natural.min(SimTime::ZERO + limit));
     let outcome = kernel::run(&mut planet, &mut ctx, Limits { horizon, max_events: plan.max_events });
-    let end = if outcome.reason == kernel::StopReason::EventLimit { outcome.end_time } else { horizon };
-    planet.recorder.finish(end);
+    let end = match outcome.reason {
+        kernel::StopReason::EventLimit => RunEnd::EventLimit,
+        kernel::StopReason::Horizon if horizon < natural => RunEnd::TimeLimit,
+        kernel::StopReason::Horizon => RunEnd::Horizon,
+        kernel::StopReason::QueueEmpty => RunEnd::Drained,
+    };
+    let end_time = if end == RunEnd::EventLimit { outcome.end_time } else { horizon };
+    planet.recorder.finish(end_time);
     for server in &mut planet.servers {
-        server.finish(end);
+        server.finish(end_time);
     }
     let in_flight = planet.populations.iter().map(|p| p.in_flight).sum();
-    if outcome.reason != kernel::StopReason::EventLimit {
-        assert_eq!(in_flight, 0, "every request must end by the horizon");
+    if !end.is_cut_short() {
+        assert_eq!(in_flight, 0, "every request must end by the natural horizon");
     }
-    RunResult { seed: plan.seed, outcome, horizon: end, planet, in_flight }
+    RunResult { seed: plan.seed, end, outcome, horizon: end_time, planet, in_flight }
 }
 
 fn build(plan: &ScenarioPlan) -> Planet {
@@ -78,7 +115,7 @@ fn build(plan: &ScenarioPlan) -> Planet {
                 s.queue_capacity,
                 s.service_time.clone(),
                 streams.stream(&format!("service:{key}"), 0),
-                [count_from, SimTime::ZERO + plan.duration],
+                [count_from, SimTime::ZERO + plan.measured_until()],
             )
         })
         .collect();

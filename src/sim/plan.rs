@@ -22,6 +22,8 @@ pub struct ScenarioPlan {
     pub scale: f64,
     pub timeline_window: SimDuration,
     pub max_events: u64,
+    /// Ends the run early, whatever is still in flight (reported as `time-limit`).
+    pub max_simulated_time: Option<SimDuration>,
     pub routing: RoutingPlan,
     pub services: Vec<ServicePlan>,
     pub populations: Vec<PopulationPlan>,
@@ -65,6 +67,11 @@ pub struct PopulationPlan {
 }
 
 impl ScenarioPlan {
+    /// Servers measure over `[warmup, this)`: until arrivals stop, or until a time limit.
+    pub fn measured_until(&self) -> SimDuration {
+        self.max_simulated_time.map_or(self.duration, |limit| limit.min(self.duration))
+    }
+
     /// The longest client timeout: after `duration + this`, every request has ended.
     pub fn drain_time(&self) -> SimDuration {
         self.populations.iter().map(|p| p.timeout).max().unwrap_or(SimDuration::ZERO)
