@@ -23,3 +23,72 @@ fn every_bundled_scenario_validates_and_runs() {
     }
     assert!(checked >= 1);
 }
+
+const TWO_ZONES: &str = "
+name: zones
+defaults: {intra_region_rtt_ms: 1}
+regions:
+  - {id: london, lat: 51.5, lon: -0.12, utc_offset_h: 0}
+  - {id: tokyo, lat: 35.7, lon: 139.7, utc_offset_h: 9}
+  - {id: mumbai, lat: 19.1, lon: 72.9, utc_offset_h: 5.5}
+links:
+  - {name: a, kind: cable, between: [london, mumbai]}
+  - {name: b, kind: cable, between: [mumbai, tokyo]}
+";
+
+#[test]
+fn a_local_midnight_surge_rolls_across_time_zones() {
+    let scenario = "
+name: zones
+topology: topology.yaml
+start: 2026-12-31T12:00:00Z
+duration: 13h
+services:
+  - {regions: [london, tokyo, mumbai], workers: 10, queue_capacity: 10, service_time: {dist: constant, value: 1ms}}
+clients:
+  - name: people
+    regions: [london, tokyo, mumbai]
+    rate_rps: 1
+    timeout: 1s
+    surges:
+      - {at: 2027-01-01T00:00:00 local, multiplier: 5, hold: 1m}
+";
+    let plan = crate::support::plan("zones", TWO_ZONES, scenario);
+    let start_of = |region: &str| {
+        let population = plan.populations.iter().find(|p| plan.topology.region(p.region).id == region).unwrap();
+        population.curve.surges[0].start_ns / 1_000_000_000
+    };
+    // From 12:00 UTC: Tokyo's midnight is 15:00 UTC, Mumbai's 18:30 UTC, London's 00:00 UTC.
+    assert_eq!(start_of("tokyo"), 3 * 3600);
+    assert_eq!(start_of("mumbai"), 6 * 3600 + 1800);
+    assert_eq!(start_of("london"), 12 * 3600);
+}
+
+#[test]
+fn limits_end_a_run_with_their_reason_and_count_what_is_in_flight() {
+    let base = "
+name: limits
+topology: topology.yaml
+duration: 60s
+services:
+  - {region: london, workers: 1, queue_capacity: 1000, service_time: {dist: constant, value: 50ms}}
+clients:
+  - {name: people, region: london, rate_rps: 25, timeout: 10s}
+";
+    // 25 requests/s against a server that serves 20/s: the queue grows, so at the time limit
+    // many requests are still in flight, and they must be reported as such.
+    let by_time = crate::support::plan("limit-time", TWO_ZONES, &format!("{base}limits: {{max_simulated_time: 30s}}\n"));
+    let result = sim::run(&by_time);
+    assert_eq!(result.end, sim::RunEnd::TimeLimit);
+    assert_eq!(result.horizon.as_secs_f64(), 30.0);
+    let counters = result.planet.recorder.overall.counters;
+    assert!(result.in_flight > 50, "in flight at the limit: {}", result.in_flight);
+    assert_eq!(counters.attempted, counters.succeeded + counters.failed() + result.in_flight);
+    let by_events = crate::support::plan("limit-events", TWO_ZONES, &format!("{base}limits: {{max_events: 500}}\n"));
+    let result = sim::run(&by_events);
+    assert_eq!(result.end, sim::RunEnd::EventLimit);
+    assert_eq!(result.outcome.events, 500);
+    let full = sim::run(&crate::support::plan("limit-none", TWO_ZONES, base));
+    assert_eq!(full.end, sim::RunEnd::Drained);
+    assert_eq!(full.in_flight, 0);
+}
