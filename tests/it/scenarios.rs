@@ -89,6 +89,8 @@ clients:
     assert_eq!(result.end, sim::RunEnd::EventLimit);
     assert_eq!(result.outcome.events, 500);
     let full = sim::run(&crate::support::plan("limit-none", TWO_ZONES, base));
-    assert_eq!(full.end, sim::RunEnd::Drained);
+    // The server still holds work for clients who gave up, so the run ends at its natural
+    // horizon, not drained; either way it is not cut short and every request has ended.
+    assert_eq!(full.end, sim::RunEnd::Horizon);
     assert_eq!(full.in_flight, 0);
 }
