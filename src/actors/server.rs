@@ -136,7 +136,7 @@ struct Job {
 }
 
 /// What a server measured; all integrals are in nanoseconds.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ServerStats {
     pub arrivals: u64,
     pub served: u64,
@@ -150,8 +150,8 @@ pub struct ServerStats {
     pub sojourn_ns: u128,
     /// Σ queueing wait of served requests.
     pub wait_ns: u128,
-    /// Queueing waits of served requests, microseconds (3 significant digits).
-    pub wait_us: Option<hdrhistogram::Histogram<u64>>,
+    /// Queueing waits of served requests, nanoseconds (3 significant digits).
+    pub wait_ns_histogram: hdrhistogram::Histogram<u64>,
 }
 
 pub struct Server {
@@ -180,7 +180,6 @@ pub struct Reply {
 impl Server {
     pub fn new(region: RegionId, workers: u32, queue_capacity: u32, service_time: ServiceTime, rng: SimRng, window: [SimTime; 2]) -> Self {
         assert!(workers > 0, "a server needs at least one worker");
-        let wait_us = hdrhistogram::Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("static histogram bounds are valid");
         Server {
             region,
             workers,
@@ -193,7 +192,17 @@ impl Server {
             last_change: SimTime::ZERO,
             count_from: window[0],
             count_until: window[1],
-            stats: ServerStats { wait_us: Some(wait_us), ..ServerStats::default() },
+            stats: ServerStats {
+                arrivals: 0,
+                served: 0,
+                rejected: 0,
+                queue_len_max: 0,
+                busy_ns: 0,
+                in_system_ns: 0,
+                sojourn_ns: 0,
+                wait_ns: 0,
+                wait_ns_histogram: crate::metrics::wait_histogram(),
+            },
         }
     }
 
@@ -259,9 +268,7 @@ impl Server {
         if self.counts(job.arrived) {
             let wait = now.since(job.arrived);
             self.stats.wait_ns += u128::from(wait.0);
-            if let Some(histogram) = self.stats.wait_us.as_mut() {
-                histogram.saturating_record(wait.0 / 1_000);
-            }
+            self.stats.wait_ns_histogram.saturating_record(wait.0);
         }
         self.in_service[worker as usize] = Some(job);
         let service = self.service_time.sample(&mut self.rng);

@@ -54,6 +54,11 @@ pub fn latency_histogram(significant_digits: u8) -> Histogram<u64> {
     Histogram::new_with_bounds(LATENCY_LOW_NS, LATENCY_HIGH_NS, significant_digits).expect("static histogram bounds are valid")
 }
 
+/// For queueing waits, which are very often exactly zero: 1 ns resolution, so a zero reads as 0.
+pub fn wait_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, LATENCY_HIGH_NS, 3).expect("static histogram bounds are valid")
+}
+
 /// Everything recorded for one client region (or for all of them).
 pub struct Record {
     pub counters: Counters,

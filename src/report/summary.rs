@@ -7,7 +7,7 @@
 use crate::actors::server::Server;
 use crate::metrics::{Counters, Record};
 use crate::sim::RunResult;
-use crate::sim::plan::ScenarioPlan;
+use crate::sim::plan::{ScenarioPlan, ServicePlan};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -149,19 +149,19 @@ fn region_summary(record: &Record) -> RegionSummary {
     }
 }
 
-fn server_summary(server: &Server, measured_s: f64) -> ServerSummary {
+fn server_summary(server: &Server, service: &ServicePlan, measured_s: f64) -> ServerSummary {
     let stats = &server.stats;
     let measured_ns = (measured_s * 1e9).max(1.0);
     let arrival_rate = stats.arrivals as f64 / measured_s.max(1e-9);
     let mean_sojourn_s = (stats.served > 0).then(|| stats.sojourn_ns as f64 / stats.served as f64 / 1e9);
-    let wait_us = stats.wait_us.as_ref().expect("servers keep a wait histogram");
-    let mut wait_ms = latency_us(wait_us);
+    let mut wait_ms = latency(&stats.wait_ns_histogram);
+    // The exact mean, from the sum, rather than the histogram's bucketed one.
     wait_ms.mean = (stats.served > 0).then(|| round(stats.wait_ns as f64 / stats.served as f64 / 1e6, 3));
     ServerSummary {
         workers: server.workers,
-        workers_stated: 0,
-        queue_capacity: 0,
-        service_time: String::new(),
+        workers_stated: service.workers_stated,
+        queue_capacity: service.queue_capacity,
+        service_time: service.service_time.describe(),
         arrivals: stats.arrivals,
         served: stats.served,
         rejected: stats.rejected,
@@ -174,23 +174,6 @@ fn server_summary(server: &Server, measured_s: f64) -> ServerSummary {
             mean_sojourn_ms: mean_sojourn_s.map(|s| round(s * 1e3, 6)),
             lambda_times_w: mean_sojourn_s.map(|s| round(arrival_rate * s, 6)),
         },
-    }
-}
-
-/// Percentiles of a microsecond histogram, in milliseconds.
-fn latency_us(histogram: &Histogram<u64>) -> LatencySummary {
-    let ms = |micros: u64| Some(round(micros as f64 / 1e3, 3));
-    if histogram.is_empty() {
-        return LatencySummary { count: 0, p50: Some(0.0), p90: Some(0.0), p99: Some(0.0), p999: Some(0.0), max: Some(0.0), mean: None };
-    }
-    LatencySummary {
-        count: histogram.len(),
-        p50: ms(histogram.value_at_quantile(0.5)),
-        p90: ms(histogram.value_at_quantile(0.9)),
-        p99: ms(histogram.value_at_quantile(0.99)),
-        p999: ms(histogram.value_at_quantile(0.999)),
-        max: ms(histogram.max()),
-        mean: None,
     }
 }
 
@@ -225,13 +208,7 @@ pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
         .servers
         .iter()
         .zip(&plan.services)
-        .map(|(server, service)| {
-            let mut summary = server_summary(server, measured_s);
-            summary.workers_stated = service.workers_stated;
-            summary.queue_capacity = service.queue_capacity;
-            summary.service_time = service.service_time.describe();
-            (plan.topology.region(server.region).id.clone(), summary)
-        })
+        .map(|(server, service)| (plan.topology.region(server.region).id.clone(), server_summary(server, service, measured_s)))
         .collect();
     let overall = &recorder.overall;
     Summary {

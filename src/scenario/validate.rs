@@ -114,7 +114,11 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
             .expected(format!("at most {MAX_TIMELINE_WINDOWS} windows: a longer window"));
     }
     let max_events = limits(problems, file);
-    let max_simulated_time = file.limits.as_ref().and_then(|l| l.max_simulated_time.as_ref()).and_then(|t| positive_duration(problems, t, "limits.max_simulated_time"));
+    let max_simulated_time = file
+        .limits
+        .as_ref()
+        .and_then(|l| l.max_simulated_time.as_ref())
+        .and_then(|t| positive_duration(problems, t, "limits.max_simulated_time"));
     let services = validate_services(problems, &file.services, &topology, scale, &file.name);
     let routing = validate_routing(problems, file.routing.as_ref(), &topology, &services);
     let populations = validate_clients(problems, &file.clients, &topology, scale, start_unix_s.unwrap_or(0), &file.name);
