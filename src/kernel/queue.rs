@@ -115,10 +115,10 @@ impl<M: Copy> EventQueue<M> {
                 if first < len {
                     let mut best = first;
                     let mut best_key = heap[first].key();
-                    for child in first + 1..len {
-                        let key = heap[child].key();
+                    for (offset, slot) in heap[first + 1..len].iter().enumerate() {
+                        let key = slot.key();
                         if key < best_key {
-                            best = child;
+                            best = first + 1 + offset;
                             best_key = key;
                         }
                     }

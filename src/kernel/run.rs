@@ -43,11 +43,13 @@ impl<M: Copy> Scheduler<M> {
     }
 
     /// Delivers `msg` to `target` after `delay`.
+    #[inline]
     pub fn send(&mut self, delay: SimDuration, target: ActorId, msg: M) {
         self.send_at(self.now + delay, target, msg);
     }
 
     /// Delivers `msg` to `target` at `time`, which must not be in the past.
+    #[inline]
     pub fn send_at(&mut self, time: SimTime, target: ActorId, msg: M) {
         assert!(time >= self.now, "event scheduled in the past: {time} < {}", self.now);
         let seq = self.next_seq;
@@ -132,6 +134,7 @@ impl TraceDigest {
         TraceDigest(0xCBF2_9CE4_8422_2325)
     }
 
+    #[inline]
     pub fn add(&mut self, time: u64, target: u64, word: u64) {
         const K: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut h = self.0;
