@@ -7,6 +7,13 @@
 use crate::kernel::SimDuration;
 
 /// Parses `"250ms"`, `"1.5s"`, `"5m"`, `"2h"`, `"1d"`, `"20us"`, `"7ns"`.
+///
+/// ```
+/// use planetsim::kernel::SimDuration;
+/// use planetsim::scenario::units::parse_duration;
+/// assert_eq!(parse_duration("1.5s"), Ok(SimDuration::from_millis(1500)));
+/// assert!(parse_duration("250").is_err(), "a bare number is ambiguous");
+/// ```
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let text = text.trim();
     let split = text

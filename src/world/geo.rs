@@ -23,6 +23,13 @@ impl GeoPoint {
 }
 
 /// Great-circle distance (haversine).
+///
+/// ```
+/// use planetsim::world::{GeoPoint, great_circle_km};
+/// let london = GeoPoint::new(51.5074, -0.1278);
+/// let new_york = GeoPoint::new(40.7128, -74.0060);
+/// assert!((great_circle_km(london, new_york) - 5570.0).abs() < 10.0);
+/// ```
 pub fn great_circle_km(a: GeoPoint, b: GeoPoint) -> f64 {
     let (lat1, lat2) = (a.lat_deg.to_radians(), b.lat_deg.to_radians());
     let dlat = lat2 - lat1;
