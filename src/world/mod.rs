@@ -6,9 +6,11 @@
 
 pub mod calibration;
 pub mod geo;
+pub mod network;
 pub mod routing;
 pub mod topology;
 
 pub use geo::{GeoPoint, great_circle_km, path_km};
+pub use network::{LinkGray, Network, Partition};
 pub use routing::{LinkState, RttMatrix};
 pub use topology::{Link, LinkId, LinkKind, NodeId, Region, RegionId, Site, Topology};

@@ -1,13 +1,12 @@
-//! Lowest-latency routes between regions, recomputed when links go down.
+//! Which links are up, and the round-trip-time matrix that results.
 //!
-//! Routes come from Dijkstra over the undirected link graph (petgraph), one run per region, with
-//! integer nanosecond weights so that ties and sums are exact. A region cut off from another has
-//! no route to it: its RTT is `None`, and traffic to it is unreachable.
+//! Routes themselves live in [`Network`]: Dijkstra over the undirected link graph (petgraph),
+//! one run per region, with integer nanosecond weights so that ties and sums are exact. A region
+//! cut off from another has no route to it: its RTT is `None`.
 
-use super::topology::{LinkId, NodeId, RegionId, Topology};
+use super::network::Network;
+use super::topology::{LinkId, RegionId, Topology};
 use crate::kernel::SimDuration;
-use petgraph::algo::dijkstra;
-use petgraph::graph::{NodeIndex, UnGraph};
 
 /// Which links are up. Indexed by `LinkId`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,7 +26,8 @@ impl LinkState {
     }
 }
 
-/// Round-trip times between every pair of regions, for one state of the links.
+/// Round-trip times between every pair of regions, for one state of the links: a snapshot of
+/// a converged [`Network`], for reports (`topo`, `calibrate`) and nearest-region choices.
 #[derive(Clone, Debug)]
 pub struct RttMatrix {
     regions: usize,
@@ -38,16 +38,16 @@ pub struct RttMatrix {
 
 impl RttMatrix {
     pub fn compute(topology: &Topology, state: &LinkState) -> Self {
-        let regions = topology.regions.len();
-        let graph = link_graph(topology, state);
-        let mut one_way = vec![None; regions * regions];
-        for from in 0..regions {
-            let distances = dijkstra(&graph, NodeIndex::new(from), None, |edge| *edge.weight());
-            for to in 0..regions {
-                one_way[from * regions + to] = distances.get(&NodeIndex::new(to)).map(|&nanos| SimDuration(nanos));
-            }
-        }
-        RttMatrix { regions, one_way, intra_region_rtt: topology.intra_region_rtt }
+        Self::of(&Network::with_links(topology, state.clone()), topology.intra_region_rtt)
+    }
+
+    /// The RTTs of `network`'s current routes.
+    pub fn of(network: &Network, intra_region_rtt: SimDuration) -> Self {
+        let regions = network.region_count();
+        let one_way = (0..regions * regions)
+            .map(|index| network.route_one_way(RegionId((index / regions) as u32), RegionId((index % regions) as u32)))
+            .collect();
+        RttMatrix { regions, one_way, intra_region_rtt }
     }
 
     pub fn region_count(&self) -> usize {
@@ -68,18 +68,4 @@ impl RttMatrix {
         }
         self.one_way(from, to).map(|d| SimDuration(d.0 * 2))
     }
-}
-
-fn link_graph(topology: &Topology, state: &LinkState) -> UnGraph<NodeId, u64> {
-    let mut graph = UnGraph::with_capacity(topology.node_count(), topology.links.len());
-    for node in 0..topology.node_count() {
-        graph.add_node(NodeId(node as u32));
-    }
-    for (index, link) in topology.links.iter().enumerate() {
-        if state.up[index] {
-            let [a, b] = link.ends;
-            graph.add_edge(NodeIndex::new(a.0 as usize), NodeIndex::new(b.0 as usize), link.one_way.0);
-        }
-    }
-    graph
 }

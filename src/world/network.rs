@@ -1,0 +1,359 @@
+//! The network as messages experience it: routes over the links, what faults do to them, and the
+//! delay (or loss) of each message.
+//!
+//! Two states of the links are kept apart, as in a real network. The *physical* state says which
+//! links carry light right now. The *routes* were computed from the physical state at the last
+//! convergence. When a link is cut, routes through it black-hole traffic until routing
+//! re-converges (after the scenario's convergence delay). When a link comes back, the old routes
+//! keep working until the next convergence moves traffic back.
+//!
+//! Gray failures act per link: a loss probability, an added latency, a latency multiplier and
+//! a uniform jitter. A message's delay is the sum over the links of its route of
+//! `base × multiplier + added + U(0, jitter)`, and it is lost with probability
+//! `1 − Π(1 − loss)`. Partitions act per pair of regions: a message from a region in `from` to
+//! a region in `to` is dropped if its flow falls in the partition's share. With `both`
+//! directions, the reverse is dropped too.
+//!
+//! Cost when unused: without gray links or partitions, a message costs one table lookup.
+
+use super::routing::LinkState;
+use super::topology::{LinkId, RegionId, Topology};
+use crate::kernel::{SimDuration, SimRng};
+use petgraph::algo::dijkstra;
+use petgraph::graph::{NodeIndex, UnGraph};
+use rand::RngExt;
+
+/// Per-link degradation (a gray failure). The default is a healthy link.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LinkGray {
+    pub loss: f64,
+    pub added: SimDuration,
+    pub multiplier: f64,
+    pub jitter: SimDuration,
+}
+
+impl Default for LinkGray {
+    fn default() -> Self {
+        LinkGray { loss: 0.0, added: SimDuration::ZERO, multiplier: 1.0, jitter: SimDuration::ZERO }
+    }
+}
+
+impl LinkGray {
+    fn is_healthy(&self) -> bool {
+        *self == LinkGray::default()
+    }
+}
+
+/// A partition between two sets of regions, for a share of flows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Partition {
+    pub from: Vec<bool>,
+    pub to: Vec<bool>,
+    /// Also drop messages from `to` to `from`.
+    pub both_ways: bool,
+    /// Share of flows affected, 0–1. A flow is one request's conversation.
+    pub share: f64,
+}
+
+impl Partition {
+    fn drops(&self, from: RegionId, to: RegionId, flow: u64) -> bool {
+        let (f, t) = (from.0 as usize, to.0 as usize);
+        let crosses = (self.from[f] && self.to[t]) || (self.both_ways && self.to[f] && self.from[t]);
+        crosses && flow_fraction(flow) < self.share
+    }
+}
+
+/// Maps a flow id to [0, 1) with a fixed mixer, so a flow is either in a partial partition or not.
+fn flow_fraction(flow: u64) -> f64 {
+    (crate::kernel::rng::splitmix64(flow) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The route between two regions: its base one-way latency and the links it crosses.
+#[derive(Clone, Debug, Default)]
+struct Route {
+    one_way: Option<SimDuration>,
+    links: Vec<LinkId>,
+}
+
+pub struct Network {
+    regions: usize,
+    intra_region_one_way: SimDuration,
+    link_one_way: Vec<SimDuration>,
+    link_ends: Vec<[u32; 2]>,
+    node_count: usize,
+    physical: LinkState,
+    routes: Vec<Route>,
+    /// Whether any link on a route is physically down (the route black-holes traffic).
+    route_broken: Vec<bool>,
+    gray: Vec<LinkGray>,
+    /// Whether a route crosses a gray link: then its delay is computed link by link.
+    route_gray: Vec<bool>,
+    partitions: Vec<Partition>,
+    /// Convergences so far, for reports.
+    pub convergences: u32,
+}
+
+impl Network {
+    pub fn new(topology: &Topology) -> Self {
+        Self::with_links(topology, LinkState::all_up(topology))
+    }
+
+    /// A network whose links are in `physical` state, converged.
+    pub fn with_links(topology: &Topology, physical: LinkState) -> Self {
+        let regions = topology.regions.len();
+        let mut network = Network {
+            regions,
+            intra_region_one_way: SimDuration(topology.intra_region_rtt.0 / 2),
+            link_one_way: topology.links.iter().map(|l| l.one_way).collect(),
+            link_ends: topology.links.iter().map(|l| [l.ends[0].0, l.ends[1].0]).collect(),
+            node_count: topology.node_count(),
+            physical,
+            routes: vec![Route::default(); regions * regions],
+            route_broken: vec![false; regions * regions],
+            gray: vec![LinkGray::default(); topology.links.len()],
+            route_gray: vec![false; regions * regions],
+            partitions: Vec::new(),
+            convergences: 0,
+        };
+        network.converge();
+        network.convergences = 0;
+        network
+    }
+
+    pub fn region_count(&self) -> usize {
+        self.regions
+    }
+
+    fn pair(&self, from: RegionId, to: RegionId) -> usize {
+        from.0 as usize * self.regions + to.0 as usize
+    }
+
+    /// Changes the physical state of links. Routes are not recomputed until `converge`.
+    pub fn set_links_up(&mut self, links: &[LinkId], up: bool) {
+        for link in links {
+            self.physical.up[link.0 as usize] = up;
+        }
+        self.refresh_flags();
+    }
+
+    pub fn link_is_up(&self, link: LinkId) -> bool {
+        self.physical.up[link.0 as usize]
+    }
+
+    /// Recomputes every route from the current physical state.
+    pub fn converge(&mut self) {
+        let graph = self.graph();
+        for from in 0..self.regions {
+            let found = dijkstra(&graph, NodeIndex::new(from), None, |edge| *edge.weight());
+            // Dense, so nothing downstream depends on the map's iteration order.
+            let distances: Vec<Option<u64>> = (0..self.node_count).map(|node| found.get(&NodeIndex::new(node)).copied()).collect();
+            for to in 0..self.regions {
+                let route = self.route_from(&distances, from, to);
+                let index = from * self.regions + to;
+                self.routes[index] = route;
+            }
+        }
+        self.convergences += 1;
+        self.refresh_flags();
+    }
+
+    fn graph(&self) -> UnGraph<(), u64> {
+        let mut graph = UnGraph::with_capacity(self.node_count, self.link_ends.len());
+        for _ in 0..self.node_count {
+            graph.add_node(());
+        }
+        for (index, [a, b]) in self.link_ends.iter().enumerate() {
+            if self.physical.up[index] {
+                graph.add_edge(NodeIndex::new(*a as usize), NodeIndex::new(*b as usize), self.link_one_way[index].0);
+            }
+        }
+        graph
+    }
+
+    /// Walks back from `to` along links whose latency accounts exactly for the distance
+    /// difference (integer nanoseconds, so equality is exact); ties take the lowest link id.
+    fn route_from(&self, distances: &[Option<u64>], from: usize, to: usize) -> Route {
+        let Some(total) = distances[to] else { return Route::default() };
+        let mut links = Vec::new();
+        let mut node = to;
+        while node != from {
+            let step = (0..self.link_ends.len()).find_map(|index| {
+                let [a, b] = self.link_ends[index];
+                let other = if a as usize == node {
+                    b
+                } else if b as usize == node {
+                    a
+                } else {
+                    return None;
+                };
+                let here = distances[node]?;
+                let there = distances[other as usize]?;
+                (self.physical.up[index] && there + self.link_one_way[index].0 == here).then_some((index, other as usize))
+            });
+            let (link, previous) = step.expect("a node at a finite distance has a predecessor");
+            links.push(LinkId(link as u32));
+            node = previous;
+        }
+        links.reverse();
+        Route { one_way: Some(SimDuration(total)), links }
+    }
+
+    fn refresh_flags(&mut self) {
+        for index in 0..self.routes.len() {
+            let links = &self.routes[index].links;
+            self.route_broken[index] = links.iter().any(|l| !self.physical.up[l.0 as usize]);
+            self.route_gray[index] = links.iter().any(|l| !self.gray[l.0 as usize].is_healthy());
+        }
+    }
+
+    pub fn set_gray(&mut self, links: &[LinkId], gray: LinkGray) {
+        for link in links {
+            self.gray[link.0 as usize] = gray;
+        }
+        self.refresh_flags();
+    }
+
+    pub fn add_partition(&mut self, partition: Partition) -> usize {
+        self.partitions.push(partition);
+        self.partitions.len() - 1
+    }
+
+    /// Heals a partition (by index; other partitions keep their indices).
+    pub fn heal_partition(&mut self, index: usize) {
+        self.partitions[index].share = 0.0;
+    }
+
+    /// The one-way latency of the current route, ignoring gray failures and partitions; `None`
+    /// when routing has no path. Used for nearest-region choices and reports.
+    pub fn route_one_way(&self, from: RegionId, to: RegionId) -> Option<SimDuration> {
+        if from == to {
+            return Some(self.intra_region_one_way);
+        }
+        self.routes[self.pair(from, to)].one_way
+    }
+
+    /// The links of the current route from `from` to `to`.
+    pub fn route_links(&self, from: RegionId, to: RegionId) -> &[LinkId] {
+        &self.routes[self.pair(from, to)].links
+    }
+
+    /// The delay of one message of `flow` from `from` to `to`, or `None` if it is lost.
+    #[inline]
+    pub fn transit(&self, from: RegionId, to: RegionId, flow: u64, rng: &mut SimRng) -> Option<SimDuration> {
+        if !self.partitions.is_empty() && self.partitions.iter().any(|p| p.drops(from, to, flow)) {
+            return None;
+        }
+        if from == to {
+            return Some(self.intra_region_one_way);
+        }
+        let index = self.pair(from, to);
+        if self.route_broken[index] {
+            return None;
+        }
+        let base = self.routes[index].one_way?;
+        if !self.route_gray[index] {
+            return Some(base);
+        }
+        self.gray_transit(index, rng)
+    }
+
+    fn gray_transit(&self, index: usize, rng: &mut SimRng) -> Option<SimDuration> {
+        let mut total = 0.0f64;
+        for link in &self.routes[index].links {
+            let gray = &self.gray[link.0 as usize];
+            if gray.loss > 0.0 && rng.random::<f64>() < gray.loss {
+                return None;
+            }
+            let jitter = if gray.jitter.0 > 0 { rng.random::<f64>() * gray.jitter.0 as f64 } else { 0.0 };
+            total += self.link_one_way[link.0 as usize].0 as f64 * gray.multiplier + gray.added.0 as f64 + jitter;
+        }
+        Some(SimDuration((total + 0.5) as u64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::RngStreams;
+    use crate::world::GeoPoint;
+    use crate::world::topology::{Link, LinkKind, NodeId, Region};
+    use std::collections::BTreeMap;
+
+    /// a —1ms— b —1ms— c, and a —5ms— c directly.
+    fn triangle() -> Topology {
+        let region = |id: &str| Region { id: id.into(), name: id.into(), position: GeoPoint::new(0.0, 0.0), utc_offset_s: 0 };
+        let link = |name: &str, a: u32, b: u32, ms: u64| Link {
+            name: name.into(),
+            kind: LinkKind::Cable,
+            ends: [NodeId(a), NodeId(b)],
+            groups: vec![],
+            path_km: 0.0,
+            one_way: SimDuration::from_millis(ms),
+        };
+        Topology {
+            name: "triangle".into(),
+            description: String::new(),
+            regions: vec![region("a"), region("b"), region("c")],
+            sites: vec![],
+            links: vec![link("ab", 0, 1, 1), link("bc", 1, 2, 1), link("ac", 0, 2, 5)],
+            groups: BTreeMap::new(),
+            intra_region_rtt: SimDuration::ZERO,
+        }
+    }
+
+    const A: RegionId = RegionId(0);
+    const C: RegionId = RegionId(2);
+
+    #[test]
+    fn routes_know_their_links_and_a_cut_black_holes_until_convergence() {
+        let mut network = Network::new(&triangle());
+        let mut rng = RngStreams::new(1).stream("network", 0);
+        assert_eq!(network.route_links(A, C), &[LinkId(0), LinkId(1)]);
+        assert_eq!(network.transit(A, C, 1, &mut rng), Some(SimDuration::from_millis(2)));
+        network.set_links_up(&[LinkId(1)], false);
+        assert_eq!(network.transit(A, C, 1, &mut rng), None, "black-holed before convergence");
+        network.converge();
+        assert_eq!(network.route_links(A, C), &[LinkId(2)]);
+        assert_eq!(network.transit(A, C, 1, &mut rng), Some(SimDuration::from_millis(5)));
+        network.set_links_up(&[LinkId(1)], true);
+        assert_eq!(network.transit(A, C, 1, &mut rng), Some(SimDuration::from_millis(5)), "the detour holds until convergence");
+        network.converge();
+        assert_eq!(network.transit(A, C, 1, &mut rng), Some(SimDuration::from_millis(2)));
+    }
+
+    #[test]
+    fn gray_links_add_latency_jitter_and_loss() {
+        let mut network = Network::new(&triangle());
+        let mut rng = RngStreams::new(2).stream("network", 0);
+        let gray = LinkGray { loss: 0.0, added: SimDuration::from_millis(3), multiplier: 2.0, jitter: SimDuration::ZERO };
+        network.set_gray(&[LinkId(0)], gray);
+        // ab: 1 ms × 2 + 3 ms; bc: 1 ms.
+        assert_eq!(network.transit(A, C, 1, &mut rng), Some(SimDuration::from_millis(6)));
+        network.set_gray(&[LinkId(0)], LinkGray { jitter: SimDuration::from_millis(4), ..LinkGray::default() });
+        let delays: Vec<u64> = (0..2000).map(|_| network.transit(A, C, 1, &mut rng).unwrap().0).collect();
+        assert!(delays.iter().all(|d| (2_000_000..=6_000_000).contains(d)));
+        let mean = delays.iter().sum::<u64>() as f64 / delays.len() as f64;
+        assert!((mean - 4e6).abs() < 0.1e6, "mean delay {mean}");
+        network.set_gray(&[LinkId(0)], LinkGray { loss: 0.3, ..LinkGray::default() });
+        let lost = (0..10_000).filter(|_| network.transit(A, C, 1, &mut rng).is_none()).count();
+        assert!((2700..3300).contains(&lost), "lost {lost} of 10,000 at 30 %");
+    }
+
+    #[test]
+    fn partitions_drop_by_direction_and_share() {
+        let mut network = Network::new(&triangle());
+        let mut rng = RngStreams::new(3).stream("network", 0);
+        let one_way =
+            network.add_partition(Partition { from: vec![true, false, false], to: vec![false, false, true], both_ways: false, share: 1.0 });
+        assert_eq!(network.transit(A, C, 7, &mut rng), None);
+        assert!(network.transit(C, A, 7, &mut rng).is_some(), "one-way: c still reaches a");
+        network.heal_partition(one_way);
+        assert!(network.transit(A, C, 7, &mut rng).is_some());
+        network.add_partition(Partition { from: vec![true, false, false], to: vec![false, false, true], both_ways: true, share: 0.25 });
+        let dropped = (0..10_000u64).filter(|flow| network.transit(C, A, *flow, &mut rng).is_none()).count();
+        assert!((2300..2700).contains(&dropped), "a quarter of flows: {dropped}");
+        let flow_is_stable =
+            (0..100u64).all(|flow| network.transit(A, C, flow, &mut rng).is_none() == network.transit(A, C, flow, &mut rng).is_none());
+        assert!(flow_is_stable, "a flow is either partitioned or not");
+    }
+}
