@@ -122,6 +122,7 @@ impl Population {
         let ending = match outcome {
             Outcome::Served => Ending::Succeeded(now.since(issued)),
             Outcome::Rejected => Ending::Rejected,
+            Outcome::Error => Ending::Error,
             Outcome::Unreachable => Ending::Unreachable,
         };
         recorder.ended(self.region, issued, now, ending);

@@ -18,6 +18,8 @@ pub struct RequestRef {
 pub enum Outcome {
     Served,
     Rejected,
+    /// The server answered with an error (it was up, but serving badly).
+    Error,
     Unreachable,
 }
 
@@ -29,8 +31,16 @@ pub enum Msg {
     Dispatch { request: RequestRef },
     /// To a server: a request reaches it.
     Request { request: RequestRef },
-    /// To a server: `worker` finished its current request.
-    ServiceDone { worker: u32 },
+    /// To a server: `worker` finished the request it started in `epoch`.
+    ServiceDone { worker: u32, epoch: u32 },
+    /// To the fault injector: fault `fault` starts (`true`) or ends.
+    Fault { fault: u16, starting: bool },
+    /// To a server: apply fault `fault`'s order for its start (`true`) or end.
+    ServerFault { fault: u16, starting: bool },
+    /// To the fault injector: routing re-converges now.
+    Converge,
+    /// To the fault injector: flapping fault `fault` toggles its links (`down` or back up).
+    Flap { fault: u16, down: bool },
     /// To a population: the answer to a request reaches the client.
     Response { request: RequestRef, outcome: Outcome },
     /// To a population: the client gives up on a request.
@@ -44,7 +54,11 @@ impl Message for Msg {
             Msg::Arrive => 1,
             Msg::Dispatch { request } => 2 ^ reference(request) << 3,
             Msg::Request { request } => 3 ^ reference(request) << 3,
-            Msg::ServiceDone { worker } => 4 ^ u64::from(*worker) << 3,
+            Msg::ServiceDone { worker, epoch } => 4 ^ (u64::from(*worker) << 3) ^ (u64::from(*epoch) << 35),
+            Msg::Fault { fault, starting } => 7 ^ (u64::from(*fault) << 4) ^ (u64::from(*starting) << 3),
+            Msg::ServerFault { fault, starting } => 8 ^ (u64::from(*fault) << 5) ^ (u64::from(*starting) << 4),
+            Msg::Converge => 9,
+            Msg::Flap { fault, down } => 10 ^ (u64::from(*fault) << 5) ^ (u64::from(*down) << 4),
             Msg::Response { request, outcome } => (5 + *outcome as u64 * 8) ^ reference(request) << 5,
             Msg::Timeout { request } => 6 ^ reference(request) << 3,
         }

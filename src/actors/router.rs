@@ -1,10 +1,12 @@
 //! The router: GeoDNS plus the front-door load balancer, deciding which region serves a request.
 //!
 //! `Nearest` sends each request to the serving region with the lowest RTT from the client's
-//! region; `Weighted` draws among serving regions with per-client-region weights, as GeoDNS
-//! weighted records do. Only reachable regions are candidates: if none is, the request fails as
-//! unreachable at once. Simplification: DNS answers are fresh (TTLs and stale resolvers arrive
-//! with the failover layer), and the choice costs no time beyond the client's access hop.
+//! region in the intact world: like GeoDNS, it maps clients by geography and does not follow
+//! cable cuts (traffic then takes whatever detour routing finds). `Weighted` draws among serving
+//! regions with per-client-region weights, as weighted DNS records do. Regions the router
+//! considers unhealthy are skipped; with no health checks, every region is considered healthy,
+//! so requests keep going to a region that is down. If no candidate is left, the request fails
+//! as unreachable at once. Simplification: the choice costs no time beyond the access hop.
 
 use crate::kernel::SimRng;
 use crate::world::{RegionId, RttMatrix};
@@ -20,63 +22,54 @@ pub enum Policy {
 }
 
 pub struct Router {
-    policy: Policy,
-    /// For each region: the nearest reachable server, if any.
-    nearest: Vec<Option<ServerIndex>>,
-    /// For each region: the reachable weighted candidates with cumulative weights.
+    /// For each client region: reachable servers, nearest first.
+    preference: Vec<Vec<ServerIndex>>,
+    /// For each client region: weighted candidates (empty: use `preference`).
     weighted: Vec<Vec<(ServerIndex, f64)>>,
+    /// The router's view of each server's health.
+    healthy: Vec<bool>,
     rng: SimRng,
 }
 
 impl Router {
-    pub fn new(policy: Policy, server_regions: &[RegionId], rtt: &RttMatrix, rng: SimRng) -> Self {
-        let mut router = Router { policy, nearest: Vec::new(), weighted: Vec::new(), rng };
-        router.reroute(server_regions, rtt);
-        router
-    }
-
-    /// Recomputes the choices for the current RTTs (after a topology change).
-    pub fn reroute(&mut self, server_regions: &[RegionId], rtt: &RttMatrix) {
-        let regions = rtt.region_count();
-        self.nearest = (0..regions).map(|from| nearest_server(RegionId(from as u32), server_regions, rtt)).collect();
-        self.weighted = match &self.policy {
+    /// `intact` is the RTT matrix of the world with every link up.
+    pub fn new(policy: Policy, server_regions: &[RegionId], intact: &RttMatrix, rng: SimRng) -> Self {
+        let regions = intact.region_count();
+        let preference = (0..regions).map(|from| by_distance(RegionId(from as u32), server_regions, intact)).collect();
+        let weighted = match policy {
             Policy::Nearest => vec![Vec::new(); regions],
-            Policy::Weighted(rows) => {
-                (0..regions).map(|from| cumulative_reachable(RegionId(from as u32), &rows[from], server_regions, rtt)).collect()
-            }
+            Policy::Weighted(rows) => rows,
         };
+        Router { preference, weighted, healthy: vec![true; server_regions.len()], rng }
     }
 
-    /// The server for a request from `origin`, or `None` when no serving region is reachable.
+    pub fn set_healthy(&mut self, server: ServerIndex, healthy: bool) {
+        self.healthy[server as usize] = healthy;
+    }
+
+    /// The server for a request from `origin`, or `None` when no candidate is left.
     pub fn choose(&mut self, origin: RegionId) -> Option<ServerIndex> {
-        let candidates = &self.weighted[origin.0 as usize];
-        let Some(&(_, total)) = candidates.last() else { return self.nearest[origin.0 as usize] };
-        let draw = self.rng.random::<f64>() * total;
-        candidates.iter().find(|(_, cumulative)| draw < *cumulative).or(candidates.last()).map(|(server, _)| *server)
+        let row = &self.weighted[origin.0 as usize];
+        if !row.is_empty() {
+            let total: f64 = row.iter().filter(|(s, _)| self.healthy[*s as usize]).map(|(_, w)| w).sum();
+            if total > 0.0 {
+                let mut draw = self.rng.random::<f64>() * total;
+                for &(server, weight) in row.iter().filter(|(s, _)| self.healthy[*s as usize]) {
+                    if draw < weight {
+                        return Some(server);
+                    }
+                    draw -= weight;
+                }
+                return row.iter().rev().find(|(s, _)| self.healthy[*s as usize]).map(|(s, _)| *s);
+            }
+        }
+        self.preference[origin.0 as usize].iter().copied().find(|s| self.healthy[*s as usize])
     }
 }
 
-fn nearest_server(from: RegionId, server_regions: &[RegionId], rtt: &RttMatrix) -> Option<ServerIndex> {
-    server_regions
-        .iter()
-        .enumerate()
-        .filter_map(|(index, &region)| rtt.rtt(from, region).map(|d| (d, index as ServerIndex)))
-        .min()
-        .map(|(_, index)| index)
-}
-
-fn cumulative_reachable(
-    from: RegionId,
-    row: &[(ServerIndex, f64)],
-    server_regions: &[RegionId],
-    rtt: &RttMatrix,
-) -> Vec<(ServerIndex, f64)> {
-    let mut total = 0.0;
-    row.iter()
-        .filter(|(server, _)| rtt.rtt(from, server_regions[*server as usize]).is_some())
-        .map(|&(server, weight)| {
-            total += weight;
-            (server, total)
-        })
-        .collect()
+fn by_distance(from: RegionId, server_regions: &[RegionId], rtt: &RttMatrix) -> Vec<ServerIndex> {
+    let mut reachable: Vec<_> =
+        server_regions.iter().enumerate().filter_map(|(index, &region)| rtt.rtt(from, region).map(|d| (d, index as ServerIndex))).collect();
+    reachable.sort();
+    reachable.into_iter().map(|(_, index)| index).collect()
 }

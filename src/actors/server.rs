@@ -7,6 +7,7 @@
 //! fault layer), and service times are independent draws (no warm caches, no contention).
 
 use super::messages::{Msg, Outcome, RequestRef};
+use crate::faults::ServerOrder;
 use crate::kernel::{ActorId, Scheduler, SimDuration, SimRng, SimTime};
 use crate::world::RegionId;
 use rand::RngExt;
@@ -135,12 +136,32 @@ struct Job {
     arrived: SimTime,
 }
 
+#[derive(Clone, Copy, Debug)]
+enum WorkerState {
+    Idle,
+    Busy(Job),
+    /// Killed by a capacity-loss fault, until revived.
+    Dead,
+}
+
+/// A worker and its epoch: a completion scheduled in an earlier epoch (before a kill or an
+/// outage) is stale and ignored.
+#[derive(Clone, Copy, Debug)]
+struct Worker {
+    state: WorkerState,
+    epoch: u32,
+}
+
 /// What a server measured; all integrals are in nanoseconds.
 #[derive(Clone, Debug)]
 pub struct ServerStats {
     pub arrivals: u64,
     pub served: u64,
     pub rejected: u64,
+    /// Answered with an error (an error-servers fault).
+    pub errors: u64,
+    /// Received while powered off, or lost from the queue or a worker at an outage or a kill.
+    pub lost: u64,
     pub queue_len_max: u64,
     /// ∫ busy workers dt.
     pub busy_ns: u128,
@@ -156,13 +177,20 @@ pub struct ServerStats {
 
 pub struct Server {
     pub region: RegionId,
+    /// Workers as configured; some may be dead during a capacity-loss fault.
     pub workers: u32,
-    in_service: Vec<Option<Job>>,
+    worker: Vec<Worker>,
     idle: Vec<u32>,
+    busy: u32,
     queue: VecDeque<Job>,
     queue_capacity: usize,
     service_time: ServiceTime,
     rng: SimRng,
+    powered: bool,
+    /// Workers with an index below this serve `slow_multiplier` times slower.
+    slow_workers: u32,
+    slow_multiplier: f64,
+    error_rate: f64,
     last_change: SimTime,
     /// The stats cover requests arriving in `[count_from, count_until)` and the time-integrals
     /// cover that window: the run after its warm-up, until arrivals stop.
@@ -171,7 +199,7 @@ pub struct Server {
     pub stats: ServerStats,
 }
 
-/// Where a server sends its answers: the reply's delay back to the client is the caller's.
+/// A server's answer to a request; the delay back to the client is the caller's business.
 pub struct Reply {
     pub to: RequestRef,
     pub outcome: Outcome,
@@ -183,12 +211,17 @@ impl Server {
         Server {
             region,
             workers,
-            in_service: vec![None; workers as usize],
+            worker: vec![Worker { state: WorkerState::Idle, epoch: 0 }; workers as usize],
             idle: (0..workers).rev().collect(),
+            busy: 0,
             queue: VecDeque::new(),
             queue_capacity: queue_capacity as usize,
             service_time,
             rng,
+            powered: true,
+            slow_workers: 0,
+            slow_multiplier: 1.0,
+            error_rate: 0.0,
             last_change: SimTime::ZERO,
             count_from: window[0],
             count_until: window[1],
@@ -196,6 +229,8 @@ impl Server {
                 arrivals: 0,
                 served: 0,
                 rejected: 0,
+                errors: 0,
+                lost: 0,
                 queue_len_max: 0,
                 busy_ns: 0,
                 in_system_ns: 0,
@@ -212,7 +247,7 @@ impl Server {
         let to = now.min(self.count_until);
         if to > from {
             let since = u128::from(to.since(from).0);
-            let busy = u128::from(self.workers - self.idle.len() as u32);
+            let busy = u128::from(self.busy);
             self.stats.busy_ns += busy * since;
             self.stats.in_system_ns += (busy + self.queue.len() as u128) * since;
         }
@@ -223,13 +258,18 @@ impl Server {
         arrived >= self.count_from && arrived < self.count_until
     }
 
-    /// A request arrives. Returns a reply when it is rejected at once.
+    /// A request arrives. Returns a reply when it is rejected at once; a powered-off server
+    /// answers nothing.
     pub fn on_request(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, request: RequestRef) -> Option<Reply> {
         let now = ctx.now();
         self.advance(now);
         let counted = self.counts(now);
         if counted {
             self.stats.arrivals += 1;
+        }
+        if !self.powered {
+            self.stats.lost += u64::from(counted);
+            return None;
         }
         let job = Job { request, arrived: now };
         if let Some(worker) = self.idle.pop() {
@@ -241,26 +281,33 @@ impl Server {
             self.stats.queue_len_max = self.stats.queue_len_max.max(self.queue.len() as u64);
             return None;
         }
-        if counted {
-            self.stats.rejected += 1;
-        }
+        self.stats.rejected += u64::from(counted);
         Some(Reply { to: request, outcome: Outcome::Rejected })
     }
 
-    /// A worker finished. Returns the reply for the request it served.
-    pub fn on_done(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, worker: u32) -> Reply {
+    /// A worker finished. Returns the reply for the request it served, unless the completion is
+    /// stale (the worker was killed or powered off since it started).
+    pub fn on_done(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, worker: u32, epoch: u32) -> Option<Reply> {
+        let slot = self.worker[worker as usize];
+        let WorkerState::Busy(job) = slot.state else { return None };
+        if slot.epoch != epoch {
+            return None;
+        }
         let now = ctx.now();
         self.advance(now);
-        let job = self.in_service[worker as usize].take().expect("a finishing worker was serving a request");
+        self.worker[worker as usize].state = WorkerState::Idle;
+        self.busy -= 1;
+        let failed = self.error_rate > 0.0 && self.rng.random::<f64>() < self.error_rate;
         if self.counts(job.arrived) {
-            self.stats.served += 1;
+            self.stats.served += u64::from(!failed);
+            self.stats.errors += u64::from(failed);
             self.stats.sojourn_ns += u128::from(now.since(job.arrived).0);
         }
         match self.queue.pop_front() {
             Some(next) => self.start(ctx, me, worker, next),
             None => self.idle.push(worker),
         }
-        Reply { to: job.request, outcome: Outcome::Served }
+        Some(Reply { to: job.request, outcome: if failed { Outcome::Error } else { Outcome::Served } })
     }
 
     fn start(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, worker: u32, job: Job) {
@@ -270,9 +317,82 @@ impl Server {
             self.stats.wait_ns += u128::from(wait.0);
             self.stats.wait_ns_histogram.saturating_record(wait.0);
         }
-        self.in_service[worker as usize] = Some(job);
-        let service = self.service_time.sample(&mut self.rng);
-        ctx.send(service, me, Msg::ServiceDone { worker });
+        let slot = &mut self.worker[worker as usize];
+        slot.state = WorkerState::Busy(job);
+        self.busy += 1;
+        let mut service = self.service_time.sample(&mut self.rng);
+        if worker < self.slow_workers {
+            service = SimDuration::from_secs_f64(service.as_secs_f64() * self.slow_multiplier);
+        }
+        ctx.send(service, me, Msg::ServiceDone { worker, epoch: slot.epoch });
+    }
+
+    /// Applies a fault's order. Work lost to an outage or a kill gets no answer: its clients
+    /// find out by timing out, as they would in reality.
+    pub fn on_order(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, order: ServerOrder) {
+        self.advance(ctx.now());
+        match order {
+            ServerOrder::PowerOff => {
+                self.powered = false;
+                self.stats.lost += self.queue.len() as u64;
+                self.queue.clear();
+                for index in 0..self.workers {
+                    self.stop_worker(index, WorkerState::Idle);
+                }
+                self.idle = (0..self.workers).rev().filter(|&w| matches!(self.worker[w as usize].state, WorkerState::Idle)).collect();
+            }
+            ServerOrder::PowerOn => self.powered = true,
+            ServerOrder::SetSlow { share, multiplier } => {
+                self.slow_workers = (share * f64::from(self.workers)).round() as u32;
+                self.slow_multiplier = multiplier;
+            }
+            ServerOrder::SetErrorRate { rate } => self.error_rate = rate,
+            ServerOrder::Kill { share } => self.kill((share * f64::from(self.workers)).round() as u32),
+            ServerOrder::Revive => self.revive(ctx, me),
+        }
+    }
+
+    /// Stops whatever `index` is running (its completion becomes stale) and sets its state.
+    fn stop_worker(&mut self, index: u32, state: WorkerState) {
+        let worker = &mut self.worker[index as usize];
+        if let WorkerState::Busy(_) = worker.state {
+            worker.epoch = worker.epoch.wrapping_add(1);
+            self.busy -= 1;
+            self.stats.lost += 1;
+        }
+        if !matches!(worker.state, WorkerState::Dead) {
+            worker.state = state;
+        }
+    }
+
+    /// Kills `count` more workers, highest index first.
+    fn kill(&mut self, count: u32) {
+        let mut killed = 0;
+        for index in (0..self.workers).rev() {
+            if killed == count {
+                break;
+            }
+            if matches!(self.worker[index as usize].state, WorkerState::Dead) {
+                continue;
+            }
+            self.stop_worker(index, WorkerState::Dead);
+            killed += 1;
+        }
+        self.idle.retain(|&w| !matches!(self.worker[w as usize].state, WorkerState::Dead));
+    }
+
+    /// Brings every dead worker back and puts the queue to work on them.
+    fn revive(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId) {
+        for index in (0..self.workers).rev() {
+            if matches!(self.worker[index as usize].state, WorkerState::Dead) {
+                self.worker[index as usize].state = WorkerState::Idle;
+                self.idle.push(index);
+            }
+        }
+        while !self.queue.is_empty() && !self.idle.is_empty() {
+            let (worker, job) = (self.idle.pop().expect("checked"), self.queue.pop_front().expect("checked"));
+            self.start(ctx, me, worker, job);
+        }
     }
 
     /// Closes the integrals at the end of the run.
@@ -282,6 +402,10 @@ impl Server {
 
     pub fn queue_len(&self) -> usize {
         self.queue.len()
+    }
+
+    pub fn alive_workers(&self) -> u32 {
+        self.worker.iter().filter(|w| !matches!(w.state, WorkerState::Dead)).count() as u32
     }
 }
 

@@ -23,6 +23,7 @@ pub enum Ending {
     Succeeded(SimDuration),
     Timeout,
     Rejected,
+    Error,
     Unreachable,
 }
 
@@ -32,12 +33,13 @@ pub struct Counters {
     pub succeeded: u64,
     pub timeout: u64,
     pub rejected: u64,
+    pub error: u64,
     pub unreachable: u64,
 }
 
 impl Counters {
     pub fn failed(&self) -> u64 {
-        self.timeout + self.rejected + self.unreachable
+        self.timeout + self.rejected + self.error + self.unreachable
     }
 
     fn count(&mut self, ending: Ending) {
@@ -45,6 +47,7 @@ impl Counters {
             Ending::Succeeded(_) => self.succeeded += 1,
             Ending::Timeout => self.timeout += 1,
             Ending::Rejected => self.rejected += 1,
+            Ending::Error => self.error += 1,
             Ending::Unreachable => self.unreachable += 1,
         }
     }
@@ -224,7 +227,7 @@ mod tests {
             recorder.ended(region, t, t, ending);
         }
         let counters = recorder.overall.counters;
-        assert_eq!(counters, Counters { attempted: 4, succeeded: 1, timeout: 1, rejected: 1, unreachable: 1 });
+        assert_eq!(counters, Counters { attempted: 4, succeeded: 1, timeout: 1, rejected: 1, error: 0, unreachable: 1 });
         assert_eq!(recorder.per_region[0].counters, counters);
         assert_eq!(recorder.overall.latency_ns.len(), 1);
         let p50 = recorder.overall.latency_ns.value_at_quantile(0.5) as f64;

@@ -1,4 +1,4 @@
-//! Result files: `summary.json`, `timeline.csv`, one `.hgrm` per latency histogram, and the
+//! Result files: `summary.json`, `timeline.csv`, `events.csv`, one `.hgrm` per latency histogram, and the
 //! human-readable summary printed after a run. Formats are documented in docs/OUTPUT.md.
 //!
 //! Architecture invariant: writing results never changes them. Every file is written to a
@@ -23,6 +23,7 @@ pub fn write_results(dir: &Path, plan: &ScenarioPlan, result: &RunResult, summar
     written.push(write_atomically(dir, "summary.json", json.as_bytes())?);
     let csv = timeline::render(plan, result);
     written.push(write_atomically(dir, "timeline.csv", csv.as_bytes())?);
+    written.push(write_atomically(dir, "events.csv", timeline::render_events(result).as_bytes())?);
     let recorder = &result.planet.recorder;
     written.push(write_atomically(dir, "latency_all.hgrm", hgrm::percentile_distribution(&recorder.overall.latency_ns).as_bytes())?);
     for (region, record) in recorder.regions.iter().zip(&recorder.per_region) {

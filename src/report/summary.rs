@@ -23,6 +23,25 @@ pub struct Summary {
     pub latency_ms: LatencySummary,
     pub regions: BTreeMap<String, RegionSummary>,
     pub servers: BTreeMap<String, ServerSummary>,
+    pub network: NetworkSummary,
+    pub faults: Vec<FaultSummary>,
+}
+
+#[derive(Serialize)]
+pub struct NetworkSummary {
+    /// Messages dropped by the network: black-holed by a cut before convergence, partitioned,
+    /// or lost on a gray link.
+    pub messages_lost: u64,
+    /// Times routing re-converged during the run.
+    pub convergences: u32,
+}
+
+#[derive(Serialize)]
+pub struct FaultSummary {
+    pub name: String,
+    pub kind: &'static str,
+    pub start_s: f64,
+    pub end_s: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -53,6 +72,7 @@ pub struct FailureCounts {
     pub total: u64,
     pub timeout: u64,
     pub rejected: u64,
+    pub error: u64,
     pub unreachable: u64,
 }
 
@@ -83,6 +103,8 @@ pub struct ServerSummary {
     pub arrivals: u64,
     pub served: u64,
     pub rejected: u64,
+    pub errors: u64,
+    pub lost: u64,
     pub utilisation: f64,
     pub queue_len_max: u64,
     pub wait_ms: LatencySummary,
@@ -112,6 +134,7 @@ fn counts(counters: &Counters, in_flight: u64) -> RequestCounts {
             total: counters.failed(),
             timeout: counters.timeout,
             rejected: counters.rejected,
+            error: counters.error,
             unreachable: counters.unreachable,
         },
         in_flight,
@@ -165,6 +188,8 @@ fn server_summary(server: &Server, service: &ServicePlan, measured_s: f64) -> Se
         arrivals: stats.arrivals,
         served: stats.served,
         rejected: stats.rejected,
+        errors: stats.errors,
+        lost: stats.lost,
         utilisation: round(stats.busy_ns as f64 / (measured_ns * f64::from(server.workers)), 6),
         queue_len_max: stats.queue_len_max,
         wait_ms,
@@ -232,6 +257,18 @@ pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
         latency_ms: latency(&overall.latency_ns),
         regions,
         servers,
+        network: NetworkSummary { messages_lost: result.planet.messages_lost, convergences: result.planet.network.convergences },
+        faults: plan
+            .faults
+            .faults
+            .iter()
+            .map(|f| FaultSummary {
+                name: f.name.clone(),
+                kind: f.action.kind(),
+                start_s: f.start.as_secs_f64(),
+                end_s: f.end.map(|e| e.as_secs_f64()),
+            })
+            .collect(),
     }
 }
 

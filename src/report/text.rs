@@ -15,11 +15,12 @@ fn row(out: &mut String, name: &str, requests: &RequestCounts, availability: Opt
     let f = &requests.failed;
     let _ = writeln!(
         out,
-        "{name:<16} {:>10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "{name:<16} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8}",
         requests.attempted,
         requests.succeeded,
         f.timeout,
         f.rejected,
+        f.error,
         f.unreachable,
         percent(availability),
         ms(latency.p50),
@@ -42,8 +43,8 @@ pub fn render(summary: &Summary) -> String {
     let _ = writeln!(out, "\nclients (latency in ms, successful requests)");
     let _ = writeln!(
         out,
-        "{:<16} {:>10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8}",
-        "region", "attempted", "succeeded", "timeout", "rejected", "unreach", "avail", "p50", "p90", "p99", "p99.9", "max"
+        "{:<16} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "region", "attempted", "succeeded", "timeout", "rejected", "error", "unreach", "avail", "p50", "p90", "p99", "p99.9", "max"
     );
     for (name, region) in &summary.regions {
         row(&mut out, name, &region.requests, region.availability, &region.latency_ms);
@@ -68,6 +69,17 @@ pub fn render(summary: &Summary) -> String {
             ms(server.wait_ms.mean),
             ms(server.wait_ms.p99),
         );
+    }
+    if !summary.faults.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nfaults (network dropped {} messages, routing converged {} times)",
+            summary.network.messages_lost, summary.network.convergences
+        );
+        for fault in &summary.faults {
+            let end = fault.end_s.map_or("end of run".to_string(), |e| format!("{e:.1} s"));
+            let _ = writeln!(out, "  {:<24} {:<14} {:>10.1} s → {end}", fault.name, fault.kind, fault.start_s);
+        }
     }
     if run.scale != 1.0 {
         let _ = writeln!(

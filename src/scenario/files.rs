@@ -106,6 +106,64 @@ pub struct ScenarioFile {
     pub services: Vec<ServiceFile>,
     #[serde(default)]
     pub clients: Vec<ClientFile>,
+    #[serde(default)]
+    pub network: Option<NetworkFile>,
+    #[serde(default)]
+    pub faults: Vec<FaultFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkFile {
+    pub convergence_delay: Option<S<String>>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultKindFile {
+    Cut,
+    Partition,
+    GrayLink,
+    Flap,
+    RegionOutage,
+    SlowServers,
+    ErrorServers,
+    CapacityLoss,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum DirectionFile {
+    Both,
+    OneWay,
+}
+
+/// A fault on the timeline; which keys apply depends on `kind` (see docs/SCENARIOS.md).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultFile {
+    pub kind: S<FaultKindFile>,
+    pub name: Option<S<String>>,
+    pub at: S<String>,
+    pub duration: Option<S<String>>,
+    pub until: Option<S<String>>,
+    #[serde(default)]
+    pub links: Vec<S<String>>,
+    #[serde(default)]
+    pub regions: Vec<S<String>>,
+    #[serde(default)]
+    pub from: Vec<S<String>>,
+    #[serde(default)]
+    pub to: Vec<S<String>>,
+    pub direction: Option<S<DirectionFile>>,
+    pub share: Option<S<f64>>,
+    pub loss: Option<S<f64>>,
+    pub added_latency: Option<S<String>>,
+    pub latency_multiplier: Option<S<f64>>,
+    pub jitter: Option<S<String>>,
+    pub period: Option<S<String>>,
+    pub multiplier: Option<S<f64>>,
+    pub rate: Option<S<f64>>,
 }
 
 #[derive(Debug, Deserialize)]

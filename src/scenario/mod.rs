@@ -4,6 +4,7 @@
 //! with serde-saphyr (panic-free, with budgets against alias bombs and located errors).
 
 pub mod diagnostic;
+pub mod faults;
 pub mod files;
 pub mod measured;
 pub mod topology;

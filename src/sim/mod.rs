@@ -9,7 +9,7 @@ use crate::actors::router::{Policy, Router};
 use crate::actors::server::Server;
 use crate::kernel::{self, Limits, RngStreams, RunOutcome, Scheduler, SimDuration, SimTime};
 use crate::metrics::Recorder;
-use crate::world::{LinkState, RttMatrix};
+use crate::world::{Network, RttMatrix};
 use model::{Addresses, Planet};
 use plan::{RoutingPlan, ScenarioPlan};
 
@@ -60,6 +60,7 @@ pub fn run(plan: &ScenarioPlan) -> RunResult {
     for (index, population) in planet.populations.iter_mut().enumerate() {
         population.start(&mut ctx, addresses.population(index as u32));
     }
+    planet.schedule_faults(&mut ctx);
     let natural = SimTime::ZERO + plan.duration + plan.drain_time();
     let horizon = plan.max_simulated_time.map_or(natural, |limit| natural.min(SimTime::ZERO + limit));
     let outcome = kernel::run(&mut planet, &mut ctx, Limits { horizon, max_events: plan.max_events });
@@ -83,7 +84,8 @@ pub fn run(plan: &ScenarioPlan) -> RunResult {
 
 fn build(plan: &ScenarioPlan) -> Planet {
     let streams = RngStreams::new(plan.seed);
-    let rtt = RttMatrix::compute(&plan.topology, &LinkState::all_up(&plan.topology));
+    let network = Network::new(&plan.topology);
+    let intact = RttMatrix::of(&network, plan.topology.intra_region_rtt);
     let addresses = Addresses { populations: plan.populations.len() as u32 };
     let count_from = SimTime::ZERO + plan.warmup;
     let populations = plan
@@ -134,8 +136,8 @@ fn build(plan: &ScenarioPlan) -> Planet {
             Policy::Weighted(table)
         }
     };
-    let router = Router::new(policy, &server_regions, &rtt, streams.stream("routing", 0));
+    let router = Router::new(policy, &server_regions, &intact, streams.stream("routing", 0));
     let client_regions: Vec<_> = plan.populations.iter().map(|p| p.region).collect();
     let recorder = Recorder::new(plan.topology.regions.len(), &client_regions, count_from, plan.timeline_window);
-    Planet { populations, router, servers, rtt, recorder }
+    Planet::new(populations, router, servers, network, streams.stream("network", 0), plan.faults.clone(), recorder)
 }

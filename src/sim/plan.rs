@@ -3,6 +3,7 @@
 
 use crate::actors::server::ServiceTime;
 use crate::actors::traffic::RateCurve;
+use crate::faults::FaultPlan;
 use crate::kernel::SimDuration;
 use crate::world::{RegionId, Topology};
 
@@ -27,6 +28,7 @@ pub struct ScenarioPlan {
     pub routing: RoutingPlan,
     pub services: Vec<ServicePlan>,
     pub populations: Vec<PopulationPlan>,
+    pub faults: FaultPlan,
 }
 
 #[derive(Clone, Debug)]

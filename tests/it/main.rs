@@ -3,6 +3,7 @@
 mod allocation;
 mod cli;
 mod determinism;
+mod faults;
 mod fidelity;
 mod scenarios;
 mod support;

@@ -1,0 +1,105 @@
+//! Faults on a timeline: what breaks, when, and for how long.
+//!
+//! A fault is data (STYLE.md rule 13): the scenario lists them beside the workload, each with a
+//! start, an optional end and an action. At its start the simulation applies the action to the
+//! network (cuts, partitions, gray links, flapping routes) or sends it to the servers it names
+//! (outages, slow or erroring workers, lost capacity); at its end it undoes it.
+//! Faults draw from their own random stream (`network`), so adding one never shifts the traffic's draws.
+
+use crate::kernel::{SimDuration, SimTime};
+use crate::world::{LinkGray, LinkId};
+
+/// Index of a fault in `FaultPlan::faults`.
+pub type FaultIndex = u16;
+
+#[derive(Clone, Debug, Default)]
+pub struct FaultPlan {
+    pub faults: Vec<Fault>,
+    /// How long routing takes to re-converge after links change.
+    pub convergence_delay: SimDuration,
+}
+
+#[derive(Clone, Debug)]
+pub struct Fault {
+    pub name: String,
+    pub start: SimTime,
+    /// `None`: until the end of the run.
+    pub end: Option<SimTime>,
+    pub action: FaultAction,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultAction {
+    /// Links go down; routing re-converges after the convergence delay.
+    Cut { links: Vec<LinkId> },
+    /// Messages from `from` to `to` (and back, if `both_ways`) are dropped for a share of flows.
+    Partition { from: Vec<bool>, to: Vec<bool>, both_ways: bool, share: f64 },
+    /// Links lose packets, slow down and jitter.
+    GrayLink { links: Vec<LinkId>, gray: LinkGray },
+    /// Routes through these links flap: the links withdraw and return every `period`, and routing
+    /// follows at once, so traffic alternates between two paths.
+    Flap { links: Vec<LinkId>, period: SimDuration },
+    /// The servers' regions lose power: every worker stops, queued and running work is lost,
+    /// new requests get no answer. They come back empty at the end.
+    Outage { servers: Vec<u32> },
+    /// A share of each server's workers serve `multiplier` times slower (a slow disk).
+    Slow { servers: Vec<u32>, share: f64, multiplier: f64 },
+    /// The servers answer a share of requests with an error, though they look alive.
+    Errors { servers: Vec<u32>, rate: f64 },
+    /// A share of each server's workers is killed; running work on them is lost.
+    CapacityLoss { servers: Vec<u32>, share: f64 },
+}
+
+impl FaultAction {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FaultAction::Cut { .. } => "cut",
+            FaultAction::Partition { .. } => "partition",
+            FaultAction::GrayLink { .. } => "gray-link",
+            FaultAction::Flap { .. } => "flap",
+            FaultAction::Outage { .. } => "region-outage",
+            FaultAction::Slow { .. } => "slow-servers",
+            FaultAction::Errors { .. } => "error-servers",
+            FaultAction::CapacityLoss { .. } => "capacity-loss",
+        }
+    }
+
+    /// The servers this fault acts on, if it acts on servers.
+    pub fn servers(&self) -> &[u32] {
+        match self {
+            FaultAction::Outage { servers }
+            | FaultAction::Slow { servers, .. }
+            | FaultAction::Errors { servers, .. }
+            | FaultAction::CapacityLoss { servers, .. } => servers,
+            _ => &[],
+        }
+    }
+}
+
+/// What a server is told to do by a fault: a small copyable order.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ServerOrder {
+    PowerOff,
+    PowerOn,
+    SetSlow { share: f64, multiplier: f64 },
+    SetErrorRate { rate: f64 },
+    Kill { share: f64 },
+    Revive,
+}
+
+impl FaultAction {
+    /// The order a server receives at the fault's start (`true`) or end (`false`).
+    pub fn server_order(&self, starting: bool) -> Option<ServerOrder> {
+        Some(match (self, starting) {
+            (FaultAction::Outage { .. }, true) => ServerOrder::PowerOff,
+            (FaultAction::Outage { .. }, false) => ServerOrder::PowerOn,
+            (FaultAction::Slow { share, multiplier, .. }, true) => ServerOrder::SetSlow { share: *share, multiplier: *multiplier },
+            (FaultAction::Slow { .. }, false) => ServerOrder::SetSlow { share: 0.0, multiplier: 1.0 },
+            (FaultAction::Errors { rate, .. }, true) => ServerOrder::SetErrorRate { rate: *rate },
+            (FaultAction::Errors { .. }, false) => ServerOrder::SetErrorRate { rate: 0.0 },
+            (FaultAction::CapacityLoss { share, .. }, true) => ServerOrder::Kill { share: *share },
+            (FaultAction::CapacityLoss { .. }, false) => ServerOrder::Revive,
+            _ => return None,
+        })
+    }
+}

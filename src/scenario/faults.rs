@@ -1,0 +1,311 @@
+//! Validation of the scenario's `faults:` timeline and `network:` settings into a [`FaultPlan`].
+
+use super::diagnostic::{Problems, did_you_mean};
+use super::files::{DirectionFile, FaultFile, FaultKindFile, NetworkFile, S};
+use super::units::{INSTANT_FORMS, Instant, parse_instant};
+use super::validate::{duration, region};
+use crate::faults::{Fault, FaultAction, FaultPlan};
+use crate::kernel::{SimDuration, SimTime};
+use crate::sim::plan::ServicePlan;
+use crate::world::{LinkGray, LinkId, RegionId, Topology};
+use serde_saphyr::Location;
+
+pub const DEFAULT_CONVERGENCE_DELAY: SimDuration = SimDuration::from_secs(10);
+
+/// What validating faults needs to know about the rest of the scenario.
+pub struct FaultContext<'a> {
+    pub topology: &'a Topology,
+    pub services: &'a [ServicePlan],
+    pub start_unix_s: i64,
+}
+
+pub fn validate_faults(problems: &mut Problems, network: Option<&NetworkFile>, faults: &[FaultFile], context: &FaultContext) -> FaultPlan {
+    let convergence_delay = network
+        .and_then(|n| n.convergence_delay.as_ref())
+        .and_then(|d| duration(problems, d, "network.convergence_delay"))
+        .unwrap_or(DEFAULT_CONVERGENCE_DELAY);
+    let mut names = std::collections::BTreeSet::new();
+    let mut plan = FaultPlan { faults: Vec::new(), convergence_delay };
+    for (index, file) in faults.iter().enumerate() {
+        let key = format!("faults[{index}]");
+        let name = file.name.as_ref().map_or_else(|| format!("{}-{index}", kind_name(file.kind.value)), |n| n.value.clone());
+        if !names.insert(name.clone()) {
+            let at = file.name.as_ref().map_or(&file.kind.referenced, |n| &n.referenced);
+            problems.at(at, format!("{key}.name"), format!("two faults are called `{name}`")).expected("unique fault names");
+        }
+        reject_irrelevant(problems, file, &key);
+        let window = timing(problems, file, &key, context);
+        let action = action(problems, file, &key, context);
+        if let (Some((start, end)), Some(action)) = (window, action) {
+            plan.faults.push(Fault { name, start, end, action });
+        }
+    }
+    plan
+}
+
+fn kind_name(kind: FaultKindFile) -> &'static str {
+    match kind {
+        FaultKindFile::Cut => "cut",
+        FaultKindFile::Partition => "partition",
+        FaultKindFile::GrayLink => "gray-link",
+        FaultKindFile::Flap => "flap",
+        FaultKindFile::RegionOutage => "region-outage",
+        FaultKindFile::SlowServers => "slow-servers",
+        FaultKindFile::ErrorServers => "error-servers",
+        FaultKindFile::CapacityLoss => "capacity-loss",
+    }
+}
+
+/// The keys each kind takes, besides `kind`, `name`, `at`, `duration` and `until`.
+fn allowed_keys(kind: FaultKindFile) -> &'static [&'static str] {
+    match kind {
+        FaultKindFile::Cut => &["links"],
+        FaultKindFile::Partition => &["from", "to", "direction", "share"],
+        FaultKindFile::GrayLink => &["links", "loss", "added_latency", "latency_multiplier", "jitter"],
+        FaultKindFile::Flap => &["links", "period"],
+        FaultKindFile::RegionOutage => &["regions"],
+        FaultKindFile::SlowServers => &["regions", "share", "multiplier"],
+        FaultKindFile::ErrorServers => &["regions", "rate"],
+        FaultKindFile::CapacityLoss => &["regions", "share"],
+    }
+}
+
+fn reject_irrelevant(problems: &mut Problems, file: &FaultFile, key: &str) {
+    let first = |list: &[S<String>]| list.first().map(|v| v.referenced);
+    let given: [(&str, Option<Location>); 13] = [
+        ("links", first(&file.links)),
+        ("regions", first(&file.regions)),
+        ("from", first(&file.from)),
+        ("to", first(&file.to)),
+        ("direction", file.direction.as_ref().map(|v| v.referenced)),
+        ("share", file.share.as_ref().map(|v| v.referenced)),
+        ("loss", file.loss.as_ref().map(|v| v.referenced)),
+        ("added_latency", file.added_latency.as_ref().map(|v| v.referenced)),
+        ("latency_multiplier", file.latency_multiplier.as_ref().map(|v| v.referenced)),
+        ("jitter", file.jitter.as_ref().map(|v| v.referenced)),
+        ("period", file.period.as_ref().map(|v| v.referenced)),
+        ("multiplier", file.multiplier.as_ref().map(|v| v.referenced)),
+        ("rate", file.rate.as_ref().map(|v| v.referenced)),
+    ];
+    let allowed = allowed_keys(file.kind.value);
+    for (name, location) in given {
+        if let Some(location) = location.filter(|_| !allowed.contains(&name)) {
+            problems
+                .at(&location, format!("{key}.{name}"), format!("`{name}` does not apply to a `{}` fault", kind_name(file.kind.value)))
+                .expected(format!("only {}", allowed.join(", ")));
+        }
+    }
+}
+
+/// Resolves an instant to simulated time; a local time needs a region: `… local <region>`.
+fn instant(problems: &mut Problems, text: &S<String>, key: &str, context: &FaultContext) -> Option<i64> {
+    let (written, zone) = match text.value.split_once(" local ") {
+        Some((time, zone)) => (format!("{time} local"), Some(zone.trim())),
+        None => (text.value.clone(), None),
+    };
+    let parsed = parse_instant(&written);
+    let seconds_to_ns = |s: i64| (s - context.start_unix_s) * 1_000_000_000;
+    match (parsed, zone) {
+        (Ok(Instant::Offset(offset)), _) => Some(offset.0 as i64),
+        (Ok(Instant::Utc(seconds)), _) => Some(seconds_to_ns(seconds)),
+        (Ok(Instant::Local(seconds)), Some(zone)) => {
+            let zone = S { value: zone.to_string(), referenced: text.referenced, defined: text.defined };
+            region(problems, context.topology, &zone, key).map(|r| seconds_to_ns(seconds - context.topology.region(r).utc_offset_s))
+        }
+        (Ok(Instant::Local(_)), None) => {
+            problems.on(text, key, "a fault's local time needs a region").expected("`2027-01-01T00:00:00 local tokyo`");
+            None
+        }
+        (Err(message), _) => {
+            problems.on(text, key, message).expected(format!("{INSTANT_FORMS}, or `… local <region>`"));
+            None
+        }
+    }
+}
+
+fn timing(problems: &mut Problems, file: &FaultFile, key: &str, context: &FaultContext) -> Option<(SimTime, Option<SimTime>)> {
+    let start_ns = instant(problems, &file.at, &format!("{key}.at"), context)?;
+    if start_ns < 0 {
+        problems.on(&file.at, format!("{key}.at"), "this is before the run starts").expected("a time at or after the scenario's `start`");
+        return None;
+    }
+    let start = SimTime(start_ns as u64);
+    let end = match (&file.duration, &file.until) {
+        (Some(_), Some(until)) => {
+            problems
+                .on(until, format!("{key}.until"), "both `duration` and `until` are given")
+                .expected("one of them, or neither (the fault lasts to the end)");
+            return None;
+        }
+        (Some(length), None) => {
+            let length = duration(problems, length, &format!("{key}.duration"))?;
+            Some(start + length)
+        }
+        (None, Some(until)) => {
+            let end_ns = instant(problems, until, &format!("{key}.until"), context)?;
+            if end_ns <= start_ns {
+                problems.on(until, format!("{key}.until"), "the fault would end before it starts").expected("a time after `at`");
+                return None;
+            }
+            Some(SimTime(end_ns as u64))
+        }
+        (None, None) => None,
+    };
+    Some((start, end))
+}
+
+fn action(problems: &mut Problems, file: &FaultFile, key: &str, context: &FaultContext) -> Option<FaultAction> {
+    match file.kind.value {
+        FaultKindFile::Cut => Some(FaultAction::Cut { links: links(problems, file, key, context.topology)? }),
+        FaultKindFile::Partition => partition(problems, file, key, context.topology),
+        FaultKindFile::GrayLink => gray_link(problems, file, key, context.topology),
+        FaultKindFile::Flap => {
+            let period =
+                required(problems, &file.period, file, key, "period").and_then(|p| duration(problems, p, &format!("{key}.period")));
+            let links = links(problems, file, key, context.topology)?;
+            match period {
+                Some(period) if period.0 > 0 => Some(FaultAction::Flap { links, period }),
+                Some(_) => {
+                    problems
+                        .on(file.period.as_ref()?, format!("{key}.period"), "a flap needs a period longer than zero")
+                        .expected("a duration like `30s`");
+                    None
+                }
+                None => None,
+            }
+        }
+        FaultKindFile::RegionOutage => Some(FaultAction::Outage { servers: servers(problems, file, key, context)? }),
+        FaultKindFile::SlowServers => {
+            let share = required(problems, &file.share, file, key, "share").map(|s| fraction(problems, s, &format!("{key}.share")));
+            let multiplier = required(problems, &file.multiplier, file, key, "multiplier")
+                .map(|m| super::topology::positive(problems, m, &format!("{key}.multiplier")));
+            Some(FaultAction::Slow { servers: servers(problems, file, key, context)?, share: share?, multiplier: multiplier? })
+        }
+        FaultKindFile::ErrorServers => {
+            let rate = required(problems, &file.rate, file, key, "rate").map(|r| fraction(problems, r, &format!("{key}.rate")));
+            Some(FaultAction::Errors { servers: servers(problems, file, key, context)?, rate: rate? })
+        }
+        FaultKindFile::CapacityLoss => {
+            let share = required(problems, &file.share, file, key, "share").map(|s| fraction(problems, s, &format!("{key}.share")));
+            Some(FaultAction::CapacityLoss { servers: servers(problems, file, key, context)?, share: share? })
+        }
+    }
+}
+
+fn required<'a, T>(problems: &mut Problems, value: &'a Option<S<T>>, file: &FaultFile, key: &str, name: &str) -> Option<&'a S<T>> {
+    if value.is_none() {
+        problems.on(&file.kind, format!("{key}.{name}"), format!("a `{}` fault needs `{name}`", kind_name(file.kind.value)));
+    }
+    value.as_ref()
+}
+
+/// A share or probability: 0 < value ≤ 1.
+fn fraction(problems: &mut Problems, value: &S<f64>, key: &str) -> f64 {
+    if !(value.value > 0.0 && value.value <= 1.0) {
+        problems.on(value, key, format!("{} is not a share", value.value)).expected("a number greater than 0 and at most 1");
+    }
+    value.value
+}
+
+fn links(problems: &mut Problems, file: &FaultFile, key: &str, topology: &Topology) -> Option<Vec<LinkId>> {
+    if file.links.is_empty() {
+        problems.on(&file.kind, format!("{key}.links"), "no links named").expected("`links: [<link or group>, …]`");
+        return None;
+    }
+    let mut resolved = Vec::new();
+    let mut all_known = true;
+    for (slot, name) in file.links.iter().enumerate() {
+        match topology.resolve_cut(&name.value) {
+            Some(links) => resolved.extend(links),
+            None => {
+                all_known = false;
+                problems
+                    .on(name, format!("{key}.links[{slot}]"), format!("no link or group is called `{}`", name.value))
+                    .expected(format!("a link or group of topology `{}`", topology.name))
+                    .suggest(did_you_mean(&name.value, topology.cut_names()));
+            }
+        }
+    }
+    resolved.sort();
+    resolved.dedup();
+    all_known.then_some(resolved)
+}
+
+fn region_set(
+    problems: &mut Problems,
+    names: &[S<String>],
+    key: &str,
+    topology: &Topology,
+    anchor: &S<FaultKindFile>,
+) -> Option<Vec<bool>> {
+    if names.is_empty() {
+        problems.on(anchor, key, "a partition of an empty set of regions").expected("at least one region");
+        return None;
+    }
+    let mut set = vec![false; topology.regions.len()];
+    let mut all_known = true;
+    for (slot, name) in names.iter().enumerate() {
+        match region(problems, topology, name, &format!("{key}[{slot}]")) {
+            Some(RegionId(index)) => set[index as usize] = true,
+            None => all_known = false,
+        }
+    }
+    all_known.then_some(set)
+}
+
+fn partition(problems: &mut Problems, file: &FaultFile, key: &str, topology: &Topology) -> Option<FaultAction> {
+    let from = region_set(problems, &file.from, &format!("{key}.from"), topology, &file.kind);
+    let to = region_set(problems, &file.to, &format!("{key}.to"), topology, &file.kind);
+    let share = file.share.as_ref().map_or(1.0, |s| fraction(problems, s, &format!("{key}.share")));
+    let both_ways = file.direction.as_ref().is_none_or(|d| d.value == DirectionFile::Both);
+    let (from, to) = (from?, to?);
+    if let Some(overlap) = (0..from.len()).find(|&i| from[i] && to[i]) {
+        let name = &topology.regions[overlap].id;
+        problems
+            .on(&file.kind, format!("{key}.to"), format!("region `{name}` is on both sides of the partition"))
+            .expected("disjoint `from` and `to`");
+        return None;
+    }
+    Some(FaultAction::Partition { from, to, both_ways, share })
+}
+
+fn gray_link(problems: &mut Problems, file: &FaultFile, key: &str, topology: &Topology) -> Option<FaultAction> {
+    let loss = file.loss.as_ref().map_or(0.0, |l| {
+        if !(0.0..=1.0).contains(&l.value) {
+            problems.on(l, format!("{key}.loss"), format!("{} is not a probability", l.value)).expected("a number from 0 to 1");
+        }
+        l.value
+    });
+    let added = file.added_latency.as_ref().map_or(Some(SimDuration::ZERO), |d| duration(problems, d, &format!("{key}.added_latency")));
+    let jitter = file.jitter.as_ref().map_or(Some(SimDuration::ZERO), |d| duration(problems, d, &format!("{key}.jitter")));
+    let multiplier =
+        file.latency_multiplier.as_ref().map_or(1.0, |m| super::topology::positive(problems, m, &format!("{key}.latency_multiplier")));
+    let gray = LinkGray { loss, added: added?, multiplier, jitter: jitter? };
+    if gray == LinkGray::default() {
+        problems
+            .on(&file.kind, key, "this gray failure changes nothing")
+            .expected("at least one of loss, added_latency, latency_multiplier, jitter");
+    }
+    Some(FaultAction::GrayLink { links: links(problems, file, key, topology)?, gray })
+}
+
+fn servers(problems: &mut Problems, file: &FaultFile, key: &str, context: &FaultContext) -> Option<Vec<u32>> {
+    if file.regions.is_empty() {
+        problems.on(&file.kind, format!("{key}.regions"), "no regions named").expected("`regions: [<region>, …]`");
+        return None;
+    }
+    let mut servers = Vec::new();
+    for (slot, name) in file.regions.iter().enumerate() {
+        let slot_key = format!("{key}.regions[{slot}]");
+        let Some(region_id) = region(problems, context.topology, name, &slot_key) else { continue };
+        match context.services.iter().position(|s| s.region == region_id) {
+            Some(index) => servers.push(index as u32),
+            None => {
+                problems
+                    .on(name, slot_key, format!("region `{}` has no service for this fault to act on", name.value))
+                    .expected("a region listed under `services:`");
+            }
+        }
+    }
+    (servers.len() == file.regions.len()).then_some(servers)
+}
