@@ -3,14 +3,15 @@
 
 use crate::kernel::Message;
 
-/// Names one request: its population (which owns its state), the slot in that population's
-/// table, and the slot's generation, so a late message about a finished request is recognised
-/// and ignored even after the slot has been reused.
+/// Names one attempt of one request: its population (which owns its state), the slot in that
+/// population's table, the slot's generation (so a late message about a finished request is
+/// recognised and ignored even after the slot has been reused) and the attempt's number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RequestRef {
     pub population: u32,
     pub slot: u32,
     pub generation: u32,
+    pub attempt: u16,
 }
 
 /// How a server (or the router) answered.
@@ -43,13 +44,20 @@ pub enum Msg {
     Flap { fault: u16, down: bool },
     /// To a population: the answer to a request reaches the client.
     Response { request: RequestRef, outcome: Outcome },
-    /// To a population: the client gives up on a request.
+    /// To a population: the request's deadline; the client gives up on it.
     Timeout { request: RequestRef },
+    /// To a population: the client gives up on one attempt.
+    AttemptTimeout { request: RequestRef },
+    /// To a population: the backoff is over, send the next attempt.
+    Retry { request: RequestRef },
+    /// To a population: no answer yet, send a hedged attempt.
+    Hedge { request: RequestRef },
 }
 
 impl Message for Msg {
+    #[inline]
     fn trace_word(&self) -> u64 {
-        let reference = |r: &RequestRef| (u64::from(r.slot) << 32) | u64::from(r.generation);
+        let reference = |r: &RequestRef| (u64::from(r.slot) << 32) ^ u64::from(r.generation) ^ (u64::from(r.attempt) << 24);
         match self {
             Msg::Arrive => 1,
             Msg::Dispatch { request } => 2 ^ reference(request) << 3,
@@ -61,6 +69,9 @@ impl Message for Msg {
             Msg::Flap { fault, down } => 10 ^ (u64::from(*fault) << 5) ^ (u64::from(*down) << 4),
             Msg::Response { request, outcome } => (5 + *outcome as u64 * 8) ^ reference(request) << 5,
             Msg::Timeout { request } => 6 ^ reference(request) << 3,
+            Msg::AttemptTimeout { request } => 11 ^ reference(request) << 5,
+            Msg::Retry { request } => 12 ^ reference(request) << 5,
+            Msg::Hedge { request } => 13 ^ reference(request) << 5,
         }
     }
 }

@@ -2,6 +2,8 @@
 //! the kernel; none calls another: they talk only by scheduling messages.
 //!
 //! - `client`: client populations (they own their requests' state and record outcomes);
+//! - `policy`: the client's resilience mechanisms (attempt timeouts, retries, budget, breaker,
+//!   hedging) as plain state machines;
 //! - `router`: GeoDNS / front-door choice of a serving region;
 //! - `server`: regional services with workers and a bounded queue;
 //! - `traffic`: the rate curves and Poisson arrivals the populations follow;
@@ -9,6 +11,7 @@
 
 pub mod client;
 pub mod messages;
+pub mod policy;
 pub mod router;
 pub mod server;
 pub mod traffic;

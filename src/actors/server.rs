@@ -272,7 +272,7 @@ impl Server {
             return None;
         }
         let job = Job { request, arrived: now };
-        if let Some(worker) = self.idle.pop() {
+        if let Some(worker) = self.take_idle_worker() {
             self.start(ctx, me, worker, job);
             return None;
         }
@@ -308,6 +308,17 @@ impl Server {
             None => self.idle.push(worker),
         }
         Some(Reply { to: job.request, outcome: if failed { Outcome::Error } else { Outcome::Served } })
+    }
+
+    /// A uniformly random idle worker, as a load balancer spreading requests would pick. (Always
+    /// taking the most recently freed one would, at low load, send nearly everything to a few
+    /// workers, and a "share of slow workers" would not be a share of the traffic.)
+    fn take_idle_worker(&mut self) -> Option<u32> {
+        match self.idle.len() {
+            0 => None,
+            1 => self.idle.pop(),
+            len => Some(self.idle.swap_remove(self.rng.random_range(0..len))),
+        }
     }
 
     fn start(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, worker: u32, job: Job) {
@@ -390,7 +401,8 @@ impl Server {
             }
         }
         while !self.queue.is_empty() && !self.idle.is_empty() {
-            let (worker, job) = (self.idle.pop().expect("checked"), self.queue.pop_front().expect("checked"));
+            let worker = self.take_idle_worker().expect("checked");
+            let job = self.queue.pop_front().expect("checked");
             self.start(ctx, me, worker, job);
         }
     }

@@ -76,6 +76,12 @@ impl RateCurve {
         RateCurve { base_rps, daily: [1.0; 24], local_epoch_s: 0, surges: Vec::new() }
     }
 
+    /// The rate, if it never changes (a flat daily curve and no surges).
+    pub fn constant_rate(&self) -> Option<f64> {
+        let flat = self.daily.iter().all(|v| *v == self.daily[0]);
+        (flat && self.surges.is_empty()).then(|| self.base_rps * self.daily[0])
+    }
+
     /// Requests per second at `t_ns` after the start.
     pub fn rate_at(&self, t_ns: i64) -> f64 {
         let surge: f64 = self.surges.iter().map(|s| s.factor_at(t_ns)).product();
@@ -127,8 +133,19 @@ impl RateCurve {
 /// Length of a thinning segment: short enough that the bound stays tight around ramps.
 const SEGMENT: SimDuration = SimDuration::from_secs(1);
 
-/// Draws the first arrival strictly after `now` and no later than `end`, if any.
-pub fn next_arrival(curve: &RateCurve, now: SimTime, end: SimTime, rng: &mut SimRng) -> Option<SimTime> {
+/// Draws the first arrival strictly after `now` and before `end`, if any. A constant rate is a
+/// homogeneous Poisson process: exponential gaps, exactly, without thinning.
+/// `constant_rate` is `curve.constant_rate()`, computed once by the caller.
+pub fn next_arrival(curve: &RateCurve, constant_rate: Option<f64>, now: SimTime, end: SimTime, rng: &mut SimRng) -> Option<SimTime> {
+    if let Some(rate) = constant_rate {
+        let gap = SimDuration::from_secs_f64(exponential(rng) / rate).max(SimDuration(1));
+        let at = now + gap;
+        return (at < end).then_some(at);
+    }
+    next_arrival_thinned(curve, now, end, rng)
+}
+
+fn next_arrival_thinned(curve: &RateCurve, now: SimTime, end: SimTime, rng: &mut SimRng) -> Option<SimTime> {
     let mut t = now;
     while t < end {
         let segment_end = SimTime((t.0 + SEGMENT.0).min(end.0));
@@ -168,7 +185,7 @@ mod tests {
         let end = SimTime(to_s * 1_000_000_000);
         let mut now = SimTime(from_s * 1_000_000_000);
         let mut count = 0;
-        while let Some(next) = next_arrival(curve, now, end, &mut rng) {
+        while let Some(next) = next_arrival(curve, curve.constant_rate(), now, end, &mut rng) {
             count += 1;
             now = next;
         }

@@ -25,21 +25,33 @@ pub enum Ending {
     Rejected,
     Error,
     Unreachable,
+    /// The client's circuit breaker refused to send.
+    BreakerOpen,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counters {
+    /// Requests issued.
     pub attempted: u64,
     pub succeeded: u64,
     pub timeout: u64,
     pub rejected: u64,
     pub error: u64,
     pub unreachable: u64,
+    pub breaker_open: u64,
+    pub retries: u64,
+    pub hedges: u64,
 }
 
 impl Counters {
+    /// Attempts sent: every request's first attempt, plus retries and hedges. Attempts per
+    /// request is the amplification.
+    pub fn attempts(&self) -> u64 {
+        self.attempted + self.retries + self.hedges
+    }
+
     pub fn failed(&self) -> u64 {
-        self.timeout + self.rejected + self.error + self.unreachable
+        self.timeout + self.rejected + self.error + self.unreachable + self.breaker_open
     }
 
     fn count(&mut self, ending: Ending) {
@@ -49,6 +61,7 @@ impl Counters {
             Ending::Rejected => self.rejected += 1,
             Ending::Error => self.error += 1,
             Ending::Unreachable => self.unreachable += 1,
+            Ending::BreakerOpen => self.breaker_open += 1,
         }
     }
 }
@@ -132,6 +145,17 @@ pub struct Recorder {
     window: SimDuration,
     window_start: SimTime,
     pub timeline: Vec<TimelineRow>,
+    /// Fault starts and ends, convergences, breaker transitions, in time order.
+    pub events: Vec<WorldEvent>,
+}
+
+/// Something that happened to the world or to a mechanism, not to one request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorldEvent {
+    pub time: SimTime,
+    pub event: &'static str,
+    pub subject: String,
+    pub detail: String,
 }
 
 impl Recorder {
@@ -156,6 +180,7 @@ impl Recorder {
             window,
             window_start: SimTime::ZERO,
             timeline: Vec::new(),
+            events: Vec::new(),
         }
     }
 
@@ -178,6 +203,31 @@ impl Recorder {
             self.overall.end(ending);
             self.record_mut(region).end(ending);
         }
+    }
+
+    /// Counts one more of a request's counters (attempts, retries, hedges), in the window of `now`.
+    fn bump(&mut self, region: RegionId, issued: SimTime, now: SimTime, counter: fn(&mut Counters) -> &mut u64) {
+        self.advance(now);
+        if issued >= self.count_from {
+            let index = self.record_of_region[region.0 as usize].expect("requests only come from client regions");
+            for record in [&mut self.overall, &mut self.per_region[index as usize]] {
+                *counter(&mut record.counters) += 1;
+                *counter(&mut record.window) += 1;
+            }
+        }
+    }
+
+    pub fn retry(&mut self, region: RegionId, issued: SimTime, now: SimTime) {
+        self.bump(region, issued, now, |c| &mut c.retries);
+    }
+
+    pub fn hedge(&mut self, region: RegionId, issued: SimTime, now: SimTime) {
+        self.bump(region, issued, now, |c| &mut c.hedges);
+    }
+
+    /// Notes something that happened to the world or to a mechanism (for `events.csv`).
+    pub fn log(&mut self, time: SimTime, event: &'static str, subject: &str, detail: String) {
+        self.events.push(WorldEvent { time, event, subject: subject.to_string(), detail });
     }
 
     /// Closes every window that ends at or before `now`.
@@ -227,7 +277,7 @@ mod tests {
             recorder.ended(region, t, t, ending);
         }
         let counters = recorder.overall.counters;
-        assert_eq!(counters, Counters { attempted: 4, succeeded: 1, timeout: 1, rejected: 1, error: 0, unreachable: 1 });
+        assert_eq!(counters, Counters { attempted: 4, succeeded: 1, timeout: 1, rejected: 1, unreachable: 1, ..Counters::default() });
         assert_eq!(recorder.per_region[0].counters, counters);
         assert_eq!(recorder.overall.latency_ns.len(), 1);
         let p50 = recorder.overall.latency_ns.value_at_quantile(0.5) as f64;

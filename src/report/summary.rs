@@ -25,6 +25,15 @@ pub struct Summary {
     pub servers: BTreeMap<String, ServerSummary>,
     pub network: NetworkSummary,
     pub faults: Vec<FaultSummary>,
+    /// Per client population (`name@region`), its breaker and retry budget, where it has them.
+    pub populations: BTreeMap<String, PopulationSummary>,
+}
+
+#[derive(Serialize)]
+pub struct PopulationSummary {
+    pub breaker_opened: Option<u32>,
+    pub breaker_open_s: Option<f64>,
+    pub retries_denied_by_budget: u64,
 }
 
 #[derive(Serialize)]
@@ -65,6 +74,12 @@ pub struct RequestCounts {
     pub succeeded: u64,
     pub failed: FailureCounts,
     pub in_flight: u64,
+    /// Attempts sent: first attempts, retries and hedges.
+    pub attempts: u64,
+    pub retries: u64,
+    pub hedges: u64,
+    /// attempts / requests: how much load the clients' policies put on the servers per request.
+    pub amplification: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -74,6 +89,7 @@ pub struct FailureCounts {
     pub rejected: u64,
     pub error: u64,
     pub unreachable: u64,
+    pub breaker_open: u64,
 }
 
 #[derive(Serialize)]
@@ -136,8 +152,13 @@ fn counts(counters: &Counters, in_flight: u64) -> RequestCounts {
             rejected: counters.rejected,
             error: counters.error,
             unreachable: counters.unreachable,
+            breaker_open: counters.breaker_open,
         },
         in_flight,
+        attempts: counters.attempts(),
+        retries: counters.retries,
+        hedges: counters.hedges,
+        amplification: (counters.attempted > 0).then(|| round(counters.attempts() as f64 / counters.attempted as f64, 6)),
     }
 }
 
@@ -257,6 +278,19 @@ pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
         latency_ms: latency(&overall.latency_ns),
         regions,
         servers,
+        populations: result
+            .planet
+            .populations
+            .iter()
+            .map(|p| {
+                let summary = PopulationSummary {
+                    breaker_opened: p.breaker.as_ref().map(|b| b.opened),
+                    breaker_open_s: p.breaker.as_ref().map(|b| round(b.open_ns as f64 / 1e9, 6)),
+                    retries_denied_by_budget: p.retries_denied_by_budget(),
+                };
+                (p.label.clone(), summary)
+            })
+            .collect(),
         network: NetworkSummary { messages_lost: result.planet.messages_lost, convergences: result.planet.network.convergences },
         faults: plan
             .faults

@@ -15,13 +15,14 @@ fn row(out: &mut String, name: &str, requests: &RequestCounts, availability: Opt
     let f = &requests.failed;
     let _ = writeln!(
         out,
-        "{name:<16} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "{name:<16} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8}",
         requests.attempted,
         requests.succeeded,
         f.timeout,
         f.rejected,
         f.error,
         f.unreachable,
+        f.breaker_open,
         percent(availability),
         ms(latency.p50),
         ms(latency.p90),
@@ -43,13 +44,31 @@ pub fn render(summary: &Summary) -> String {
     let _ = writeln!(out, "\nclients (latency in ms, successful requests)");
     let _ = writeln!(
         out,
-        "{:<16} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8}",
-        "region", "attempted", "succeeded", "timeout", "rejected", "error", "unreach", "avail", "p50", "p90", "p99", "p99.9", "max"
+        "{:<16} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "region",
+        "attempted",
+        "succeeded",
+        "timeout",
+        "rejected",
+        "error",
+        "unreach",
+        "breaker",
+        "avail",
+        "p50",
+        "p90",
+        "p99",
+        "p99.9",
+        "max"
     );
     for (name, region) in &summary.regions {
         row(&mut out, name, &region.requests, region.availability, &region.latency_ms);
     }
     row(&mut out, "all", &summary.requests, summary.availability, &summary.latency_ms);
+    if let Some(amplification) = summary.requests.amplification.filter(|a| *a > 1.0) {
+        let r = &summary.requests;
+        let _ =
+            writeln!(out, "attempts per request {amplification:.3} ({} attempts: {} retries, {} hedges)", r.attempts, r.retries, r.hedges);
+    }
     let _ = writeln!(out, "\nservers");
     let _ = writeln!(
         out,

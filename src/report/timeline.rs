@@ -7,7 +7,7 @@ use crate::sim::RunResult;
 use crate::sim::plan::ScenarioPlan;
 use std::fmt::Write;
 
-pub const HEADER: &str = "window_start_s,window_s,region,attempted,succeeded,failed_timeout,failed_rejected,failed_error,failed_unreachable,throughput_rps,availability,p50_ms,p99_ms";
+pub const HEADER: &str = "window_start_s,window_s,region,attempted,succeeded,failed_timeout,failed_rejected,failed_error,failed_unreachable,failed_breaker_open,attempts,retries,hedges,throughput_rps,availability,p50_ms,p99_ms";
 
 pub fn render(plan: &ScenarioPlan, result: &RunResult) -> String {
     let recorder = &result.planet.recorder;
@@ -28,7 +28,7 @@ fn write_row(out: &mut String, row: &TimelineRow, scope: &str) {
     let optional = |v: Option<f64>| v.map(|x| format!("{}", round(x, 3))).unwrap_or_default();
     let _ = writeln!(
         out,
-        "{},{},{scope},{},{},{},{},{},{},{},{},{},{}",
+        "{},{},{scope},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
         round(row.start.as_secs_f64(), 6),
         round(window_s, 6),
         c.attempted,
@@ -37,6 +37,10 @@ fn write_row(out: &mut String, row: &TimelineRow, scope: &str) {
         c.rejected,
         c.error,
         c.unreachable,
+        c.breaker_open,
+        c.attempts(),
+        c.retries,
+        c.hedges,
         round(c.succeeded as f64 / window_s, 3),
         optional(availability(c)),
         optional(row.p50_ms),
@@ -48,7 +52,7 @@ fn write_row(out: &mut String, row: &TimelineRow, scope: &str) {
 /// order. Fields never contain commas: names are ids.
 pub fn render_events(result: &RunResult) -> String {
     let mut out = String::from("time_s,event,subject,detail\n");
-    for event in &result.planet.events {
+    for event in &result.planet.recorder.events {
         let _ = writeln!(out, "{},{},{},{}", round(event.time.as_secs_f64(), 6), event.event, event.subject, event.detail);
     }
     out

@@ -256,6 +256,64 @@ pub struct ClientFile {
     pub daily_curve: Option<S<DailyCurveFile>>,
     #[serde(default)]
     pub surges: Vec<SurgeFile>,
+    pub attempt_timeout: Option<S<String>>,
+    pub retries: Option<RetriesFile>,
+    pub breaker: Option<BreakerFile>,
+    pub hedge: Option<HedgeFile>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum RetryCauseFile {
+    Timeout,
+    Rejected,
+    Error,
+    Unreachable,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackoffFile {
+    Immediate,
+    Exponential,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum JitterFile {
+    None,
+    Full,
+    Equal,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetriesFile {
+    pub max: S<i64>,
+    pub on: Option<Vec<S<RetryCauseFile>>>,
+    pub backoff: Option<S<BackoffFile>>,
+    pub base: Option<S<String>>,
+    pub multiplier: Option<S<f64>>,
+    pub cap: Option<S<String>>,
+    pub jitter: Option<S<JitterFile>>,
+    pub budget: Option<S<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerFile {
+    pub window: S<String>,
+    pub min_requests: S<i64>,
+    pub error_rate: S<f64>,
+    pub open_for: S<String>,
+    pub probes: Option<S<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HedgeFile {
+    pub after: S<String>,
+    pub max: Option<S<i64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,6 +7,7 @@ pub mod diagnostic;
 pub mod faults;
 pub mod files;
 pub mod measured;
+pub mod policy;
 pub mod topology;
 pub mod units;
 pub mod validate;

@@ -401,6 +401,7 @@ fn validate_clients(
         let timeout = positive_duration(problems, &client.timeout, &format!("{key}.timeout"));
         let access_rtt_ms = client.access_rtt_ms.as_ref().map_or(0.0, |v| non_negative(problems, v, &format!("{key}.access_rtt_ms")));
         let daily = daily_curve(problems, client.daily_curve.as_ref(), &key);
+        let policy = super::policy::client_policy(problems, client, &key);
         for region_id in regions {
             if !seen.insert((client.name.value.clone(), region_id)) {
                 problems
@@ -418,13 +419,14 @@ fn validate_clients(
                 .enumerate()
                 .filter_map(|(i, s)| surge(problems, s, &format!("{key}.surges[{i}]"), start_unix_s, offset))
                 .collect();
-            if let (Some(timeout), Some(daily)) = (timeout, daily) {
+            if let (Some(timeout), Some(daily), Some(policy)) = (timeout, daily, &policy) {
                 plans.push(PopulationPlan {
                     name: client.name.value.clone(),
                     region: region_id,
                     curve: RateCurve { base_rps: rate / scale, daily, local_epoch_s: start_unix_s + offset, surges },
                     timeout,
                     access_rtt: SimDuration::from_millis_f64(access_rtt_ms),
+                    policy: policy.clone(),
                 });
             }
         }

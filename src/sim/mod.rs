@@ -75,6 +75,9 @@ pub fn run(plan: &ScenarioPlan) -> RunResult {
     for server in &mut planet.servers {
         server.finish(end_time);
     }
+    for breaker in planet.populations.iter_mut().filter_map(|p| p.breaker.as_mut()) {
+        breaker.finish(end_time);
+    }
     let in_flight = planet.populations.iter().map(|p| p.in_flight).sum();
     if !end.is_cut_short() {
         assert_eq!(in_flight, 0, "every request must end by the natural horizon");
@@ -97,6 +100,8 @@ fn build(plan: &ScenarioPlan) -> Planet {
             Population::new(PopulationSetup {
                 index: index as u32,
                 region: p.region,
+                label: key.clone(),
+                policy: p.policy.clone(),
                 curve: p.curve.clone(),
                 timeout: p.timeout,
                 access_one_way: SimDuration(p.access_rtt.0 / 2),

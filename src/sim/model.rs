@@ -16,15 +16,6 @@ use crate::kernel::{ActorId, Model, Scheduler, SimDuration, SimRng, SimTime};
 use crate::metrics::Recorder;
 use crate::world::{LinkGray, Network, Partition, RegionId};
 
-/// Something that happened to the world (not to a request), for `events.csv`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct WorldEvent {
-    pub time: SimTime,
-    pub event: &'static str,
-    pub subject: String,
-    pub detail: String,
-}
-
 pub struct Planet {
     pub populations: Vec<Population>,
     pub router: Router,
@@ -38,8 +29,7 @@ pub struct Planet {
     /// For each fault: whether it is active (flapping stops when it ends).
     fault_active: Vec<bool>,
     pub recorder: Recorder,
-    pub events: Vec<WorldEvent>,
-    /// Messages the network dropped, by cause.
+    /// Messages the network dropped.
     pub messages_lost: u64,
 }
 
@@ -93,7 +83,6 @@ impl Planet {
             partition_of_fault: vec![None; count],
             fault_active: vec![false; count],
             recorder,
-            events: Vec::new(),
             messages_lost: 0,
         }
     }
@@ -149,14 +138,10 @@ impl Planet {
         );
     }
 
-    fn log(&mut self, time: SimTime, event: &'static str, subject: &str, detail: String) {
-        self.events.push(WorldEvent { time, event, subject: subject.to_string(), detail });
-    }
-
     fn on_fault(&mut self, ctx: &mut Scheduler<Msg>, index: u16, starting: bool) {
         let fault = &self.faults.faults[index as usize];
         let (name, kind) = (fault.name.clone(), fault.action.kind());
-        self.log(ctx.now(), if starting { "fault-start" } else { "fault-end" }, &name, kind.to_string());
+        self.recorder.log(ctx.now(), if starting { "fault-start" } else { "fault-end" }, &name, kind.to_string());
         self.fault_active[index as usize] = starting;
         let injector = self.addresses().injector();
         match self.faults.faults[index as usize].action.clone() {
@@ -201,7 +186,7 @@ impl Planet {
     fn on_converge(&mut self, now: SimTime) {
         self.network.converge();
         let detail = format!("convergence {}", self.network.convergences);
-        self.log(now, "routes-converged", "network", detail);
+        self.recorder.log(now, "routes-converged", "network", detail);
     }
 }
 
@@ -226,9 +211,14 @@ impl Model for Planet {
                 }
             }
             Msg::Response { request, outcome } => {
-                self.populations[target.0 as usize].on_response(ctx.now(), request, outcome, &mut self.recorder)
+                self.populations[target.0 as usize].on_response(ctx, target, request, outcome, &mut self.recorder)
             }
             Msg::Timeout { request } => self.populations[target.0 as usize].on_timeout(ctx.now(), request, &mut self.recorder),
+            Msg::AttemptTimeout { request } => {
+                self.populations[target.0 as usize].on_attempt_timeout(ctx, target, request, &mut self.recorder)
+            }
+            Msg::Retry { request } => self.populations[target.0 as usize].on_retry(ctx, target, request, &mut self.recorder),
+            Msg::Hedge { request } => self.populations[target.0 as usize].on_hedge(ctx, target, request, &mut self.recorder),
             Msg::Fault { fault, starting } => self.on_fault(ctx, fault, starting),
             Msg::ServerFault { fault, starting } => {
                 if let Some(order) = self.faults.faults[fault as usize].action.server_order(starting) {

@@ -1,6 +1,7 @@
 //! The validated scenario: everything a run needs, in plain types, with every name resolved to
 //! an index and every value checked. Nothing here refers to YAML.
 
+use crate::actors::policy::ClientPolicy;
 use crate::actors::server::ServiceTime;
 use crate::actors::traffic::RateCurve;
 use crate::faults::FaultPlan;
@@ -66,6 +67,7 @@ pub struct PopulationPlan {
     pub curve: RateCurve,
     pub timeout: SimDuration,
     pub access_rtt: SimDuration,
+    pub policy: ClientPolicy,
 }
 
 impl ScenarioPlan {

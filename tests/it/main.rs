@@ -5,6 +5,7 @@ mod cli;
 mod determinism;
 mod faults;
 mod fidelity;
+mod resilience;
 mod scenarios;
 mod support;
 mod world;

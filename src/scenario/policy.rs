@@ -1,0 +1,123 @@
+//! Validation of a client population's resilience policy: `attempt_timeout`, `retries`,
+//! `breaker` and `hedge`.
+
+use super::diagnostic::Problems;
+use super::files::{BackoffFile, BreakerFile, ClientFile, HedgeFile, JitterFile, RetriesFile, RetryCauseFile, S};
+use super::topology::positive;
+use super::validate::duration;
+use crate::actors::policy::{Backoff, BreakerPolicy, ClientPolicy, HedgePolicy, Jitter, RetryOn, RetryPolicy};
+use crate::kernel::SimDuration;
+
+pub const DEFAULT_BACKOFF_BASE: SimDuration = SimDuration::from_millis(100);
+pub const DEFAULT_BACKOFF_CAP: SimDuration = SimDuration::from_secs(10);
+pub const DEFAULT_BACKOFF_MULTIPLIER: f64 = 2.0;
+const MAX_RETRIES: i64 = 20;
+const MAX_HEDGES: i64 = 5;
+
+/// Validates every part before giving up, so all of a policy's problems are reported at once.
+pub fn client_policy(problems: &mut Problems, client: &ClientFile, key: &str) -> Option<ClientPolicy> {
+    let attempt_timeout = client.attempt_timeout.as_ref().map(|t| positive_duration(problems, t, &format!("{key}.attempt_timeout")));
+    let retry = client.retries.as_ref().map(|file| retries(problems, file, &format!("{key}.retries")));
+    let breaker = client.breaker.as_ref().map(|file| breaker(problems, file, &format!("{key}.breaker")));
+    let hedge = client.hedge.as_ref().map(|file| hedge(problems, file, &format!("{key}.hedge")));
+    Some(ClientPolicy {
+        attempt_timeout: optional(attempt_timeout)?,
+        retry: optional(retry)?,
+        breaker: optional(breaker)?,
+        hedge: optional(hedge)?,
+    })
+}
+
+/// An optional setting, validated: absent is fine (`Some(None)`), present and valid is
+/// `Some(Some(v))`, present and invalid is `None` (its problem is already recorded).
+fn optional<T>(validated: Option<Option<T>>) -> Option<Option<T>> {
+    match validated {
+        None => Some(None),
+        Some(value) => value.map(Some),
+    }
+}
+
+fn positive_duration(problems: &mut Problems, text: &S<String>, key: &str) -> Option<SimDuration> {
+    let value = duration(problems, text, key)?;
+    if value.0 == 0 {
+        problems.on(text, key, "must be longer than zero").expected("a duration like `200ms`");
+        return None;
+    }
+    Some(value)
+}
+
+fn whole(problems: &mut Problems, value: &S<i64>, key: &str, min: i64, max: i64) -> Option<u32> {
+    if !(min..=max).contains(&value.value) {
+        problems.on(value, key, format!("{} is out of range", value.value)).expected(format!("a whole number from {min} to {max}"));
+        return None;
+    }
+    Some(value.value as u32)
+}
+
+fn share(problems: &mut Problems, value: &S<f64>, key: &str) -> Option<f64> {
+    if !(value.value > 0.0 && value.value <= 1.0) {
+        problems.on(value, key, format!("{} is not a share", value.value)).expected("a number greater than 0 and at most 1");
+        return None;
+    }
+    Some(value.value)
+}
+
+fn retries(problems: &mut Problems, file: &RetriesFile, key: &str) -> Option<RetryPolicy> {
+    let max = whole(problems, &file.max, &format!("{key}.max"), 0, MAX_RETRIES);
+    let on = file.on.as_ref().map_or(RetryOn::ALL, |causes| {
+        let has = |cause: RetryCauseFile| causes.iter().any(|c| c.value == cause);
+        RetryOn {
+            timeout: has(RetryCauseFile::Timeout),
+            rejected: has(RetryCauseFile::Rejected),
+            error: has(RetryCauseFile::Error),
+            unreachable: has(RetryCauseFile::Unreachable),
+        }
+    });
+    let budget_ratio = file.budget.as_ref().map(|ratio| share(problems, ratio, &format!("{key}.budget")));
+    let backoff = backoff(problems, file, key);
+    Some(RetryPolicy { max: max?, on, backoff: backoff?, budget_ratio: optional(budget_ratio)? })
+}
+
+fn backoff(problems: &mut Problems, file: &RetriesFile, key: &str) -> Option<Backoff> {
+    let kind = file.backoff.as_ref().map_or(BackoffFile::Exponential, |b| b.value);
+    if kind == BackoffFile::Immediate {
+        let given = [
+            ("base", file.base.as_ref().map(|v| v.referenced)),
+            ("multiplier", file.multiplier.as_ref().map(|v| v.referenced)),
+            ("cap", file.cap.as_ref().map(|v| v.referenced)),
+            ("jitter", file.jitter.as_ref().map(|v| v.referenced)),
+        ];
+        for (name, location) in given {
+            if let Some(location) = location {
+                problems
+                    .at(&location, format!("{key}.{name}"), format!("`{name}` does not apply to immediate retries"))
+                    .expected("`backoff: exponential`, or no backoff parameters");
+            }
+        }
+        return Some(Backoff::Immediate);
+    }
+    let base = file.base.as_ref().map_or(Some(DEFAULT_BACKOFF_BASE), |b| positive_duration(problems, b, &format!("{key}.base")));
+    let cap = file.cap.as_ref().map_or(Some(DEFAULT_BACKOFF_CAP), |c| positive_duration(problems, c, &format!("{key}.cap")));
+    let multiplier = file.multiplier.as_ref().map_or(DEFAULT_BACKOFF_MULTIPLIER, |m| positive(problems, m, &format!("{key}.multiplier")));
+    let jitter = match file.jitter.as_ref().map_or(JitterFile::Full, |j| j.value) {
+        JitterFile::None => Jitter::None,
+        JitterFile::Full => Jitter::Full,
+        JitterFile::Equal => Jitter::Equal,
+    };
+    Some(Backoff::Exponential { base: base?, multiplier, cap: cap?, jitter })
+}
+
+fn breaker(problems: &mut Problems, file: &BreakerFile, key: &str) -> Option<BreakerPolicy> {
+    let window = positive_duration(problems, &file.window, &format!("{key}.window"));
+    let min_requests = whole(problems, &file.min_requests, &format!("{key}.min_requests"), 1, 1_000_000);
+    let error_rate = share(problems, &file.error_rate, &format!("{key}.error_rate"));
+    let open_for = positive_duration(problems, &file.open_for, &format!("{key}.open_for"));
+    let probes = file.probes.as_ref().map_or(Some(1), |p| whole(problems, p, &format!("{key}.probes"), 1, 1000));
+    Some(BreakerPolicy { window: window?, min_requests: min_requests?, error_rate: error_rate?, open_for: open_for?, probes: probes? })
+}
+
+fn hedge(problems: &mut Problems, file: &HedgeFile, key: &str) -> Option<HedgePolicy> {
+    let after = positive_duration(problems, &file.after, &format!("{key}.after"));
+    let max = file.max.as_ref().map_or(Some(1), |m| whole(problems, m, &format!("{key}.max"), 1, MAX_HEDGES));
+    Some(HedgePolicy { after: after?, max: max? })
+}

@@ -1,0 +1,140 @@
+//! The client's resilience mechanisms, each measured against what it should achieve: retries
+//! recover transient failures at the predicted amplification, a budget caps that amplification,
+//! attempt timeouts with retries route around lossy links, a breaker opens and fails fast,
+//! hedging cuts the tail for a bounded extra load, and bad policies are located errors.
+
+use crate::support::{plan, temp_dir, write};
+use planetsim::report::summary::{self, Summary};
+use planetsim::{scenario, sim};
+
+const PAIR: &str = "
+name: pair
+defaults: {intra_region_rtt_ms: 0}
+regions:
+  - {id: near, lat: 0, lon: 0, utc_offset_h: 0}
+  - {id: far, lat: 0, lon: 1, utc_offset_h: 0}
+links:
+  - {name: wire, kind: cable, between: [near, far], latency_ms: 5}
+";
+
+/// 200 requests/s from `near` for 60 s to a roomy service in `far` (constant 2 ms), with the
+/// given client policy lines and faults.
+fn run(label: &str, policy: &str, faults: &str) -> Summary {
+    let yaml = format!(
+        "name: {label}
+topology: topology.yaml
+seed: 8
+duration: 60s
+services:
+  - {{region: far, workers: 100, queue_capacity: 100, service_time: {{dist: constant, value: 2ms}}}}
+clients:
+  - name: users
+    region: near
+    rate_rps: 200
+    timeout: 2s
+{policy}
+faults:
+{faults}"
+    );
+    let plan = plan(label, PAIR, &yaml);
+    summary::build(&plan, &sim::run(&plan))
+}
+
+const ERRORS_30: &str = "  - {kind: error-servers, regions: [far], rate: 0.3, at: +0s}\n";
+
+#[test]
+fn retries_recover_transient_errors_at_the_predicted_amplification() {
+    let without = run("no-retries", "", ERRORS_30);
+    let with = run("retries", "    retries: {max: 3, backoff: immediate}\n", ERRORS_30);
+    assert!((without.availability.unwrap() - 0.7).abs() < 0.02);
+    // Fails only if all four attempts fail: 0.3⁴ = 0.0081.
+    let failure = 1.0 - with.availability.unwrap();
+    assert!((failure - 0.0081).abs() < 0.003, "failure rate {failure}");
+    // Expected attempts: 1 + 0.3 + 0.09 + 0.027 = 1.417.
+    let amplification = with.requests.amplification.unwrap();
+    assert!((amplification - 1.417).abs() < 0.02, "amplification {amplification}");
+}
+
+#[test]
+fn a_retry_budget_caps_amplification() {
+    let errors = "  - {kind: error-servers, regions: [far], rate: 0.6, at: +0s}\n";
+    let unbounded = run("unbounded", "    retries: {max: 5, backoff: immediate}\n", errors);
+    let budgeted = run("budgeted", "    retries: {max: 5, backoff: immediate, budget: 0.1}\n", errors);
+    // Unbounded: 1 + 0.6 + … + 0.6⁵ ≈ 2.38 attempts per request; with a 10 % budget, ≈ 1.1.
+    assert!(unbounded.requests.amplification.unwrap() > 2.3);
+    let capped = budgeted.requests.amplification.unwrap();
+    assert!((1.09..1.11).contains(&capped), "budgeted amplification {capped}");
+    assert!(budgeted.populations["users@near"].retries_denied_by_budget > 1000);
+}
+
+#[test]
+fn attempt_timeouts_with_retries_route_around_a_lossy_link() {
+    let lossy = "  - {kind: gray-link, links: [wire], loss: 0.2, at: +0s}\n";
+    let naive = run("lossy-naive", "", lossy);
+    let hardened = run("lossy-retries", "    attempt_timeout: 50ms\n    retries: {max: 4, base: 10ms, jitter: full}\n", lossy);
+    // One attempt crosses the link twice: 0.8² = 0.64 succeed.
+    assert!((naive.availability.unwrap() - 0.64).abs() < 0.02);
+    // Five attempts: 1 − 0.36⁵ ≈ 0.994.
+    assert!(hardened.availability.unwrap() > 0.99, "{}", hardened.availability.unwrap());
+    assert!(hardened.latency_ms.p99.unwrap() < 300.0, "retries come after 50 ms, not after the 2 s deadline");
+}
+
+#[test]
+fn a_breaker_opens_on_errors_and_fails_fast() {
+    let broken = "  - {kind: error-servers, regions: [far], rate: 0.9, at: +10s, duration: 20s}\n";
+    let breaker = "    breaker: {window: 5s, min_requests: 20, error_rate: 0.5, open_for: 2s, probes: 3}\n";
+    let without = run("no-breaker", "", broken);
+    let with = run("breaker", breaker, broken);
+    assert!(with.requests.failed.breaker_open > 2000, "requests refused while open: {}", with.requests.failed.breaker_open);
+    let population = &with.populations["users@near"];
+    assert!(population.breaker_opened.unwrap() >= 2, "it re-opens after failed probes");
+    let open_s = population.breaker_open_s.unwrap();
+    assert!((15.0..21.0).contains(&open_s), "open for most of the 20 s fault: {open_s} s");
+    // Failing fast spares the broken service most of the load.
+    assert!(with.servers["far"].arrivals + 3000 < without.servers["far"].arrivals);
+    // After the fault the breaker closes again and requests succeed.
+    assert!(with.availability.unwrap() > 0.6);
+}
+
+#[test]
+fn hedging_cuts_the_tail_for_a_bounded_extra_load() {
+    // 5 % of workers are 50× slow (100 ms): about 5 % of requests are slow.
+    let slow = "  - {kind: slow-servers, regions: [far], share: 0.05, multiplier: 50, at: +0s}\n";
+    let plain = run("unhedged", "", slow);
+    let hedged = run("hedged", "    hedge: {after: 20ms, max: 1}\n", slow);
+    assert!(plain.latency_ms.p99.unwrap() > 100.0);
+    assert!(hedged.latency_ms.p99.unwrap() < 40.0, "p99 {}", hedged.latency_ms.p99.unwrap());
+    let extra = hedged.requests.hedges as f64 / hedged.requests.attempted as f64;
+    assert!((0.03..0.08).contains(&extra), "extra load {extra}");
+}
+
+#[test]
+fn bad_policies_are_located_errors() {
+    let dir = temp_dir("policy-bad");
+    write(&dir, "topology.yaml", PAIR);
+    let bad = "name: bad
+topology: topology.yaml
+duration: 10s
+services:
+  - {region: far, workers: 1, queue_capacity: 1, service_time: {dist: constant, value: 1ms}}
+clients:
+  - name: users
+    region: near
+    rate_rps: 1
+    timeout: 1s
+    retries: {max: 99, backoff: immediate, base: 10ms, budget: 1.5}
+    breaker: {window: 0s, min_requests: 5, error_rate: 0.5, open_for: 1s}
+    hedge: {afer: 10ms}
+";
+    let path = write(&dir, "bad.yaml", bad);
+    let error = scenario::load_scenario(&path).unwrap_err().to_string();
+    assert!(error.contains("unknown key `afer`") && error.contains("did you mean `after`?"), "{error}");
+    let bad = bad.replace("hedge: {afer: 10ms}", "hedge: {after: 10ms}");
+    let path = write(&dir, "bad.yaml", &bad);
+    let error = scenario::load_scenario(&path).unwrap_err().to_string();
+    for expected in
+        ["clients[0].retries.max", "`base` does not apply to immediate retries", "clients[0].retries.budget", "clients[0].breaker.window"]
+    {
+        assert!(error.contains(expected), "missing `{expected}` in:\n{error}");
+    }
+}
