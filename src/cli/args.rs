@@ -37,9 +37,13 @@ Writes summary.json, timeline.csv and latency_*.hgrm into results/<scenario name
         /// Override the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
-        /// Folder for the result files [default: results/<scenario name>].
+        /// Folder for the result files [default: results/<scenario name>]; a scenario with
+        /// variants writes one subfolder per variant, and variants.csv.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Run only this variant of the scenario.
+        #[arg(long)]
+        variant: Option<String>,
         /// What to print on stdout.
         #[arg(long, value_enum, default_value_t = RunFormat::Text)]
         format: RunFormat,

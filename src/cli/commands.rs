@@ -5,6 +5,7 @@ use super::args::{Command, RunFormat, TopoFormat};
 use crate::report;
 use crate::scenario::{self, LoadError, Loaded};
 use crate::sim;
+use crate::sim::plan::ScenarioPlan;
 use crate::world::calibration::{Calibration, calibrate};
 use crate::world::{LinkState, RttMatrix, Topology};
 use std::fmt::Write;
@@ -18,35 +19,70 @@ impl From<LoadError> for Failure {
 
 pub fn execute(command: Command) -> Result<(), Failure> {
     match command {
-        Command::Run { scenario, seed, out, format, quiet } => run(&scenario, seed, out, format, quiet),
+        Command::Run { scenario, seed, out, variant, format, quiet } => run(&scenario, seed, out, variant, format, quiet),
         Command::Validate { files } => validate(&files),
         Command::Topo { topology, cuts, format } => topo(&topology, &cuts, format),
         Command::Calibrate { topology, measured, mapping, min_km, worst } => calibrate_command(&topology, measured, mapping, min_km, worst),
     }
 }
 
-fn run(path: &Path, seed: Option<u64>, out: Option<PathBuf>, format: RunFormat, quiet: bool) -> Result<(), Failure> {
-    let mut plan = scenario::load_scenario(path)?;
-    if let Some(seed) = seed {
-        plan.seed = seed;
+fn run(path: &Path, seed: Option<u64>, out: Option<PathBuf>, only: Option<String>, format: RunFormat, quiet: bool) -> Result<(), Failure> {
+    let mut variants = scenario::variants::load_variants(path)?;
+    if let Some(wanted) = &only {
+        let names: Vec<String> = variants.iter().filter_map(|v| v.name.clone()).collect();
+        variants.retain(|v| v.name.as_deref() == Some(wanted.as_str()));
+        if variants.is_empty() {
+            let hint = crate::scenario::diagnostic::did_you_mean(wanted, names.iter().map(String::as_str))
+                .map(|h| format!("\n  help: {h}"))
+                .unwrap_or_default();
+            return Err(Failure::Input(format!(
+                "error: scenario {} has no variant `{wanted}` (it has: {}){hint}",
+                path.display(),
+                names.join(", ")
+            )));
+        }
     }
-    let result = sim::run(&plan);
-    let summary = report::summary::build(&plan, &result);
-    let dir = out.unwrap_or_else(|| Path::new("results").join(&plan.name));
-    let written = report::write_results(&dir, &plan, &result, &summary)
-        .map_err(|e| Failure::Output(format!("cannot write results into {}: {e}", dir.display())))?;
-    if quiet {
-        return Ok(());
-    }
-    match format {
-        RunFormat::Json => print!("{}", serde_json::to_string_pretty(&summary).expect("the summary serialises")),
-        RunFormat::Text => {
+    let base_dir = out.unwrap_or_else(|| Path::new("results").join(&variants[0].plan.name));
+    let mut summaries = Vec::new();
+    for variant in &mut variants {
+        if let Some(seed) = seed {
+            variant.plan.seed = seed;
+        }
+        let dir = variant.name.as_ref().map_or(base_dir.clone(), |name| base_dir.join(name));
+        let summary = run_one(&variant.plan, &dir)?;
+        if !quiet && format == RunFormat::Text {
             print!("{}", report::text::render(&summary));
-            println!("\nresults: {} ({} files)", dir.display(), written.len());
-            println!("reproduce: planetsim run {} --seed {}", path.display(), plan.seed);
+            println!("\nresults: {}\n", dir.display());
+        }
+        summaries.push(summary);
+    }
+    if summaries.len() > 1 || summaries[0].variant.is_some() {
+        let csv = report::text::comparison_csv(&summaries);
+        report::write_file(&base_dir, "variants.csv", csv.as_bytes())
+            .map_err(|e| Failure::Output(format!("cannot write into {}: {e}", base_dir.display())))?;
+        if !quiet && format == RunFormat::Text {
+            print!("{}", report::text::render_comparison(&summaries));
+        }
+    }
+    if !quiet {
+        match format {
+            RunFormat::Json => println!("{}", serde_json::to_string_pretty(&summaries).expect("summaries serialise")),
+            RunFormat::Text => {
+                let variant = only.map(|v| format!(" --variant {v}")).unwrap_or_default();
+                println!("reproduce: planetsim run {} --seed {}{variant}", path.display(), variants[0].plan.seed);
+            }
         }
     }
     Ok(())
+}
+
+/// Runs one plan and writes its results into `dir`.
+fn run_one(plan: &ScenarioPlan, dir: &Path) -> Result<report::summary::Summary, Failure> {
+    let result = sim::run(plan);
+    let summary = report::summary::build(plan, &result);
+    report::write_results(dir, plan, &result, &summary)
+        .map_err(|e| Failure::Output(format!("cannot write results into {}: {e}", dir.display())))?;
+    Ok(summary)
 }
 
 fn validate(files: &[PathBuf]) -> Result<(), Failure> {

@@ -33,6 +33,12 @@ pub fn write_results(dir: &Path, plan: &ScenarioPlan, result: &RunResult, summar
     Ok(written)
 }
 
+/// Writes one file into `dir` (created if needed), atomically.
+pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    write_atomically(dir, name, bytes)
+}
+
 fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
     let final_path = dir.join(name);
     let partial = dir.join(format!(".{name}.partial"));

@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 #[derive(Serialize)]
 pub struct Summary {
     pub scenario: String,
+    /// The variant, for a scenario with variants.
+    pub variant: Option<String>,
     pub seed: u64,
     pub digest: String,
     pub run: RunInfo,
@@ -259,6 +261,7 @@ pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
     let overall = &recorder.overall;
     Summary {
         scenario: plan.name.clone(),
+        variant: plan.variant.clone(),
         seed: result.seed,
         digest: format!("{:016x}", result.outcome.digest),
         run: RunInfo {

@@ -32,10 +32,68 @@ fn row(out: &mut String, name: &str, requests: &RequestCounts, availability: Opt
     );
 }
 
+/// One line per variant, side by side: the comparison a variant scenario exists for.
+pub fn render_comparison(summaries: &[Summary]) -> String {
+    let mut out = String::from("variants (same scenario, same seed)\n");
+    let _ = writeln!(
+        out,
+        "{:<16} {:>9} {:>8} {:>8} {:>8} {:>10} {:>8} {:>8} {:>8} {:>8}",
+        "variant", "avail", "p50", "p99", "p99.9", "attempts/r", "timeout", "rejected", "error", "breaker"
+    );
+    for summary in summaries {
+        let f = &summary.requests.failed;
+        let _ = writeln!(
+            out,
+            "{:<16} {:>9} {:>8} {:>8} {:>8} {:>10} {:>8} {:>8} {:>8} {:>8}",
+            summary.variant.as_deref().unwrap_or("-"),
+            percent(summary.availability),
+            ms(summary.latency_ms.p50),
+            ms(summary.latency_ms.p99),
+            ms(summary.latency_ms.p999),
+            summary.requests.amplification.map_or("-".to_string(), |a| format!("{a:.3}")),
+            f.timeout,
+            f.rejected,
+            f.error,
+            f.breaker_open,
+        );
+    }
+    out
+}
+
+/// `variants.csv`: the comparison as a table for tools.
+pub fn comparison_csv(summaries: &[Summary]) -> String {
+    let mut out = String::from(
+        "variant,availability,p50_ms,p99_ms,p999_ms,amplification,attempted,succeeded,failed_timeout,failed_rejected,failed_error,failed_unreachable,failed_breaker_open\n",
+    );
+    let number = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    for summary in summaries {
+        let (r, f) = (&summary.requests, &summary.requests.failed);
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            summary.variant.as_deref().unwrap_or(""),
+            number(summary.availability),
+            number(summary.latency_ms.p50),
+            number(summary.latency_ms.p99),
+            number(summary.latency_ms.p999),
+            number(r.amplification),
+            r.attempted,
+            r.succeeded,
+            f.timeout,
+            f.rejected,
+            f.error,
+            f.unreachable,
+            f.breaker_open,
+        );
+    }
+    out
+}
+
 pub fn render(summary: &Summary) -> String {
     let mut out = String::new();
     let run = &summary.run;
-    let _ = writeln!(out, "planetsim · scenario `{}` · seed {} · digest {}", summary.scenario, summary.seed, summary.digest);
+    let variant = summary.variant.as_ref().map(|v| format!(" · variant `{v}`")).unwrap_or_default();
+    let _ = writeln!(out, "planetsim · scenario `{}`{variant} · seed {} · digest {}", summary.scenario, summary.seed, summary.digest);
     let _ = writeln!(
         out,
         "simulated {:.1} s from {} (arrivals {:.1} s, warm-up {:.1} s, drain {:.1} s) · scale 1:{} · {} events · stop: {}",

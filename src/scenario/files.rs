@@ -110,6 +110,19 @@ pub struct ScenarioFile {
     pub network: Option<NetworkFile>,
     #[serde(default)]
     pub faults: Vec<FaultFile>,
+    #[serde(default)]
+    pub variants: Vec<VariantFile>,
+}
+
+/// A variant of the scenario: the same scenario and seed with some values replaced.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantFile {
+    pub name: S<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// YAML path (`clients[0].retries.max`) -> the value it takes in this variant.
+    pub set: S<std::collections::BTreeMap<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -11,6 +11,7 @@ pub mod policy;
 pub mod topology;
 pub mod units;
 pub mod validate;
+pub mod variants;
 
 pub use diagnostic::{Diagnostic, LoadError};
 
@@ -55,6 +56,11 @@ pub fn load_topology(path: &Path) -> Result<Topology, LoadError> {
 pub fn load_scenario(path: &Path) -> Result<ScenarioPlan, LoadError> {
     let text = read(path)?;
     let file: files::ScenarioFile = parse(path, &text)?;
+    plan_from_file(path, &file)
+}
+
+/// Validates a parsed scenario (its variants aside) into a plan.
+fn plan_from_file(path: &Path, file: &files::ScenarioFile) -> Result<ScenarioPlan, LoadError> {
     let mut problems = Problems::new(path);
     let topology_path = resolve_relative(path, &file.topology.value);
     let topology = match load_topology(&topology_path) {
@@ -67,7 +73,7 @@ pub fn load_scenario(path: &Path) -> Result<ScenarioPlan, LoadError> {
             return Err(LoadError { diagnostics: problems.list });
         }
     };
-    let plan = validate::validate_scenario(&mut problems, &file, topology);
+    let plan = validate::validate_scenario(&mut problems, file, topology);
     match plan {
         Some(plan) if problems.is_empty() => Ok(plan),
         _ => problems.finish(()).map(|_| unreachable!("problems were recorded")),

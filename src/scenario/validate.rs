@@ -129,6 +129,7 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
     }
     Some(ScenarioPlan {
         name: file.name.value.clone(),
+        variant: None,
         description: file.description.clone().unwrap_or_default(),
         seed: file.seed.unwrap_or(DEFAULT_SEED),
         topology,

@@ -11,6 +11,8 @@ use crate::world::{RegionId, Topology};
 #[derive(Clone, Debug)]
 pub struct ScenarioPlan {
     pub name: String,
+    /// The variant this plan is, if the scenario has variants.
+    pub variant: Option<String>,
     pub description: String,
     pub seed: u64,
     pub topology: Topology,

@@ -138,3 +138,74 @@ clients:
         assert!(error.contains(expected), "missing `{expected}` in:\n{error}");
     }
 }
+
+/// Overall availability in the timeline windows that start in `[from_s, to_s)`.
+fn availability_between(result: &sim::RunResult, from_s: f64, to_s: f64) -> f64 {
+    use planetsim::metrics::TimelineRow;
+    let rows =
+        result.planet.recorder.timeline.iter().filter(|r| r.scope == TimelineRow::ALL && (from_s..to_s).contains(&r.start.as_secs_f64()));
+    let (ok, ended) = rows.fold((0, 0), |(ok, ended), r| (ok + r.counters.succeeded, ended + r.counters.succeeded + r.counters.failed()));
+    ok as f64 / ended as f64
+}
+
+#[test]
+fn immediate_retries_turn_a_slowdown_into_a_lasting_outage_and_the_hardened_policy_recovers() {
+    let variants = scenario::variants::load_variants(&crate::support::repo_path("scenarios/retry-storm.yaml")).unwrap();
+    let names: Vec<_> = variants.iter().map(|v| v.name.clone().unwrap()).collect();
+    assert_eq!(names, ["naive", "hardened"]);
+    assert_eq!(variants[0].plan.seed, variants[1].plan.seed, "variants share the seed");
+    let naive = sim::run(&variants[0].plan);
+    let hardened = sim::run(&variants[1].plan);
+    // Both are healthy before the 20 s slowdown at 60 s.
+    assert!(availability_between(&naive, 20.0, 60.0) > 0.99);
+    assert!(availability_between(&hardened, 20.0, 60.0) > 0.99);
+    // Long after it ends, the naive clients still keep the service saturated; the hardened recovered.
+    let late_naive = availability_between(&naive, 120.0, 240.0);
+    let late_hardened = availability_between(&hardened, 120.0, 240.0);
+    assert!(late_naive < 0.05, "naive availability after the fault {late_naive}");
+    assert!(late_hardened > 0.99, "hardened availability after the fault {late_hardened}");
+    let amplification = |r: &sim::RunResult| {
+        let c = r.planet.recorder.overall.counters;
+        c.attempts() as f64 / c.attempted as f64
+    };
+    assert!(amplification(&naive) > 3.0 && amplification(&hardened) < 1.2);
+}
+
+#[test]
+fn a_variant_override_is_validated_and_located_at_its_set() {
+    let dir = temp_dir("variants-bad");
+    write(&dir, "topology.yaml", PAIR);
+    let yaml = "name: v
+topology: topology.yaml
+duration: 10s
+services:
+  - {region: far, workers: 1, queue_capacity: 1, service_time: {dist: constant, value: 1ms}}
+clients:
+  - {name: users, region: near, rate_rps: 1, timeout: 1s}
+variants:
+  - name: fine
+    set: {'clients[0].timeout': 2s}
+  - name: broken
+    set:
+      clients[0].retries: {max: 3, jitter: ful}
+      services[4].workers: 2
+  - name: sneaky
+    set:
+      seed: 9
+";
+    let path = write(&dir, "v.yaml", yaml);
+    let error = scenario::variants::load_variants(&path).err().expect("the variants are rejected").to_string();
+    assert!(error.contains("v.yaml:13:7") && error.contains("in variant `broken`"), "{error}");
+    assert!(error.contains("`services` has 1 entries, so [4] does not exist"), "{error}");
+    assert!(error.contains("`seed` is the same for every variant"), "{error}");
+    // The base alone is fine, and so is the first variant.
+    let fixed = yaml
+        .replace("      clients[0].retries: {max: 3, jitter: ful}\n      services[4].workers: 2\n", "      clients[0].retries: {max: 3}\n")
+        .replace("      seed: 9\n", "      clients[0].rate_rps: 2\n");
+    let path = write(&dir, "v.yaml", &fixed);
+    let variants = scenario::variants::load_variants(&path).unwrap();
+    assert_eq!(variants.len(), 3);
+    assert_eq!(variants[0].plan.populations[0].timeout.as_secs_f64(), 2.0);
+    assert_eq!(variants[1].plan.populations[0].policy.retry.as_ref().unwrap().max, 3);
+    assert_eq!(variants[2].plan.populations[0].curve.base_rps, 2.0);
+}
