@@ -88,27 +88,39 @@ fn run_one(plan: &ScenarioPlan, dir: &Path) -> Result<report::summary::Summary, 
 fn validate(files: &[PathBuf]) -> Result<(), Failure> {
     let mut errors = Vec::new();
     for file in files {
-        match scenario::load_any(file) {
-            Ok(Loaded::Scenario(plan)) => println!(
-                "{}: ok (scenario `{}`: {} client populations, {} services, topology `{}`)",
-                file.display(),
-                plan.name,
-                plan.populations.len(),
-                plan.services.len(),
-                plan.topology.name
-            ),
-            Ok(Loaded::Topology(topology)) => println!(
+        let checked = match scenario::load_any(file) {
+            Ok(Loaded::Scenario(_)) => scenario::variants::load_variants(file).map(|variants| describe_scenario(file, &variants)),
+            Ok(Loaded::Topology(t)) => Ok(format!(
                 "{}: ok (topology `{}`: {} regions, {} sites, {} links)",
                 file.display(),
-                topology.name,
-                topology.regions.len(),
-                topology.sites.len(),
-                topology.links.len()
-            ),
+                t.name,
+                t.regions.len(),
+                t.sites.len(),
+                t.links.len()
+            )),
+            Err(error) => Err(error),
+        };
+        match checked {
+            Ok(line) => println!("{line}"),
             Err(error) => errors.push(error.to_string()),
         }
     }
     if errors.is_empty() { Ok(()) } else { Err(Failure::Input(errors.join("\n"))) }
+}
+
+fn describe_scenario(file: &Path, variants: &[scenario::variants::Variant]) -> String {
+    let plan = &variants[0].plan;
+    let names: Vec<&str> = variants.iter().filter_map(|v| v.name.as_deref()).collect();
+    let listed = if names.is_empty() { String::new() } else { format!(", variants: {}", names.join(", ")) };
+    format!(
+        "{}: ok (scenario `{}`: {} client populations, {} services, {} faults, topology `{}`{listed})",
+        file.display(),
+        plan.name,
+        plan.populations.len(),
+        plan.services.len(),
+        plan.faults.faults.len(),
+        plan.topology.name
+    )
 }
 
 fn apply_cuts(topology: &Topology, cuts: &[String]) -> Result<LinkState, Failure> {
