@@ -52,6 +52,12 @@ pub enum Msg {
     Retry { request: RequestRef },
     /// To a population: no answer yet, send a hedged attempt.
     Hedge { request: RequestRef },
+    /// To a prober: time to probe every server.
+    ProbeTick,
+    /// To a server: a shallow health probe (answered at once if the server is up).
+    Probe { request: RequestRef },
+    /// To a prober: this probe has had no answer in time.
+    ProbeTimeout { request: RequestRef },
 }
 
 impl Message for Msg {
@@ -72,6 +78,9 @@ impl Message for Msg {
             Msg::AttemptTimeout { request } => 11 ^ reference(request) << 5,
             Msg::Retry { request } => 12 ^ reference(request) << 5,
             Msg::Hedge { request } => 13 ^ reference(request) << 5,
+            Msg::ProbeTick => 14,
+            Msg::Probe { request } => 15 ^ reference(request) << 5,
+            Msg::ProbeTimeout { request } => 16 ^ reference(request) << 5,
         }
     }
 }

@@ -4,12 +4,14 @@
 //! - `client`: client populations (they own their requests' state and record outcomes);
 //! - `policy`: the client's resilience mechanisms (attempt timeouts, retries, budget, breaker,
 //!   hedging) as plain state machines;
-//! - `router`: GeoDNS / front-door choice of a serving region;
+//! - `health`: probers in vantage regions that health-check the servers for GeoDNS;
+//! - `router`: GeoDNS / front-door choice of a serving region, with cached answers;
 //! - `server`: regional services with workers and a bounded queue;
 //! - `traffic`: the rate curves and Poisson arrivals the populations follow;
 //! - `messages`: what actors send each other.
 
 pub mod client;
+pub mod health;
 pub mod messages;
 pub mod policy;
 pub mod router;

@@ -3,12 +3,17 @@
 //! `Nearest` sends each request to the serving region with the lowest RTT from the client's
 //! region in the intact world: like GeoDNS, it maps clients by geography and does not follow
 //! cable cuts (traffic then takes whatever detour routing finds). `Weighted` draws among serving
-//! regions with per-client-region weights, as weighted DNS records do. Regions the router
-//! considers unhealthy are skipped; with no health checks, every region is considered healthy,
-//! so requests keep going to a region that is down. If no candidate is left, the request fails
-//! as unreachable at once. Simplification: the choice costs no time beyond the access hop.
+//! regions with per-client-region weights, as weighted DNS records do. Only regions GeoDNS
+//! considers healthy are answered; with no health checks every region is, so requests keep
+//! going to a region that is down. If no candidate is left, the request fails as unreachable.
+//!
+//! DNS answers are cached. When GeoDNS's view of health changes, a client sees the change only
+//! when its cached answer expires: its cache age is uniform over the TTL, so traffic moves over
+//! one TTL; a share of clients (stale resolvers, long-lived connections) keeps answers for
+//! `stale_for` instead. Each change is an epoch; a request uses the epoch its client's cache
+//! holds. Simplification: the choice costs no time beyond the access hop.
 
-use crate::kernel::SimRng;
+use crate::kernel::{SimDuration, SimRng, SimTime};
 use crate::world::{RegionId, RttMatrix};
 use rand::RngExt;
 
@@ -21,49 +26,129 @@ pub enum Policy {
     Weighted(Vec<Vec<(ServerIndex, f64)>>),
 }
 
+/// How clients cache DNS answers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DnsCaching {
+    pub ttl: SimDuration,
+    /// Share of clients whose resolvers keep answers for `stale_for` instead of the TTL.
+    pub stale_share: f64,
+    pub stale_for: SimDuration,
+}
+
+impl DnsCaching {
+    pub const DEFAULT: DnsCaching = DnsCaching { ttl: SimDuration::from_secs(60), stale_share: 0.0, stale_for: SimDuration::ZERO };
+}
+
+/// GeoDNS's view of health from a point in time on.
+struct Epoch {
+    from: SimTime,
+    healthy: Vec<bool>,
+}
+
 pub struct Router {
     /// For each client region: reachable servers, nearest first.
     preference: Vec<Vec<ServerIndex>>,
     /// For each client region: weighted candidates (empty: use `preference`).
     weighted: Vec<Vec<(ServerIndex, f64)>>,
-    /// The router's view of each server's health.
-    healthy: Vec<bool>,
+    /// Per server, per vantage: does that vantage see it healthy?
+    votes: Vec<Vec<bool>>,
+    /// GeoDNS's answers over time; never empty.
+    epochs: Vec<Epoch>,
+    caching: DnsCaching,
+    /// While true (a control-plane failure), health changes are not published.
+    pub frozen: bool,
     rng: SimRng,
 }
 
 impl Router {
     /// `intact` is the RTT matrix of the world with every link up.
-    pub fn new(policy: Policy, server_regions: &[RegionId], intact: &RttMatrix, rng: SimRng) -> Self {
+    pub fn new(policy: Policy, server_regions: &[RegionId], intact: &RttMatrix, vantages: usize, caching: DnsCaching, rng: SimRng) -> Self {
         let regions = intact.region_count();
         let preference = (0..regions).map(|from| by_distance(RegionId(from as u32), server_regions, intact)).collect();
         let weighted = match policy {
             Policy::Nearest => vec![Vec::new(); regions],
             Policy::Weighted(rows) => rows,
         };
-        Router { preference, weighted, healthy: vec![true; server_regions.len()], rng }
+        let servers = server_regions.len();
+        Router {
+            preference,
+            weighted,
+            votes: vec![vec![true; vantages]; servers],
+            epochs: vec![Epoch { from: SimTime::ZERO, healthy: vec![true; servers] }],
+            caching,
+            frozen: false,
+            rng,
+        }
     }
 
-    pub fn set_healthy(&mut self, server: ServerIndex, healthy: bool) {
-        self.healthy[server as usize] = healthy;
+    fn current(&self) -> &[bool] {
+        &self.epochs.last().expect("there is always an epoch").healthy
+    }
+
+    /// A vantage's view of a server changed. Returns the server's new published health when the
+    /// majority view changes (and the control plane can publish it).
+    pub fn on_view(&mut self, now: SimTime, server: ServerIndex, vantage: usize, healthy: bool) -> Option<bool> {
+        self.votes[server as usize][vantage] = healthy;
+        self.publish(now, server)
+    }
+
+    /// Publishes `server`'s majority health if it differs from the current answer.
+    pub fn publish(&mut self, now: SimTime, server: ServerIndex) -> Option<bool> {
+        let votes = &self.votes[server as usize];
+        let healthy = votes.iter().filter(|v| **v).count() * 2 >= votes.len();
+        if self.frozen || self.current()[server as usize] == healthy {
+            return None;
+        }
+        let mut next = self.current().to_vec();
+        next[server as usize] = healthy;
+        self.epochs.push(Epoch { from: now, healthy: next });
+        Some(healthy)
+    }
+
+    /// Re-publishes every server after a control-plane failure ends.
+    pub fn thaw(&mut self, now: SimTime) -> Vec<(ServerIndex, bool)> {
+        self.frozen = false;
+        (0..self.votes.len() as ServerIndex).filter_map(|s| self.publish(now, s).map(|h| (s, h))).collect()
+    }
+
+    /// The epoch whose answers a client sees now, given how old its cached answer is.
+    fn seen_epoch(&mut self, now: SimTime) -> usize {
+        if self.epochs.len() == 1 {
+            return 0;
+        }
+        let stale = self.caching.stale_share > 0.0 && self.rng.random::<f64>() < self.caching.stale_share;
+        let lifetime = if stale { self.caching.stale_for } else { self.caching.ttl };
+        let age = SimDuration::from_secs_f64(lifetime.as_secs_f64() * self.rng.random::<f64>());
+        let cached_at = SimTime(now.0.saturating_sub(age.0));
+        self.epochs.partition_point(|e| e.from <= cached_at).max(1) - 1
     }
 
     /// The server for a request from `origin`, or `None` when no candidate is left.
-    pub fn choose(&mut self, origin: RegionId) -> Option<ServerIndex> {
-        let row = &self.weighted[origin.0 as usize];
-        if !row.is_empty() {
-            let total: f64 = row.iter().filter(|(s, _)| self.healthy[*s as usize]).map(|(_, w)| w).sum();
+    pub fn choose(&mut self, origin: RegionId, now: SimTime) -> Option<ServerIndex> {
+        let weighted = !self.weighted[origin.0 as usize].is_empty();
+        let draw = if weighted { self.rng.random::<f64>() } else { 0.0 };
+        let epoch = self.seen_epoch(now);
+        let healthy = &self.epochs[epoch].healthy;
+        let is_healthy = |s: &ServerIndex| healthy[*s as usize];
+        if weighted {
+            let row = &self.weighted[origin.0 as usize];
+            let total: f64 = row.iter().filter(|(s, _)| is_healthy(s)).map(|(_, w)| w).sum();
             if total > 0.0 {
-                let mut draw = self.rng.random::<f64>() * total;
-                for &(server, weight) in row.iter().filter(|(s, _)| self.healthy[*s as usize]) {
-                    if draw < weight {
-                        return Some(server);
+                let mut remaining = draw * total;
+                for (server, weight) in row.iter().filter(|(s, _)| is_healthy(s)) {
+                    if remaining < *weight {
+                        return Some(*server);
                     }
-                    draw -= weight;
+                    remaining -= weight;
                 }
-                return row.iter().rev().find(|(s, _)| self.healthy[*s as usize]).map(|(s, _)| *s);
+                return row.iter().rev().find(|(s, _)| is_healthy(s)).map(|(s, _)| *s);
             }
         }
-        self.preference[origin.0 as usize].iter().copied().find(|s| self.healthy[*s as usize])
+        self.preference[origin.0 as usize].iter().copied().find(is_healthy)
+    }
+
+    pub fn epochs(&self) -> usize {
+        self.epochs.len()
     }
 }
 

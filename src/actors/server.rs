@@ -407,6 +407,11 @@ impl Server {
         }
     }
 
+    /// Answers a shallow health probe: alive if powered.
+    pub fn is_up(&self) -> bool {
+        self.powered
+    }
+
     /// Closes the integrals at the end of the run.
     pub fn finish(&mut self, end: SimTime) {
         self.advance(end);

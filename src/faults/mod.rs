@@ -48,6 +48,9 @@ pub enum FaultAction {
     Errors { servers: Vec<u32>, rate: f64 },
     /// A share of each server's workers is killed; running work on them is lost.
     CapacityLoss { servers: Vec<u32>, share: f64 },
+    /// The control plane is down: GeoDNS cannot publish health changes (the data plane keeps
+    /// the last configuration) until it returns.
+    ControlPlane,
 }
 
 impl FaultAction {
@@ -61,6 +64,7 @@ impl FaultAction {
             FaultAction::Slow { .. } => "slow-servers",
             FaultAction::Errors { .. } => "error-servers",
             FaultAction::CapacityLoss { .. } => "capacity-loss",
+            FaultAction::ControlPlane => "control-plane",
         }
     }
 

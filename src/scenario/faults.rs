@@ -53,6 +53,7 @@ fn kind_name(kind: FaultKindFile) -> &'static str {
         FaultKindFile::SlowServers => "slow-servers",
         FaultKindFile::ErrorServers => "error-servers",
         FaultKindFile::CapacityLoss => "capacity-loss",
+        FaultKindFile::ControlPlane => "control-plane",
     }
 }
 
@@ -67,6 +68,7 @@ fn allowed_keys(kind: FaultKindFile) -> &'static [&'static str] {
         FaultKindFile::SlowServers => &["regions", "share", "multiplier"],
         FaultKindFile::ErrorServers => &["regions", "rate"],
         FaultKindFile::CapacityLoss => &["regions", "share"],
+        FaultKindFile::ControlPlane => &[],
     }
 }
 
@@ -185,6 +187,7 @@ fn action(problems: &mut Problems, file: &FaultFile, key: &str, context: &FaultC
             let rate = required(problems, &file.rate, file, key, "rate").map(|r| fraction(problems, r, &format!("{key}.rate")));
             Some(FaultAction::Errors { servers: servers(problems, file, key, context)?, rate: rate? })
         }
+        FaultKindFile::ControlPlane => Some(FaultAction::ControlPlane),
         FaultKindFile::CapacityLoss => {
             let share = required(problems, &file.share, file, key, "share").map(|s| fraction(problems, s, &format!("{key}.share")));
             Some(FaultAction::CapacityLoss { servers: servers(problems, file, key, context)?, share: share? })

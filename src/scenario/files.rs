@@ -112,6 +112,35 @@ pub struct ScenarioFile {
     pub faults: Vec<FaultFile>,
     #[serde(default)]
     pub variants: Vec<VariantFile>,
+    pub health_checks: Option<HealthChecksFile>,
+    pub dns: Option<DnsFile>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProbeKindFile {
+    Shallow,
+    Deep,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthChecksFile {
+    pub interval: S<String>,
+    pub timeout: S<String>,
+    pub unhealthy_after: Option<S<i64>>,
+    pub healthy_after: Option<S<i64>>,
+    pub kind: Option<S<ProbeKindFile>>,
+    #[serde(default)]
+    pub from: Vec<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsFile {
+    pub ttl: Option<S<String>>,
+    pub stale_share: Option<S<f64>>,
+    pub stale_for: Option<S<String>>,
 }
 
 /// A variant of the scenario: the same scenario and seed with some values replaced.
@@ -142,6 +171,7 @@ pub enum FaultKindFile {
     SlowServers,
     ErrorServers,
     CapacityLoss,
+    ControlPlane,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

@@ -6,6 +6,7 @@
 pub mod diagnostic;
 pub mod faults;
 pub mod files;
+pub mod health;
 pub mod measured;
 pub mod policy;
 pub mod topology;

@@ -124,6 +124,9 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
     let populations = validate_clients(problems, &file.clients, &topology, scale, start_unix_s.unwrap_or(0), &file.name);
     let context = super::faults::FaultContext { topology: &topology, services: &services, start_unix_s: start_unix_s.unwrap_or(0) };
     let faults = super::faults::validate_faults(problems, file.network.as_ref(), &file.faults, &context);
+    let client_regions: Vec<RegionId> = populations.iter().map(|p| p.region).collect();
+    let health = file.health_checks.as_ref().map(|h| super::health::health_checks(problems, h, &topology, &client_regions));
+    let dns = super::health::dns(problems, file.dns.as_ref());
     if !problems.is_empty() {
         return None;
     }
@@ -144,6 +147,11 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
         services,
         populations,
         faults,
+        health: match health {
+            Some(validated) => Some(validated?),
+            None => None,
+        },
+        dns,
     })
 }
 

@@ -10,7 +10,7 @@ use crate::actors::server::Server;
 use crate::kernel::{self, Limits, RngStreams, RunOutcome, Scheduler, SimDuration, SimTime};
 use crate::metrics::Recorder;
 use crate::world::{Network, RttMatrix};
-use model::{Addresses, Planet};
+use model::{Addresses, Planet, PlanetParts};
 use plan::{RoutingPlan, ScenarioPlan};
 
 /// Why a run ended, as reported: the kernel's reason, or the scenario's own time limit.
@@ -56,11 +56,11 @@ pub struct RunResult {
 pub fn run(plan: &ScenarioPlan) -> RunResult {
     let mut ctx = Scheduler::with_capacity(1024);
     let mut planet = build(plan);
-    let addresses = Addresses { populations: planet.populations.len() as u32 };
+    let addresses = planet.addresses();
     for (index, population) in planet.populations.iter_mut().enumerate() {
         population.start(&mut ctx, addresses.population(index as u32));
     }
-    planet.schedule_faults(&mut ctx);
+    planet.schedule(&mut ctx);
     let natural = SimTime::ZERO + plan.duration + plan.drain_time();
     let horizon = plan.max_simulated_time.map_or(natural, |limit| natural.min(SimTime::ZERO + limit));
     let outcome = kernel::run(&mut planet, &mut ctx, Limits { horizon, max_events: plan.max_events });
@@ -89,7 +89,7 @@ fn build(plan: &ScenarioPlan) -> Planet {
     let streams = RngStreams::new(plan.seed);
     let network = Network::new(&plan.topology);
     let intact = RttMatrix::of(&network, plan.topology.intra_region_rtt);
-    let addresses = Addresses { populations: plan.populations.len() as u32 };
+    let addresses = Addresses { populations: plan.populations.len() as u32, servers: plan.services.len() as u32 };
     let count_from = SimTime::ZERO + plan.warmup;
     let populations = plan
         .populations
@@ -141,8 +141,19 @@ fn build(plan: &ScenarioPlan) -> Planet {
             Policy::Weighted(table)
         }
     };
-    let router = Router::new(policy, &server_regions, &intact, streams.stream("routing", 0));
+    let vantages = plan.health.as_ref().map_or(0, |h| h.vantages.len());
+    let router = Router::new(policy, &server_regions, &intact, vantages, plan.dns, streams.stream("routing", 0));
     let client_regions: Vec<_> = plan.populations.iter().map(|p| p.region).collect();
     let recorder = Recorder::new(plan.topology.regions.len(), &client_regions, count_from, plan.timeline_window);
-    Planet::new(populations, router, servers, network, streams.stream("network", 0), plan.faults.clone(), recorder)
+    Planet::new(PlanetParts {
+        populations,
+        router,
+        servers,
+        health: plan.health.clone(),
+        network,
+        network_rng: streams.stream("network", 0),
+        faults: plan.faults.clone(),
+        recorder,
+        region_names: plan.topology.regions.iter().map(|r| r.id.clone()).collect(),
+    })
 }

@@ -1,13 +1,14 @@
 //! The planet as a kernel `Model`: the actors, the network between them, the fault injector and
 //! the recorder.
 //!
-//! Actor addresses are dense: populations first, then the router, the fault injector, and the
-//! servers. Every message between regions crosses the [`Network`]: it takes the current route's
-//! delay, or is lost (a cut not yet re-converged, a partition, a lossy gray link). A request
-//! whose region has no route at all fails fast as unreachable; a lost message is noticed only by
-//! the client's timeout, as in reality.
+//! Actor addresses are dense: populations, the router, the fault injector, the servers, the
+//! health-check probers. Every message between regions crosses the [`Network`]: it takes the
+//! current route's delay, or is lost (a cut not yet re-converged, a partition, a lossy gray
+//! link). A request whose region has no route at all fails fast as unreachable; a lost message
+//! is noticed only by a timeout, as in reality.
 
 use crate::actors::client::Population;
+use crate::actors::health::{HealthPolicy, ProbeKind, Prober};
 use crate::actors::messages::{Msg, Outcome, RequestRef};
 use crate::actors::router::Router;
 use crate::actors::server::{Reply, Server};
@@ -20,6 +21,11 @@ pub struct Planet {
     pub populations: Vec<Population>,
     pub router: Router,
     pub servers: Vec<Server>,
+    /// Health-check probers, one per vantage region (none without health checks).
+    pub probers: Vec<Prober>,
+    health: Option<HealthPolicy>,
+    /// Reused between probe rounds, so probing does not allocate.
+    probe_buffer: Vec<(u32, RequestRef)>,
     pub network: Network,
     /// Loss and jitter draws of gray links.
     pub network_rng: SimRng,
@@ -31,12 +37,28 @@ pub struct Planet {
     pub recorder: Recorder,
     /// Messages the network dropped.
     pub messages_lost: u64,
+    /// Region ids by index, for event logs.
+    pub region_names: Vec<String>,
+}
+
+/// What a planet is built from.
+pub struct PlanetParts {
+    pub populations: Vec<Population>,
+    pub router: Router,
+    pub servers: Vec<Server>,
+    pub health: Option<HealthPolicy>,
+    pub network: Network,
+    pub network_rng: SimRng,
+    pub faults: FaultPlan,
+    pub recorder: Recorder,
+    pub region_names: Vec<String>,
 }
 
 /// Where each actor lives in the `ActorId` space.
 #[derive(Clone, Copy, Debug)]
 pub struct Addresses {
     pub populations: u32,
+    pub servers: u32,
 }
 
 impl Addresses {
@@ -55,6 +77,12 @@ impl Addresses {
     pub fn server_index(self, actor: ActorId) -> usize {
         (actor.0 - self.populations - 2) as usize
     }
+    pub fn prober(self, index: u32) -> ActorId {
+        ActorId(self.populations + 2 + self.servers + index)
+    }
+    pub fn prober_index(self, actor: ActorId) -> usize {
+        (actor.0 - self.populations - 2 - self.servers) as usize
+    }
 }
 
 /// A request's flow id: what a partial partition hashes to decide whether it is affected.
@@ -63,20 +91,24 @@ fn flow(request: RequestRef) -> u64 {
 }
 
 impl Planet {
-    pub fn new(
-        populations: Vec<Population>,
-        router: Router,
-        servers: Vec<Server>,
-        network: Network,
-        network_rng: SimRng,
-        faults: FaultPlan,
-        recorder: Recorder,
-    ) -> Self {
+    pub fn new(parts: PlanetParts) -> Self {
+        let PlanetParts { populations, router, servers, health, network, network_rng, faults, recorder, region_names } = parts;
         let count = faults.faults.len();
+        let callers = populations.len() as u32;
+        let server_count = servers.len();
+        let probers = health
+            .iter()
+            .flat_map(|policy| {
+                policy.vantages.iter().enumerate().map(move |(i, &region)| Prober::new(region, callers + i as u32, server_count))
+            })
+            .collect();
         Planet {
             populations,
             router,
             servers,
+            probers,
+            health,
+            probe_buffer: Vec::new(),
             network,
             network_rng,
             faults,
@@ -84,21 +116,39 @@ impl Planet {
             fault_active: vec![false; count],
             recorder,
             messages_lost: 0,
+            region_names,
         }
     }
 
     pub fn addresses(&self) -> Addresses {
-        Addresses { populations: self.populations.len() as u32 }
+        Addresses { populations: self.populations.len() as u32, servers: self.servers.len() as u32 }
     }
 
-    /// Schedules every fault's start and end; call once before the run.
-    pub fn schedule_faults(&self, ctx: &mut Scheduler<Msg>) {
-        let injector = self.addresses().injector();
-        for (index, fault) in self.faults.faults.iter().enumerate() {
-            ctx.send_at(fault.start, injector, Msg::Fault { fault: index as u16, starting: true });
-            if let Some(end) = fault.end {
-                ctx.send_at(end, injector, Msg::Fault { fault: index as u16, starting: false });
+    /// Where a caller (a population, or a prober after them) is: its region, its access hop and
+    /// its address.
+    fn caller(&self, index: u32) -> (RegionId, SimDuration, ActorId) {
+        let addresses = self.addresses();
+        match self.populations.get(index as usize) {
+            Some(population) => (population.region, population.access_one_way(), addresses.population(index)),
+            None => {
+                let prober = index - addresses.populations;
+                (self.probers[prober as usize].vantage, SimDuration::ZERO, addresses.prober(prober))
             }
+        }
+    }
+
+    /// Schedules every fault's start and end, and the first health-check round; call once
+    /// before the run.
+    pub fn schedule(&self, ctx: &mut Scheduler<Msg>) {
+        let addresses = self.addresses();
+        for (index, fault) in self.faults.faults.iter().enumerate() {
+            ctx.send_at(fault.start, addresses.injector(), Msg::Fault { fault: index as u16, starting: true });
+            if let Some(end) = fault.end {
+                ctx.send_at(end, addresses.injector(), Msg::Fault { fault: index as u16, starting: false });
+            }
+        }
+        for index in 0..self.probers.len() as u32 {
+            ctx.send(SimDuration::ZERO, addresses.prober(index), Msg::ProbeTick);
         }
     }
 
@@ -111,7 +161,7 @@ impl Planet {
     fn dispatch(&mut self, ctx: &mut Scheduler<Msg>, request: RequestRef) {
         let addresses = self.addresses();
         let origin = self.populations[request.population as usize].region;
-        let Some(server) = self.router.choose(origin) else { return self.fail_fast(ctx, request) };
+        let Some(server) = self.router.choose(origin, ctx.now()) else { return self.fail_fast(ctx, request) };
         let region = self.servers[server as usize].region;
         if self.network.route_one_way(origin, region).is_none() {
             // No route at all: the client's first router answers "unreachable" at once.
@@ -128,23 +178,53 @@ impl Planet {
     }
 
     fn reply(&mut self, ctx: &mut Scheduler<Msg>, server: usize, reply: Reply) {
-        let population = &self.populations[reply.to.population as usize];
-        let (origin, access) = (population.region, population.access_one_way());
+        let (origin, access, caller) = self.caller(reply.to.population);
         let Some(backbone) = self.transit(self.servers[server].region, origin, reply.to) else { return };
-        ctx.send(
-            backbone + access,
-            self.addresses().population(reply.to.population),
-            Msg::Response { request: reply.to, outcome: reply.outcome },
-        );
+        ctx.send(backbone + access, caller, Msg::Response { request: reply.to, outcome: reply.outcome });
+    }
+
+    fn on_probe_tick(&mut self, ctx: &mut Scheduler<Msg>, prober: usize) {
+        let policy = self.health.as_ref().expect("probers exist only with health checks");
+        let mut probes = std::mem::take(&mut self.probe_buffer);
+        probes.clear();
+        let me = self.addresses().prober(prober as u32);
+        self.probers[prober].tick(ctx, me, policy, &mut probes);
+        let (vantage, kind) = (self.probers[prober].vantage, policy.kind);
+        for &(server, probe) in &probes {
+            let region = self.servers[server as usize].region;
+            if let Some(delay) = self.transit(vantage, region, probe) {
+                let msg = match kind {
+                    ProbeKind::Shallow => Msg::Probe { request: probe },
+                    ProbeKind::Deep => Msg::Request { request: probe },
+                };
+                ctx.send(delay, self.addresses().server(server), msg);
+            }
+        }
+        self.probe_buffer = probes;
+    }
+
+    fn on_probe_result(&mut self, now: SimTime, prober: usize, probe: RequestRef, ok: bool) {
+        let policy = self.health.as_ref().expect("probers exist only with health checks");
+        let Some(change) = self.probers[prober].on_result(probe, ok, policy) else { return };
+        if let Some(healthy) = self.router.on_view(now, change.server, prober, change.healthy) {
+            self.log_health(now, change.server, healthy);
+        }
+    }
+
+    fn log_health(&mut self, now: SimTime, server: u32, healthy: bool) {
+        let subject = self.region_names[self.servers[server as usize].region.0 as usize].clone();
+        let detail = if healthy { "healthy" } else { "unhealthy" };
+        self.recorder.log(now, "dns-health", &subject, detail.to_string());
     }
 
     fn on_fault(&mut self, ctx: &mut Scheduler<Msg>, index: u16, starting: bool) {
+        let now = ctx.now();
         let fault = &self.faults.faults[index as usize];
-        let (name, kind) = (fault.name.clone(), fault.action.kind());
-        self.recorder.log(ctx.now(), if starting { "fault-start" } else { "fault-end" }, &name, kind.to_string());
+        let (name, action) = (fault.name.clone(), fault.action.clone());
+        self.recorder.log(now, if starting { "fault-start" } else { "fault-end" }, &name, action.kind().to_string());
         self.fault_active[index as usize] = starting;
         let injector = self.addresses().injector();
-        match self.faults.faults[index as usize].action.clone() {
+        match action {
             FaultAction::Cut { links } => {
                 self.network.set_links_up(&links, !starting);
                 ctx.send(self.faults.convergence_delay, injector, Msg::Converge);
@@ -163,6 +243,12 @@ impl Planet {
                 } else {
                     self.network.set_links_up(&links, true);
                     self.network.converge();
+                }
+            }
+            FaultAction::ControlPlane if starting => self.router.frozen = true,
+            FaultAction::ControlPlane => {
+                for (server, healthy) in self.router.thaw(now) {
+                    self.log_health(now, server, healthy);
                 }
             }
             action => {
@@ -188,6 +274,39 @@ impl Planet {
         let detail = format!("convergence {}", self.network.convergences);
         self.recorder.log(now, "routes-converged", "network", detail);
     }
+
+    fn on_server_message(&mut self, ctx: &mut Scheduler<Msg>, target: ActorId, msg: Msg) {
+        let server = self.addresses().server_index(target);
+        let reply = match msg {
+            Msg::Request { request } => self.servers[server].on_request(ctx, target, request),
+            Msg::ServiceDone { worker, epoch } => self.servers[server].on_done(ctx, target, worker, epoch),
+            Msg::Probe { request } => self.servers[server].is_up().then_some(Reply { to: request, outcome: Outcome::Served }),
+            Msg::ServerFault { fault, starting } => {
+                if let Some(order) = self.faults.faults[fault as usize].action.server_order(starting) {
+                    self.servers[server].on_order(ctx, target, order);
+                }
+                None
+            }
+            other => unreachable!("{other:?} is not a server message"),
+        };
+        if let Some(reply) = reply {
+            self.reply(ctx, server, reply);
+        }
+    }
+
+    fn on_population_message(&mut self, ctx: &mut Scheduler<Msg>, target: ActorId, msg: Msg) {
+        let population = &mut self.populations[target.0 as usize];
+        let recorder = &mut self.recorder;
+        match msg {
+            Msg::Arrive => population.on_arrive(ctx, target, recorder),
+            Msg::Response { request, outcome } => population.on_response(ctx, target, request, outcome, recorder),
+            Msg::Timeout { request } => population.on_timeout(ctx.now(), request, recorder),
+            Msg::AttemptTimeout { request } => population.on_attempt_timeout(ctx, target, request, recorder),
+            Msg::Retry { request } => population.on_retry(ctx, target, request, recorder),
+            Msg::Hedge { request } => population.on_hedge(ctx, target, request, recorder),
+            other => unreachable!("{other:?} is not a population message"),
+        }
+    }
 }
 
 impl Model for Planet {
@@ -196,37 +315,24 @@ impl Model for Planet {
     fn handle(&mut self, ctx: &mut Scheduler<Msg>, target: ActorId, msg: Msg) {
         let addresses = self.addresses();
         match msg {
-            Msg::Arrive => self.populations[target.0 as usize].on_arrive(ctx, target, &mut self.recorder),
             Msg::Dispatch { request } => self.dispatch(ctx, request),
-            Msg::Request { request } => {
-                let server = addresses.server_index(target);
-                if let Some(reply) = self.servers[server].on_request(ctx, target, request) {
-                    self.reply(ctx, server, reply);
-                }
+            Msg::Request { .. } | Msg::ServiceDone { .. } | Msg::Probe { .. } | Msg::ServerFault { .. } => {
+                self.on_server_message(ctx, target, msg)
             }
-            Msg::ServiceDone { worker, epoch } => {
-                let server = addresses.server_index(target);
-                if let Some(reply) = self.servers[server].on_done(ctx, target, worker, epoch) {
-                    self.reply(ctx, server, reply);
-                }
+            Msg::Response { request, outcome } if request.population >= addresses.populations => {
+                self.on_probe_result(ctx.now(), addresses.prober_index(target), request, outcome == Outcome::Served)
             }
-            Msg::Response { request, outcome } => {
-                self.populations[target.0 as usize].on_response(ctx, target, request, outcome, &mut self.recorder)
-            }
-            Msg::Timeout { request } => self.populations[target.0 as usize].on_timeout(ctx.now(), request, &mut self.recorder),
-            Msg::AttemptTimeout { request } => {
-                self.populations[target.0 as usize].on_attempt_timeout(ctx, target, request, &mut self.recorder)
-            }
-            Msg::Retry { request } => self.populations[target.0 as usize].on_retry(ctx, target, request, &mut self.recorder),
-            Msg::Hedge { request } => self.populations[target.0 as usize].on_hedge(ctx, target, request, &mut self.recorder),
+            Msg::Arrive
+            | Msg::Response { .. }
+            | Msg::Timeout { .. }
+            | Msg::AttemptTimeout { .. }
+            | Msg::Retry { .. }
+            | Msg::Hedge { .. } => self.on_population_message(ctx, target, msg),
             Msg::Fault { fault, starting } => self.on_fault(ctx, fault, starting),
-            Msg::ServerFault { fault, starting } => {
-                if let Some(order) = self.faults.faults[fault as usize].action.server_order(starting) {
-                    self.servers[addresses.server_index(target)].on_order(ctx, target, order);
-                }
-            }
             Msg::Converge => self.on_converge(ctx.now()),
             Msg::Flap { fault, down } => self.on_flap(ctx, fault, down),
+            Msg::ProbeTick => self.on_probe_tick(ctx, addresses.prober_index(target)),
+            Msg::ProbeTimeout { request } => self.on_probe_result(ctx.now(), addresses.prober_index(target), request, false),
         }
     }
 }

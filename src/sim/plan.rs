@@ -1,7 +1,9 @@
 //! The validated scenario: everything a run needs, in plain types, with every name resolved to
 //! an index and every value checked. Nothing here refers to YAML.
 
+use crate::actors::health::HealthPolicy;
 use crate::actors::policy::ClientPolicy;
+use crate::actors::router::DnsCaching;
 use crate::actors::server::ServiceTime;
 use crate::actors::traffic::RateCurve;
 use crate::faults::FaultPlan;
@@ -32,6 +34,9 @@ pub struct ScenarioPlan {
     pub services: Vec<ServicePlan>,
     pub populations: Vec<PopulationPlan>,
     pub faults: FaultPlan,
+    /// Health checks feeding GeoDNS; `None`: every region is always considered healthy.
+    pub health: Option<HealthPolicy>,
+    pub dns: DnsCaching,
 }
 
 #[derive(Clone, Debug)]

@@ -3,6 +3,7 @@
 mod allocation;
 mod cli;
 mod determinism;
+mod failover;
 mod faults;
 mod fidelity;
 mod resilience;
