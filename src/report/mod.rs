@@ -6,6 +6,7 @@
 //! under a final name.
 
 pub mod hgrm;
+pub mod recovery;
 pub mod summary;
 pub mod text;
 pub mod timeline;

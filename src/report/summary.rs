@@ -53,6 +53,12 @@ pub struct FaultSummary {
     pub kind: &'static str,
     pub start_s: f64,
     pub end_s: Option<f64>,
+    /// From the fault's start to the first automated reaction; null if nothing reacted.
+    pub time_to_detect_s: Option<f64>,
+    /// What reacted first.
+    pub detected_by: Option<String>,
+    /// From the fault's end (or first reaction) until the SLO holds again; null if it never did.
+    pub time_to_recover_s: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -299,11 +305,17 @@ pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
             .faults
             .faults
             .iter()
-            .map(|f| FaultSummary {
-                name: f.name.clone(),
-                kind: f.action.kind(),
-                start_s: f.start.as_secs_f64(),
-                end_s: f.end.map(|e| e.as_secs_f64()),
+            .map(|f| {
+                let recovery = super::recovery::measure(f, &result.planet.recorder, &plan.slo);
+                FaultSummary {
+                    name: f.name.clone(),
+                    kind: f.action.kind(),
+                    start_s: f.start.as_secs_f64(),
+                    end_s: f.end.map(|e| e.as_secs_f64()),
+                    time_to_detect_s: recovery.detected_after.as_ref().map(|(s, _)| round(*s, 6)),
+                    detected_by: recovery.detected_after.map(|(_, what)| what),
+                    time_to_recover_s: recovery.recovered_after.map(|s| round(s, 6)),
+                }
             })
             .collect(),
     }

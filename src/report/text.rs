@@ -155,7 +155,9 @@ pub fn render(summary: &Summary) -> String {
         );
         for fault in &summary.faults {
             let end = fault.end_s.map_or("end of run".to_string(), |e| format!("{e:.1} s"));
-            let _ = writeln!(out, "  {:<24} {:<14} {:>10.1} s → {end}", fault.name, fault.kind, fault.start_s);
+            let detect = fault.time_to_detect_s.map_or("not detected".to_string(), |s| format!("detected after {s:.1} s"));
+            let recover = fault.time_to_recover_s.map_or("SLO not met again".to_string(), |s| format!("recovered {s:.1} s later"));
+            let _ = writeln!(out, "  {:<24} {:<14} {:>8.1} s → {end}; {detect}; {recover}", fault.name, fault.kind, fault.start_s);
         }
     }
     if run.scale != 1.0 {

@@ -114,6 +114,15 @@ pub struct ScenarioFile {
     pub variants: Vec<VariantFile>,
     pub health_checks: Option<HealthChecksFile>,
     pub dns: Option<DnsFile>,
+    pub slo: Option<SloFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SloFile {
+    pub availability: Option<S<f64>>,
+    pub p99_ms: Option<S<f64>>,
+    pub hold: Option<S<String>>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

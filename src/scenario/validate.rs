@@ -9,7 +9,7 @@ use super::units::{DURATION_FORMS, INSTANT_FORMS, Instant, parse_duration, parse
 use crate::actors::server::ServiceTime;
 use crate::actors::traffic::{RateCurve, Surge};
 use crate::kernel::SimDuration;
-use crate::sim::plan::{PopulationPlan, RoutingPlan, ScenarioPlan, ServicePlan, WeightRow};
+use crate::sim::plan::{PopulationPlan, RoutingPlan, ScenarioPlan, ServicePlan, Slo, WeightRow};
 use crate::world::{RegionId, Topology};
 use std::collections::BTreeSet;
 
@@ -127,6 +127,7 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
     let client_regions: Vec<RegionId> = populations.iter().map(|p| p.region).collect();
     let health = file.health_checks.as_ref().map(|h| super::health::health_checks(problems, h, &topology, &client_regions));
     let dns = super::health::dns(problems, file.dns.as_ref());
+    let slo = slo(problems, file.slo.as_ref());
     if !problems.is_empty() {
         return None;
     }
@@ -152,7 +153,23 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
             None => None,
         },
         dns,
+        slo,
     })
+}
+
+fn slo(problems: &mut Problems, file: Option<&super::files::SloFile>) -> Slo {
+    let Some(file) = file else { return Slo::DEFAULT };
+    let availability = file.availability.as_ref().map_or(Slo::DEFAULT.availability, |a| {
+        if !(a.value > 0.0 && a.value <= 1.0) {
+            problems
+                .on(a, "slo.availability", format!("{} is not an availability", a.value))
+                .expected("a number greater than 0 and at most 1, like 0.999");
+        }
+        a.value
+    });
+    let p99_ms = file.p99_ms.as_ref().map(|p| positive(problems, p, "slo.p99_ms"));
+    let hold = file.hold.as_ref().and_then(|h| positive_duration(problems, h, "slo.hold")).unwrap_or(Slo::DEFAULT.hold);
+    Slo { availability, p99_ms, hold }
 }
 
 fn start_time(problems: &mut Problems, text: &S<String>) -> Option<i64> {

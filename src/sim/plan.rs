@@ -37,6 +37,22 @@ pub struct ScenarioPlan {
     /// Health checks feeding GeoDNS; `None`: every region is always considered healthy.
     pub health: Option<HealthPolicy>,
     pub dns: DnsCaching,
+    pub slo: Slo,
+}
+
+/// What "the service is fine" means, for time-to-recover.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slo {
+    /// Availability per timeline window, over all clients.
+    pub availability: f64,
+    /// p99 latency per window, if bounded.
+    pub p99_ms: Option<f64>,
+    /// How long the SLO must hold to count as recovered.
+    pub hold: SimDuration,
+}
+
+impl Slo {
+    pub const DEFAULT: Slo = Slo { availability: 0.99, p99_ms: None, hold: SimDuration::from_secs(30) };
 }
 
 #[derive(Clone, Debug)]

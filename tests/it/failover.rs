@@ -57,6 +57,24 @@ fn health_events(result: &RunResult) -> Vec<(f64, String)> {
     events.map(|e| (e.time.as_secs_f64(), e.detail.clone())).collect()
 }
 
+fn fault_summary(extra: &str, label: &str) -> planetsim::report::summary::FaultSummary {
+    let plan = plan(label, STAR, &scenario(extra, CUT));
+    let result = sim::run(&plan);
+    planetsim::report::summary::build(&plan, &result).faults.remove(0)
+}
+
+#[test]
+fn time_to_detect_and_to_recover_are_measured_per_fault() {
+    let naive = fault_summary("dns: {ttl: 30s}\n", "ttr-naive");
+    assert_eq!(naive.time_to_detect_s, None, "nothing reacts without health checks");
+    // Repaired at 180 s, routes back at 190 s: the window [190, 195) is the first good one.
+    assert_eq!(naive.time_to_recover_s, Some(15.0));
+    let failover = fault_summary(&format!("{HEALTH}dns: {{ttl: 30s}}\n"), "ttr-failover");
+    assert_eq!(failover.time_to_detect_s, Some(12.0));
+    assert!(failover.detected_by.as_deref().unwrap().contains("dns-health far unhealthy"));
+    assert_eq!(failover.time_to_recover_s, Some(5.0), "already served from the backup when the cut ends");
+}
+
 #[test]
 fn without_health_checks_geodns_keeps_sending_traffic_to_the_lost_region() {
     let result = run("no-checks", "dns: {ttl: 30s}\n", CUT);

@@ -1,0 +1,61 @@
+//! Time to detect and time to recover, per fault, measured after the run from the timeline and
+//! the event log.
+//!
+//! - **Time to detect**: from the fault's start to the first automated reaction after it: a
+//!   GeoDNS health change, a breaker opening (later also modes and scaling). `None` if nothing
+//!   reacted.
+//! - **Time to recover**: from the fault's end (or, for a fault that never ends, its first
+//!   reaction) to the end of the first window from which the SLO holds for `hold` in a row,
+//!   counted over all clients. `None` if that never happens before the run ends. Windows in which
+//!   no request ended break no SLO.
+
+use crate::faults::Fault;
+use crate::kernel::SimTime;
+use crate::metrics::{Recorder, TimelineRow};
+use crate::sim::plan::Slo;
+
+/// Event kinds that count as an automated reaction.
+const REACTIONS: [&str; 2] = ["dns-health", "breaker"];
+
+pub struct Recovery {
+    pub detected_after: Option<(f64, String)>,
+    pub recovered_after: Option<f64>,
+}
+
+pub fn measure(fault: &Fault, recorder: &Recorder, slo: &Slo) -> Recovery {
+    let reaction = recorder.events.iter().find(|e| e.time >= fault.start && REACTIONS.contains(&e.event));
+    let detected_after = reaction.map(|e| (e.time.since(fault.start).as_secs_f64(), format!("{} {} {}", e.event, e.subject, e.detail)));
+    let reference = fault.end.or(reaction.map(|e| e.time));
+    let recovered_after = reference.and_then(|from| recovered_at(recorder, slo, from).map(|at| at.since(from).as_secs_f64()));
+    Recovery { detected_after, recovered_after }
+}
+
+fn meets(row: &TimelineRow, slo: &Slo) -> bool {
+    let c = &row.counters;
+    let ended = c.succeeded + c.failed();
+    if ended == 0 {
+        return true;
+    }
+    let available = c.succeeded as f64 / ended as f64 >= slo.availability;
+    let fast = slo.p99_ms.is_none_or(|bound| row.p99_ms.is_none_or(|p99| p99 <= bound));
+    available && fast
+}
+
+/// The end of the first window at or after `from` that starts a run of windows meeting the SLO
+/// for at least `slo.hold`.
+fn recovered_at(recorder: &Recorder, slo: &Slo, from: SimTime) -> Option<SimTime> {
+    let rows: Vec<&TimelineRow> = recorder.timeline.iter().filter(|r| r.scope == TimelineRow::ALL && r.start + r.length > from).collect();
+    let mut streak_start: Option<usize> = None;
+    for (index, row) in rows.iter().enumerate() {
+        if !meets(row, slo) {
+            streak_start = None;
+            continue;
+        }
+        let first = *streak_start.get_or_insert(index);
+        let held = (row.start + row.length).since(rows[first].start);
+        if held >= slo.hold {
+            return Some(rows[first].start + rows[first].length);
+        }
+    }
+    None
+}
