@@ -18,6 +18,7 @@ use super::traffic::{RateCurve, next_arrival};
 use crate::kernel::{ActorId, Scheduler, SimDuration, SimRng, SimTime};
 use crate::metrics::{Ending, Recorder};
 use crate::world::RegionId;
+use rand::RngExt;
 
 #[derive(Clone, Copy, Debug)]
 struct Slot {
@@ -33,6 +34,7 @@ struct Slot {
     retry_pending: bool,
     /// Why the last attempt failed, reported if the request fails.
     last_failure: Ending,
+    priority: u8,
 }
 
 pub struct Population {
@@ -46,6 +48,8 @@ pub struct Population {
     timeout: SimDuration,
     access_one_way: SimDuration,
     policy: ClientPolicy,
+    /// Cumulative shares of the priority classes (critical, normal, sheddable).
+    priority_mix: [f64; 3],
     budget: Option<RetryBudget>,
     pub breaker: Option<Breaker>,
     router: ActorId,
@@ -67,6 +71,8 @@ pub struct PopulationSetup {
     pub timeout: SimDuration,
     pub access_one_way: SimDuration,
     pub policy: ClientPolicy,
+    /// Shares of the priority classes (critical, normal, sheddable), summing to 1.
+    pub priority_mix: [f64; 3],
     pub router: ActorId,
     pub arrivals_end: SimTime,
     pub rng: SimRng,
@@ -86,6 +92,7 @@ impl Population {
             budget: setup.policy.retry.as_ref().and_then(|r| r.budget_ratio).map(RetryBudget::new),
             breaker: setup.policy.breaker.map(Breaker::new),
             policy: setup.policy,
+            priority_mix: [setup.priority_mix[0], setup.priority_mix[0] + setup.priority_mix[1], 1.0],
             router: setup.router,
             arrivals_end: setup.arrivals_end,
             rng: setup.rng,
@@ -110,7 +117,7 @@ impl Population {
     pub fn on_arrive(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, recorder: &mut Recorder) {
         let now = ctx.now();
         let request = self.issue(now);
-        recorder.started(self.region, now);
+        recorder.started(self.region, now, request.priority);
         if let Some(budget) = &mut self.budget {
             budget.deposit();
         }
@@ -120,40 +127,43 @@ impl Population {
     }
 
     fn issue(&mut self, now: SimTime) -> RequestRef {
-        let slot = match self.free.pop() {
-            Some(slot) => slot,
-            None => {
-                let blank = Slot {
-                    generation: 0,
-                    issued: now,
-                    active: false,
-                    attempts: 0,
-                    retries: 0,
-                    hedges: 0,
-                    outstanding: 0,
-                    retry_pending: false,
-                    last_failure: Ending::Timeout,
-                };
-                self.slots.push(blank);
-                (self.slots.len() - 1) as u32
-            }
-        };
-        let entry = &mut self.slots[slot as usize];
-        assert!(!entry.active, "slot reused while its request was in flight");
-        *entry = Slot {
-            generation: entry.generation.wrapping_add(1),
+        let priority = self.draw_priority();
+        let fresh = |generation: u32, active: bool| Slot {
+            generation,
             issued: now,
-            active: true,
+            active,
             attempts: 0,
             retries: 0,
             hedges: 0,
             outstanding: 0,
             retry_pending: false,
             last_failure: Ending::Timeout,
+            priority,
         };
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.slots.push(fresh(0, false));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let entry = &mut self.slots[slot as usize];
+        assert!(!entry.active, "slot reused while its request was in flight");
+        *entry = fresh(entry.generation.wrapping_add(1), true);
         self.in_flight += 1;
         self.issued += 1;
-        RequestRef { population: self.index, slot, generation: entry.generation, attempt: 0 }
+        RequestRef { population: self.index, slot, generation: entry.generation, attempt: 0, priority }
+    }
+
+    /// The class of a new request: no draw when the population has a single class, so adding
+    /// priorities elsewhere does not shift this population's random stream.
+    fn draw_priority(&mut self) -> u8 {
+        let single = self.priority_mix.iter().position(|c| *c >= 1.0).filter(|&class| class == 0 || self.priority_mix[class - 1] <= 0.0);
+        if let Some(class) = single {
+            return class as u8;
+        }
+        let draw = self.rng.random::<f64>();
+        self.priority_mix.iter().position(|c| draw < *c).unwrap_or(2) as u8
     }
 
     /// The slot of `request` if the request is still in flight.
@@ -221,6 +231,7 @@ impl Population {
             }
             Outcome::Rejected => Ending::Rejected,
             Outcome::Error => Ending::Error,
+            Outcome::Shed => Ending::Shed,
             Outcome::Unreachable => Ending::Unreachable,
         };
         self.attempt_failed(ctx, me, attempt, failure, recorder);
@@ -257,7 +268,7 @@ impl Population {
         let slot = &self.slots[attempt.slot as usize];
         let retryable = match failure {
             Ending::Timeout => retry.on.timeout,
-            Ending::Rejected => retry.on.rejected,
+            Ending::Rejected | Ending::Shed => retry.on.rejected,
             Ending::Error => retry.on.error,
             Ending::Unreachable => retry.on.unreachable,
             Ending::Succeeded(_) | Ending::BreakerOpen => false,
@@ -309,10 +320,10 @@ impl Population {
     fn end(&mut self, request: RequestRef, now: SimTime, ending: Ending, recorder: &mut Recorder) {
         let slot = self.live(request).expect("only live requests end");
         slot.active = false;
-        let issued = slot.issued;
+        let (issued, priority) = (slot.issued, slot.priority);
         self.free.push(request.slot);
         self.in_flight -= 1;
-        recorder.ended(self.region, issued, now, ending);
+        recorder.ended(self.region, issued, now, ending, priority);
     }
 
     pub fn issued(&self) -> u64 {

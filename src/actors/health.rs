@@ -71,7 +71,8 @@ impl Prober {
             let seq = self.next_seq;
             self.next_seq = self.next_seq.wrapping_add(1);
             self.views[server as usize].outstanding = Some(seq);
-            let probe = RequestRef { population: self.caller, slot: server, generation: seq, attempt: 0 };
+            // Probes are critical: admission control sheds them last.
+            let probe = RequestRef { population: self.caller, slot: server, generation: seq, attempt: 0, priority: 0 };
             probes.push((server, probe));
             ctx.send(policy.timeout, me, Msg::ProbeTimeout { request: probe });
             self.probes_sent += 1;

@@ -12,6 +12,29 @@ pub struct RequestRef {
     pub slot: u32,
     pub generation: u32,
     pub attempt: u16,
+    /// The request's priority class (see `Priority`), for admission control.
+    pub priority: u8,
+}
+
+/// Priority classes, most important first: under load, servers shed `Sheddable` first and
+/// `Critical` last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Priority {
+    Critical = 0,
+    Normal = 1,
+    Sheddable = 2,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 3] = [Priority::Critical, Priority::Normal, Priority::Sheddable];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Critical => "critical",
+            Priority::Normal => "normal",
+            Priority::Sheddable => "sheddable",
+        }
+    }
 }
 
 /// How a server (or the router) answered.
@@ -21,6 +44,8 @@ pub enum Outcome {
     Rejected,
     /// The server answered with an error (it was up, but serving badly).
     Error,
+    /// Admission control refused the request, or dropped it after it waited too long.
+    Shed,
     Unreachable,
 }
 

@@ -152,6 +152,24 @@ struct Worker {
     epoch: u32,
 }
 
+/// Admission control: shed requests early rather than let the queue grow past usefulness.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Admission {
+    /// The queue length at which requests are shed, scaled by each class's share.
+    pub max_queue: u32,
+    /// Drop a queued request, rather than start it, once it has waited this long.
+    pub max_wait: Option<SimDuration>,
+    /// Per priority class (critical, normal, sheddable): the share of `max_queue` it may fill.
+    pub shares: [f64; 3],
+}
+
+impl Admission {
+    fn admits(&self, queue_len: usize, priority: u8) -> bool {
+        let limit = (f64::from(self.max_queue) * self.shares[priority as usize]).floor() as usize;
+        queue_len < limit
+    }
+}
+
 /// What a server measured; all integrals are in nanoseconds.
 #[derive(Clone, Debug)]
 pub struct ServerStats {
@@ -162,6 +180,8 @@ pub struct ServerStats {
     pub errors: u64,
     /// Received while powered off, or lost from the queue or a worker at an outage or a kill.
     pub lost: u64,
+    /// Shed by admission control, on arrival or after waiting too long.
+    pub shed: u64,
     pub queue_len_max: u64,
     /// ∫ busy workers dt.
     pub busy_ns: u128,
@@ -191,6 +211,10 @@ pub struct Server {
     slow_workers: u32,
     slow_multiplier: f64,
     error_rate: f64,
+    admission: Option<Admission>,
+    /// Replies produced while taking work from the queue (requests shed for waiting too long);
+    /// the model sends them after each call. Reused, so shedding does not allocate.
+    pub pending_replies: Vec<Reply>,
     last_change: SimTime,
     /// The stats cover requests arriving in `[count_from, count_until)` and the time-integrals
     /// cover that window: the run after its warm-up, until arrivals stop.
@@ -222,6 +246,8 @@ impl Server {
             slow_workers: 0,
             slow_multiplier: 1.0,
             error_rate: 0.0,
+            admission: None,
+            pending_replies: Vec::new(),
             last_change: SimTime::ZERO,
             count_from: window[0],
             count_until: window[1],
@@ -231,6 +257,7 @@ impl Server {
                 rejected: 0,
                 errors: 0,
                 lost: 0,
+                shed: 0,
                 queue_len_max: 0,
                 busy_ns: 0,
                 in_system_ns: 0,
@@ -239,6 +266,11 @@ impl Server {
                 wait_ns_histogram: crate::metrics::wait_histogram(),
             },
         }
+    }
+
+    pub fn with_admission(mut self, admission: Option<Admission>) -> Self {
+        self.admission = admission;
+        self
     }
 
     /// Accounts the time since the last change of state into the integrals (within the window).
@@ -276,6 +308,12 @@ impl Server {
             self.start(ctx, me, worker, job);
             return None;
         }
+        if let Some(admission) = &self.admission
+            && !admission.admits(self.queue.len(), request.priority)
+        {
+            self.stats.shed += u64::from(counted);
+            return Some(Reply { to: request, outcome: Outcome::Shed });
+        }
         if self.queue.len() < self.queue_capacity {
             self.queue.push_back(job);
             self.stats.queue_len_max = self.stats.queue_len_max.max(self.queue.len() as u64);
@@ -303,11 +341,27 @@ impl Server {
             self.stats.errors += u64::from(failed);
             self.stats.sojourn_ns += u128::from(now.since(job.arrived).0);
         }
-        match self.queue.pop_front() {
+        match self.next_job(now) {
             Some(next) => self.start(ctx, me, worker, next),
             None => self.idle.push(worker),
         }
         Some(Reply { to: job.request, outcome: if failed { Outcome::Error } else { Outcome::Served } })
+    }
+
+    /// The next queued request worth starting: with a `max_wait`, requests that waited longer
+    /// are shed (their clients have probably given up) and answered through `pending_replies`.
+    fn next_job(&mut self, now: SimTime) -> Option<Job> {
+        let max_wait = self.admission.as_ref().and_then(|a| a.max_wait);
+        while let Some(job) = self.queue.pop_front() {
+            match max_wait {
+                Some(limit) if now.since(job.arrived) > limit => {
+                    self.stats.shed += u64::from(self.counts(job.arrived));
+                    self.pending_replies.push(Reply { to: job.request, outcome: Outcome::Shed });
+                }
+                _ => return Some(job),
+            }
+        }
+        None
     }
 
     /// A uniformly random idle worker, as a load balancer spreading requests would pick. (Always
@@ -400,9 +454,9 @@ impl Server {
                 self.idle.push(index);
             }
         }
-        while !self.queue.is_empty() && !self.idle.is_empty() {
+        while !self.idle.is_empty() {
+            let Some(job) = self.next_job(ctx.now()) else { break };
             let worker = self.take_idle_worker().expect("checked");
-            let job = self.queue.pop_front().expect("checked");
             self.start(ctx, me, worker, job);
         }
     }

@@ -27,6 +27,8 @@ pub enum Ending {
     Unreachable,
     /// The client's circuit breaker refused to send.
     BreakerOpen,
+    /// The server's admission control shed it.
+    Shed,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -39,6 +41,7 @@ pub struct Counters {
     pub error: u64,
     pub unreachable: u64,
     pub breaker_open: u64,
+    pub shed: u64,
     pub retries: u64,
     pub hedges: u64,
 }
@@ -51,7 +54,7 @@ impl Counters {
     }
 
     pub fn failed(&self) -> u64 {
-        self.timeout + self.rejected + self.error + self.unreachable + self.breaker_open
+        self.timeout + self.rejected + self.error + self.unreachable + self.breaker_open + self.shed
     }
 
     fn count(&mut self, ending: Ending) {
@@ -62,6 +65,7 @@ impl Counters {
             Ending::Error => self.error += 1,
             Ending::Unreachable => self.unreachable += 1,
             Ending::BreakerOpen => self.breaker_open += 1,
+            Ending::Shed => self.shed += 1,
         }
     }
 }
@@ -145,6 +149,8 @@ pub struct Recorder {
     window: SimDuration,
     window_start: SimTime,
     pub timeline: Vec<TimelineRow>,
+    /// Overall counts per priority class (critical, normal, sheddable).
+    pub by_priority: [Counters; 3],
     /// Fault starts and ends, convergences, breaker transitions, in time order.
     pub events: Vec<WorldEvent>,
 }
@@ -180,6 +186,7 @@ impl Recorder {
             window,
             window_start: SimTime::ZERO,
             timeline: Vec::new(),
+            by_priority: [Counters::default(); 3],
             events: Vec::new(),
         }
     }
@@ -189,19 +196,21 @@ impl Recorder {
         &mut self.per_region[index as usize]
     }
 
-    pub fn started(&mut self, region: RegionId, now: SimTime) {
+    pub fn started(&mut self, region: RegionId, now: SimTime, priority: u8) {
         self.advance(now);
         if now >= self.count_from {
             self.overall.start();
             self.record_mut(region).start();
+            self.by_priority[priority as usize].attempted += 1;
         }
     }
 
-    pub fn ended(&mut self, region: RegionId, issued: SimTime, now: SimTime, ending: Ending) {
+    pub fn ended(&mut self, region: RegionId, issued: SimTime, now: SimTime, ending: Ending, priority: u8) {
         self.advance(now);
         if issued >= self.count_from {
             self.overall.end(ending);
             self.record_mut(region).end(ending);
+            self.by_priority[priority as usize].count(ending);
         }
     }
 
@@ -267,14 +276,14 @@ mod tests {
     fn counts_by_cause_and_honours_warmup() {
         let region = RegionId(1);
         let mut recorder = Recorder::new(3, &[region], SimTime(100), SimDuration(1_000_000_000));
-        recorder.started(region, SimTime(50)); // warm-up: not counted
-        recorder.ended(region, SimTime(50), SimTime(60), Ending::Timeout);
+        recorder.started(region, SimTime(50), 1); // warm-up: not counted
+        recorder.ended(region, SimTime(50), SimTime(60), Ending::Timeout, 1);
         for (i, ending) in
             [Ending::Succeeded(SimDuration::from_millis(5)), Ending::Timeout, Ending::Rejected, Ending::Unreachable].into_iter().enumerate()
         {
             let t = SimTime(200 + i as u64);
-            recorder.started(region, t);
-            recorder.ended(region, t, t, ending);
+            recorder.started(region, t, 1);
+            recorder.ended(region, t, t, ending, 1);
         }
         let counters = recorder.overall.counters;
         assert_eq!(counters, Counters { attempted: 4, succeeded: 1, timeout: 1, rejected: 1, unreachable: 1, ..Counters::default() });
@@ -289,8 +298,8 @@ mod tests {
         let region = RegionId(0);
         let second = SimDuration::from_secs(1);
         let mut recorder = Recorder::new(1, &[region], SimTime::ZERO, second);
-        recorder.started(region, SimTime(500));
-        recorder.ended(region, SimTime(500), SimTime(2_500_000_000), Ending::Succeeded(SimDuration::from_millis(2)));
+        recorder.started(region, SimTime(500), 1);
+        recorder.ended(region, SimTime(500), SimTime(2_500_000_000), Ending::Succeeded(SimDuration::from_millis(2)), 1);
         recorder.finish(SimTime(3_200_000_000));
         let all: Vec<&TimelineRow> = recorder.timeline.iter().filter(|r| r.scope == TimelineRow::ALL).collect();
         assert_eq!(all.len(), 4, "windows [0,1) [1,2) [2,3) [3,3.2)");

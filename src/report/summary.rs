@@ -4,6 +4,7 @@
 //! rounded to fixed decimals, and the digest is a hex string, so the same run always writes the
 //! same bytes.
 
+use crate::actors::messages::Priority;
 use crate::actors::server::Server;
 use crate::metrics::{Counters, Record};
 use crate::sim::RunResult;
@@ -29,6 +30,16 @@ pub struct Summary {
     pub faults: Vec<FaultSummary>,
     /// Per client population (`name@region`), its breaker and retry budget, where it has them.
     pub populations: BTreeMap<String, PopulationSummary>,
+    /// Requests per priority class, over all clients (classes with no request are left out).
+    pub priorities: BTreeMap<&'static str, PrioritySummary>,
+}
+
+#[derive(Serialize)]
+pub struct PrioritySummary {
+    pub attempted: u64,
+    pub succeeded: u64,
+    pub shed: u64,
+    pub availability: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -98,6 +109,7 @@ pub struct FailureCounts {
     pub error: u64,
     pub unreachable: u64,
     pub breaker_open: u64,
+    pub shed: u64,
 }
 
 #[derive(Serialize)]
@@ -129,6 +141,7 @@ pub struct ServerSummary {
     pub rejected: u64,
     pub errors: u64,
     pub lost: u64,
+    pub shed: u64,
     pub utilisation: f64,
     pub queue_len_max: u64,
     pub wait_ms: LatencySummary,
@@ -161,6 +174,7 @@ fn counts(counters: &Counters, in_flight: u64) -> RequestCounts {
             error: counters.error,
             unreachable: counters.unreachable,
             breaker_open: counters.breaker_open,
+            shed: counters.shed,
         },
         in_flight,
         attempts: counters.attempts(),
@@ -219,6 +233,7 @@ fn server_summary(server: &Server, service: &ServicePlan, measured_s: f64) -> Se
         rejected: stats.rejected,
         errors: stats.errors,
         lost: stats.lost,
+        shed: stats.shed,
         utilisation: round(stats.busy_ns as f64 / (measured_ns * f64::from(server.workers)), 6),
         queue_len_max: stats.queue_len_max,
         wait_ms,
@@ -287,6 +302,17 @@ pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
         latency_ms: latency(&overall.latency_ns),
         regions,
         servers,
+        priorities: Priority::ALL
+            .iter()
+            .zip(&result.planet.recorder.by_priority)
+            .filter(|(_, c)| c.attempted > 0)
+            .map(|(p, c)| {
+                (
+                    p.as_str(),
+                    PrioritySummary { attempted: c.attempted, succeeded: c.succeeded, shed: c.shed, availability: availability(c) },
+                )
+            })
+            .collect(),
         populations: result
             .planet
             .populations

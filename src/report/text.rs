@@ -22,7 +22,7 @@ fn row(out: &mut String, name: &str, requests: &RequestCounts, availability: Opt
         f.rejected,
         f.error,
         f.unreachable,
-        f.breaker_open,
+        f.breaker_open + f.shed,
         percent(availability),
         ms(latency.p50),
         ms(latency.p90),
@@ -63,14 +63,14 @@ pub fn render_comparison(summaries: &[Summary]) -> String {
 /// `variants.csv`: the comparison as a table for tools.
 pub fn comparison_csv(summaries: &[Summary]) -> String {
     let mut out = String::from(
-        "variant,availability,p50_ms,p99_ms,p999_ms,amplification,attempted,succeeded,failed_timeout,failed_rejected,failed_error,failed_unreachable,failed_breaker_open\n",
+        "variant,availability,p50_ms,p99_ms,p999_ms,amplification,attempted,succeeded,failed_timeout,failed_rejected,failed_error,failed_unreachable,failed_breaker_open,failed_shed\n",
     );
     let number = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
     for summary in summaries {
         let (r, f) = (&summary.requests, &summary.requests.failed);
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             summary.variant.as_deref().unwrap_or(""),
             number(summary.availability),
             number(summary.latency_ms.p50),
@@ -84,6 +84,7 @@ pub fn comparison_csv(summaries: &[Summary]) -> String {
             f.error,
             f.unreachable,
             f.breaker_open,
+            f.shed,
         );
     }
     out
@@ -110,7 +111,7 @@ pub fn render(summary: &Summary) -> String {
         "rejected",
         "error",
         "unreach",
-        "breaker",
+        "brk/shed",
         "avail",
         "p50",
         "p90",

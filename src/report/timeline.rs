@@ -7,7 +7,7 @@ use crate::sim::RunResult;
 use crate::sim::plan::ScenarioPlan;
 use std::fmt::Write;
 
-pub const HEADER: &str = "window_start_s,window_s,region,attempted,succeeded,failed_timeout,failed_rejected,failed_error,failed_unreachable,failed_breaker_open,attempts,retries,hedges,throughput_rps,availability,p50_ms,p99_ms";
+pub const HEADER: &str = "window_start_s,window_s,region,attempted,succeeded,failed_timeout,failed_rejected,failed_error,failed_unreachable,failed_breaker_open,failed_shed,attempts,retries,hedges,throughput_rps,availability,p50_ms,p99_ms";
 
 pub fn render(plan: &ScenarioPlan, result: &RunResult) -> String {
     let recorder = &result.planet.recorder;
@@ -28,7 +28,7 @@ fn write_row(out: &mut String, row: &TimelineRow, scope: &str) {
     let optional = |v: Option<f64>| v.map(|x| format!("{}", round(x, 3))).unwrap_or_default();
     let _ = writeln!(
         out,
-        "{},{},{scope},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+        "{},{},{scope},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
         round(row.start.as_secs_f64(), 6),
         round(window_s, 6),
         c.attempted,
@@ -38,6 +38,7 @@ fn write_row(out: &mut String, row: &TimelineRow, scope: &str) {
         c.error,
         c.unreachable,
         c.breaker_open,
+        c.shed,
         c.attempts(),
         c.retries,
         c.hedges,

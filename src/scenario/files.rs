@@ -265,6 +265,40 @@ pub struct ServiceFile {
     pub workers: S<i64>,
     pub queue_capacity: S<i64>,
     pub service_time: DistributionFile,
+    pub admission: Option<AdmissionFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdmissionFile {
+    pub max_queue: S<i64>,
+    pub max_wait: Option<S<String>>,
+    pub shares: Option<PrioritySharesFile>,
+}
+
+/// One number per priority class.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrioritySharesFile {
+    pub critical: Option<S<f64>>,
+    pub normal: Option<S<f64>>,
+    pub sheddable: Option<S<f64>>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum PriorityClassFile {
+    Critical,
+    Normal,
+    Sheddable,
+}
+
+/// A client's priority: one class, or a mix of classes.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum PriorityFile {
+    Class(PriorityClassFile),
+    Mix(Box<PrioritySharesFile>),
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -312,6 +346,7 @@ pub struct ClientFile {
     pub retries: Option<RetriesFile>,
     pub breaker: Option<BreakerFile>,
     pub hedge: Option<HedgeFile>,
+    pub priority: Option<S<PriorityFile>>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

@@ -218,6 +218,7 @@ fn validate_services(
         let workers = count(problems, &service.workers, &format!("{key}.workers"), 1, MAX_WORKERS);
         let queue = count(problems, &service.queue_capacity, &format!("{key}.queue_capacity"), 0, MAX_QUEUE);
         let service_time = distribution(problems, &service.service_time, &format!("{key}.service_time"));
+        let admission = service.admission.as_ref().map(|a| super::shedding::admission(problems, a, &format!("{key}.admission"), scale));
         for region in regions {
             if !seen.insert(region) {
                 let at = service.region.as_ref().or(service.regions.first()).expect("a resolved region was named");
@@ -225,7 +226,9 @@ fn validate_services(
                     .on(at, &key, format!("region `{}` has two services", topology.region(region).id))
                     .expected("one service per region");
             }
-            if let (Some(workers), Some(queue), Some(service_time)) = (workers, queue, service_time.clone()) {
+            if let (Some(workers), Some(queue), Some(service_time), Some(admission)) =
+                (workers, queue, service_time.clone(), admission.clone().map_or(Some(None), |a| a.map(Some)))
+            {
                 plans.push(ServicePlan {
                     region,
                     workers_stated: workers,
@@ -233,6 +236,7 @@ fn validate_services(
                     workers: scaled(workers, scale).max(1) as u32,
                     queue_capacity: scaled(queue, scale) as u32,
                     service_time,
+                    admission,
                 });
             }
         }
@@ -428,6 +432,7 @@ fn validate_clients(
         let access_rtt_ms = client.access_rtt_ms.as_ref().map_or(0.0, |v| non_negative(problems, v, &format!("{key}.access_rtt_ms")));
         let daily = daily_curve(problems, client.daily_curve.as_ref(), &key);
         let policy = super::policy::client_policy(problems, client, &key);
+        let priority_mix = super::shedding::priority_mix(problems, client.priority.as_ref(), &format!("{key}.priority"));
         for region_id in regions {
             if !seen.insert((client.name.value.clone(), region_id)) {
                 problems
@@ -445,7 +450,7 @@ fn validate_clients(
                 .enumerate()
                 .filter_map(|(i, s)| surge(problems, s, &format!("{key}.surges[{i}]"), start_unix_s, offset))
                 .collect();
-            if let (Some(timeout), Some(daily), Some(policy)) = (timeout, daily, &policy) {
+            if let (Some(timeout), Some(daily), Some(policy), Some(priority_mix)) = (timeout, daily, &policy, priority_mix) {
                 plans.push(PopulationPlan {
                     name: client.name.value.clone(),
                     region: region_id,
@@ -453,6 +458,7 @@ fn validate_clients(
                     timeout,
                     access_rtt: SimDuration::from_millis_f64(access_rtt_ms),
                     policy: policy.clone(),
+                    priority_mix,
                 });
             }
         }

@@ -102,6 +102,7 @@ fn build(plan: &ScenarioPlan) -> Planet {
                 region: p.region,
                 label: key.clone(),
                 policy: p.policy.clone(),
+                priority_mix: p.priority_mix,
                 curve: p.curve.clone(),
                 timeout: p.timeout,
                 access_one_way: SimDuration(p.access_rtt.0 / 2),
@@ -124,6 +125,7 @@ fn build(plan: &ScenarioPlan) -> Planet {
                 streams.stream(&format!("service:{key}"), 0),
                 [count_from, SimTime::ZERO + plan.measured_until()],
             )
+            .with_admission(s.admission.clone())
         })
         .collect();
     let server_regions: Vec<_> = servers.iter().map(|s| s.region).collect();

@@ -292,6 +292,13 @@ impl Planet {
         if let Some(reply) = reply {
             self.reply(ctx, server, reply);
         }
+        if !self.servers[server].pending_replies.is_empty() {
+            let mut pending = std::mem::take(&mut self.servers[server].pending_replies);
+            for reply in pending.drain(..) {
+                self.reply(ctx, server, reply);
+            }
+            self.servers[server].pending_replies = pending;
+        }
     }
 
     fn on_population_message(&mut self, ctx: &mut Scheduler<Msg>, target: ActorId, msg: Msg) {

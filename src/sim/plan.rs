@@ -4,7 +4,7 @@
 use crate::actors::health::HealthPolicy;
 use crate::actors::policy::ClientPolicy;
 use crate::actors::router::DnsCaching;
-use crate::actors::server::ServiceTime;
+use crate::actors::server::{Admission, ServiceTime};
 use crate::actors::traffic::RateCurve;
 use crate::faults::FaultPlan;
 use crate::kernel::SimDuration;
@@ -80,6 +80,7 @@ pub struct ServicePlan {
     pub workers: u32,
     pub queue_capacity: u32,
     pub service_time: ServiceTime,
+    pub admission: Option<Admission>,
 }
 
 #[derive(Clone, Debug)]
@@ -91,6 +92,8 @@ pub struct PopulationPlan {
     pub timeout: SimDuration,
     pub access_rtt: SimDuration,
     pub policy: ClientPolicy,
+    /// Shares of priority classes (critical, normal, sheddable), summing to 1.
+    pub priority_mix: [f64; 3],
 }
 
 impl ScenarioPlan {

@@ -209,3 +209,57 @@ variants:
     assert_eq!(variants[1].plan.populations[0].policy.retry.as_ref().unwrap().max, 3);
     assert_eq!(variants[2].plan.populations[0].curve.base_rps, 2.0);
 }
+
+/// A service that can serve 100 requests/s (10 workers × 10 ms), offered `rate`.
+fn overload(label: &str, rate: u32, admission: &str, priority: &str) -> Summary {
+    let yaml = format!(
+        "name: {label}
+topology: topology.yaml
+seed: 9
+duration: 60s
+warmup: 10s
+services:
+  - region: far
+    workers: 10
+    queue_capacity: 5000
+    service_time: {{dist: constant, value: 100ms}}
+{admission}
+clients:
+  - name: users
+    region: near
+    rate_rps: {rate}
+    timeout: 1s
+{priority}
+"
+    );
+    let plan = plan(label, PAIR, &yaml);
+    summary::build(&plan, &sim::run(&plan))
+}
+
+#[test]
+fn admission_control_sheds_the_sheddable_first_and_the_critical_last() {
+    let mix = "    priority: {critical: 0.2, normal: 0.5, sheddable: 0.3}\n";
+    let shedding = overload("shed", 150, "    admission: {max_queue: 20}\n", mix);
+    let class = |name: &str| &shedding.priorities[name];
+    assert!(class("critical").availability.unwrap() > 0.99, "critical {:?}", class("critical").availability);
+    assert!(class("sheddable").availability.unwrap() < class("normal").availability.unwrap());
+    assert!(class("sheddable").shed > class("normal").shed && class("critical").shed == 0);
+    // The server stays busy but never queues past the bound, so what it serves is fast.
+    assert!(shedding.servers["far"].utilisation > 0.97);
+    assert!(shedding.latency_ms.p99.unwrap() < 330.0, "p99 {}", shedding.latency_ms.p99.unwrap());
+}
+
+#[test]
+fn a_queue_timeout_keeps_goodput_where_a_long_queue_collapses() {
+    // 120 requests/s for a 100/s service: the FIFO queue grows until every request waits longer
+    // than its client's 1 s timeout, so the server serves only requests nobody waits for.
+    let unbounded = overload("long-queue", 120, "", "");
+    let bounded = overload("queue-timeout", 120, "    admission: {max_queue: 5000, max_wait: 500ms}\n", "");
+    assert!(unbounded.availability.unwrap() < 0.3, "unbounded {}", unbounded.availability.unwrap());
+    // Shedding what waited past 500 ms keeps the served ones inside the timeout: ≈ 100/120.
+    let goodput = bounded.availability.unwrap();
+    assert!((0.80..0.86).contains(&goodput), "with a queue timeout {goodput}");
+    // The excess is shed: (120 − 100)/s over the 50 s measured, less what the queue holds.
+    let shed = bounded.servers["far"].shed;
+    assert!((850..1050).contains(&shed), "shed {shed}");
+}
