@@ -79,6 +79,10 @@ pub enum Msg {
     Hedge { request: RequestRef },
     /// To a prober: time to probe every server.
     ProbeTick,
+    /// To an autoscaled server: time to decide.
+    AutoscaleTick,
+    /// To a server: `count` provisioned workers are ready.
+    WorkersReady { count: u32 },
     /// To a server: a shallow health probe (answered at once if the server is up).
     Probe { request: RequestRef },
     /// To a prober: this probe has had no answer in time.
@@ -104,6 +108,8 @@ impl Message for Msg {
             Msg::Retry { request } => 12 ^ reference(request) << 5,
             Msg::Hedge { request } => 13 ^ reference(request) << 5,
             Msg::ProbeTick => 14,
+            Msg::AutoscaleTick => 17,
+            Msg::WorkersReady { count } => 18 ^ u64::from(*count) << 5,
             Msg::Probe { request } => 15 ^ reference(request) << 5,
             Msg::ProbeTimeout { request } => 16 ^ reference(request) << 5,
         }

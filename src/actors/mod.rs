@@ -10,6 +10,7 @@
 //! - `traffic`: the rate curves and Poisson arrivals the populations follow;
 //! - `messages`: what actors send each other.
 
+pub mod autoscaler;
 pub mod client;
 pub mod health;
 pub mod messages;

@@ -6,6 +6,7 @@
 //! a request whose client has already timed out (no cancellation; deadlines arrive with the
 //! fault layer), and service times are independent draws (no warm caches, no contention).
 
+use super::autoscaler::{AutoscalePolicy, Autoscaler, Decision};
 use super::messages::{Msg, Outcome, RequestRef};
 use crate::faults::ServerOrder;
 use crate::kernel::{ActorId, Scheduler, SimDuration, SimRng, SimTime};
@@ -130,28 +131,6 @@ fn gamma_function(x: f64) -> f64 {
     (2.0 * std::f64::consts::PI).sqrt() * t.powf(x + 0.5) * (-t).exp() * series
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Job {
-    request: RequestRef,
-    arrived: SimTime,
-}
-
-#[derive(Clone, Copy, Debug)]
-enum WorkerState {
-    Idle,
-    Busy(Job),
-    /// Killed by a capacity-loss fault, until revived.
-    Dead,
-}
-
-/// A worker and its epoch: a completion scheduled in an earlier epoch (before a kill or an
-/// outage) is stale and ignored.
-#[derive(Clone, Copy, Debug)]
-struct Worker {
-    state: WorkerState,
-    epoch: u32,
-}
-
 /// Admission control: shed requests early rather than let the queue grow past usefulness.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Admission {
@@ -170,7 +149,31 @@ impl Admission {
     }
 }
 
-/// What a server measured; all integrals are in nanoseconds.
+#[derive(Clone, Copy, Debug)]
+struct Job {
+    request: RequestRef,
+    arrived: SimTime,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum WorkerState {
+    Idle,
+    Busy(Job),
+    /// Killed by a capacity-loss fault, until revived or replaced.
+    Dead,
+    /// Removed by the autoscaler; its slot can be reused by a new worker.
+    Retired,
+}
+
+/// A worker and its epoch: a completion scheduled in an earlier epoch (before a kill or an
+/// outage) is stale and ignored.
+#[derive(Clone, Copy, Debug)]
+struct Worker {
+    state: WorkerState,
+    epoch: u32,
+}
+
+/// What a server measured; integrals are in nanoseconds, over the measured window.
 #[derive(Clone, Debug)]
 pub struct ServerStats {
     pub arrivals: u64,
@@ -185,6 +188,8 @@ pub struct ServerStats {
     pub queue_len_max: u64,
     /// ∫ busy workers dt.
     pub busy_ns: u128,
+    /// ∫ alive workers dt (the capacity the pool had).
+    pub alive_ns: u128,
     /// ∫ requests in the system (waiting + in service) dt, for Little's law.
     pub in_system_ns: u128,
     /// Σ time in system of served requests.
@@ -193,15 +198,19 @@ pub struct ServerStats {
     pub wait_ns: u128,
     /// Queueing waits of served requests, nanoseconds (3 significant digits).
     pub wait_ns_histogram: hdrhistogram::Histogram<u64>,
+    /// Fewest and most workers alive at any time of the run.
+    pub alive_min: u32,
+    pub alive_max: u32,
 }
 
 pub struct Server {
     pub region: RegionId,
-    /// Workers as configured; some may be dead during a capacity-loss fault.
+    /// Workers as configured at the start.
     pub workers: u32,
     worker: Vec<Worker>,
     idle: Vec<u32>,
     busy: u32,
+    alive: u32,
     queue: VecDeque<Job>,
     queue_capacity: usize,
     service_time: ServiceTime,
@@ -212,10 +221,14 @@ pub struct Server {
     slow_multiplier: f64,
     error_rate: f64,
     admission: Option<Admission>,
+    pub autoscaler: Option<Autoscaler>,
     /// Replies produced while taking work from the queue (requests shed for waiting too long);
     /// the model sends them after each call. Reused, so shedding does not allocate.
     pub pending_replies: Vec<Reply>,
     last_change: SimTime,
+    /// All-time integrals of busy and alive workers, for the autoscaler.
+    busy_total_ns: u128,
+    alive_total_ns: u128,
     /// The stats cover requests arriving in `[count_from, count_until)` and the time-integrals
     /// cover that window: the run after its warm-up, until arrivals stop.
     count_from: SimTime,
@@ -229,6 +242,12 @@ pub struct Reply {
     pub outcome: Outcome,
 }
 
+/// Something the server did that belongs in the event log.
+pub struct Notice {
+    pub event: &'static str,
+    pub detail: String,
+}
+
 impl Server {
     pub fn new(region: RegionId, workers: u32, queue_capacity: u32, service_time: ServiceTime, rng: SimRng, window: [SimTime; 2]) -> Self {
         assert!(workers > 0, "a server needs at least one worker");
@@ -238,6 +257,7 @@ impl Server {
             worker: vec![Worker { state: WorkerState::Idle, epoch: 0 }; workers as usize],
             idle: (0..workers).rev().collect(),
             busy: 0,
+            alive: workers,
             queue: VecDeque::new(),
             queue_capacity: queue_capacity as usize,
             service_time,
@@ -247,8 +267,11 @@ impl Server {
             slow_multiplier: 1.0,
             error_rate: 0.0,
             admission: None,
+            autoscaler: None,
             pending_replies: Vec::new(),
             last_change: SimTime::ZERO,
+            busy_total_ns: 0,
+            alive_total_ns: 0,
             count_from: window[0],
             count_until: window[1],
             stats: ServerStats {
@@ -260,10 +283,13 @@ impl Server {
                 shed: 0,
                 queue_len_max: 0,
                 busy_ns: 0,
+                alive_ns: 0,
                 in_system_ns: 0,
                 sojourn_ns: 0,
                 wait_ns: 0,
                 wait_ns_histogram: crate::metrics::wait_histogram(),
+                alive_min: workers,
+                alive_max: workers,
             },
         }
     }
@@ -273,14 +299,23 @@ impl Server {
         self
     }
 
-    /// Accounts the time since the last change of state into the integrals (within the window).
+    pub fn with_autoscaler(mut self, policy: Option<AutoscalePolicy>) -> Self {
+        self.autoscaler = policy.map(Autoscaler::new);
+        self
+    }
+
+    /// Accounts the time since the last change of state into the integrals.
     fn advance(&mut self, now: SimTime) {
+        let elapsed = u128::from(now.since(self.last_change).0);
+        let busy = u128::from(self.busy);
+        self.busy_total_ns += busy * elapsed;
+        self.alive_total_ns += u128::from(self.alive) * elapsed;
         let from = self.last_change.max(self.count_from);
         let to = now.min(self.count_until);
         if to > from {
             let since = u128::from(to.since(from).0);
-            let busy = u128::from(self.busy);
             self.stats.busy_ns += busy * since;
+            self.stats.alive_ns += u128::from(self.alive) * since;
             self.stats.in_system_ns += (busy + self.queue.len() as u128) * since;
         }
         self.last_change = now;
@@ -290,8 +325,14 @@ impl Server {
         arrived >= self.count_from && arrived < self.count_until
     }
 
-    /// A request arrives. Returns a reply when it is rejected at once; a powered-off server
-    /// answers nothing.
+    fn set_alive(&mut self, alive: u32) {
+        self.alive = alive;
+        self.stats.alive_min = self.stats.alive_min.min(alive);
+        self.stats.alive_max = self.stats.alive_max.max(alive);
+    }
+
+    /// A request arrives. Returns a reply when it is rejected or shed at once; a powered-off
+    /// server answers nothing.
     pub fn on_request(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, request: RequestRef) -> Option<Reply> {
         let now = ctx.now();
         self.advance(now);
@@ -392,6 +433,15 @@ impl Server {
         ctx.send(service, me, Msg::ServiceDone { worker, epoch: slot.epoch });
     }
 
+    /// Starts queued requests on idle workers (after workers were added or revived).
+    fn drain_queue(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId) {
+        while !self.idle.is_empty() {
+            let Some(job) = self.next_job(ctx.now()) else { break };
+            let worker = self.take_idle_worker().expect("checked");
+            self.start(ctx, me, worker, job);
+        }
+    }
+
     /// Applies a fault's order. Work lost to an outage or a kill gets no answer: its clients
     /// find out by timing out, as they would in reality.
     pub fn on_order(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, order: ServerOrder) {
@@ -401,10 +451,11 @@ impl Server {
                 self.powered = false;
                 self.stats.lost += self.queue.len() as u64;
                 self.queue.clear();
-                for index in 0..self.workers {
+                for index in 0..self.worker.len() as u32 {
                     self.stop_worker(index, WorkerState::Idle);
                 }
-                self.idle = (0..self.workers).rev().filter(|&w| matches!(self.worker[w as usize].state, WorkerState::Idle)).collect();
+                self.idle =
+                    (0..self.worker.len() as u32).rev().filter(|&w| matches!(self.worker[w as usize].state, WorkerState::Idle)).collect();
             }
             ServerOrder::PowerOn => self.powered = true,
             ServerOrder::SetSlow { share, multiplier } => {
@@ -414,6 +465,11 @@ impl Server {
             ServerOrder::SetErrorRate { rate } => self.error_rate = rate,
             ServerOrder::Kill { share } => self.kill((share * f64::from(self.workers)).round() as u32),
             ServerOrder::Revive => self.revive(ctx, me),
+            ServerOrder::Freeze(frozen) => {
+                if let Some(scaler) = &mut self.autoscaler {
+                    scaler.frozen = frozen;
+                }
+            }
         }
     }
 
@@ -425,40 +481,102 @@ impl Server {
             self.busy -= 1;
             self.stats.lost += 1;
         }
-        if !matches!(worker.state, WorkerState::Dead) {
+        if matches!(worker.state, WorkerState::Idle | WorkerState::Busy(_)) {
             worker.state = state;
+            if !matches!(state, WorkerState::Idle) {
+                let alive = self.alive - 1;
+                self.set_alive(alive);
+            }
         }
     }
 
     /// Kills `count` more workers, highest index first.
     fn kill(&mut self, count: u32) {
         let mut killed = 0;
-        for index in (0..self.workers).rev() {
+        for index in (0..self.worker.len() as u32).rev() {
             if killed == count {
                 break;
             }
-            if matches!(self.worker[index as usize].state, WorkerState::Dead) {
-                continue;
+            if matches!(self.worker[index as usize].state, WorkerState::Idle | WorkerState::Busy(_)) {
+                self.stop_worker(index, WorkerState::Dead);
+                killed += 1;
             }
-            self.stop_worker(index, WorkerState::Dead);
-            killed += 1;
         }
-        self.idle.retain(|&w| !matches!(self.worker[w as usize].state, WorkerState::Dead));
+        self.idle.retain(|&w| matches!(self.worker[w as usize].state, WorkerState::Idle));
     }
 
     /// Brings every dead worker back and puts the queue to work on them.
     fn revive(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId) {
-        for index in (0..self.workers).rev() {
+        for index in (0..self.worker.len() as u32).rev() {
             if matches!(self.worker[index as usize].state, WorkerState::Dead) {
                 self.worker[index as usize].state = WorkerState::Idle;
                 self.idle.push(index);
+                let alive = self.alive + 1;
+                self.set_alive(alive);
             }
         }
-        while !self.idle.is_empty() {
-            let Some(job) = self.next_job(ctx.now()) else { break };
-            let worker = self.take_idle_worker().expect("checked");
-            self.start(ctx, me, worker, job);
+        self.drain_queue(ctx, me);
+    }
+
+    /// The autoscaler's periodic decision. Returns what it did, for the event log.
+    pub fn on_autoscale_tick(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId) -> Option<Notice> {
+        let now = ctx.now();
+        self.advance(now);
+        let (busy, alive_ns, alive) = (self.busy_total_ns, self.alive_total_ns, self.alive);
+        let scaler = self.autoscaler.as_mut().expect("ticks come only to autoscaled servers");
+        let (interval, delay) = (scaler.policy.interval, scaler.policy.provisioning_delay);
+        let decision = scaler.decide(now, alive, busy, alive_ns);
+        ctx.send(interval, me, Msg::AutoscaleTick);
+        match decision {
+            Decision::Hold => None,
+            Decision::Out(count) => {
+                ctx.send(delay, me, Msg::WorkersReady { count });
+                Some(Notice { event: "scale-out", detail: format!("+{count} workers ordered ({alive} alive)") })
+            }
+            Decision::In(count) => {
+                let retired = self.retire(count);
+                Some(Notice { event: "scale-in", detail: format!("-{retired} idle workers ({} alive)", self.alive) })
+            }
         }
+    }
+
+    /// Retires up to `count` idle workers; returns how many.
+    fn retire(&mut self, count: u32) -> u32 {
+        let mut retired = 0;
+        while retired < count {
+            let Some(worker) = self.idle.pop() else { break };
+            self.worker[worker as usize].state = WorkerState::Retired;
+            let alive = self.alive - 1;
+            self.set_alive(alive);
+            retired += 1;
+        }
+        retired
+    }
+
+    /// Provisioned workers are ready: they take the slots of dead or retired workers first.
+    pub fn on_workers_ready(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, count: u32) -> Notice {
+        self.advance(ctx.now());
+        if let Some(scaler) = &mut self.autoscaler {
+            scaler.pending -= count;
+        }
+        for _ in 0..count {
+            let free = self.worker.iter().position(|w| matches!(w.state, WorkerState::Dead | WorkerState::Retired));
+            let index = match free {
+                Some(index) => index,
+                None => {
+                    self.worker.push(Worker { state: WorkerState::Idle, epoch: 0 });
+                    self.worker.len() - 1
+                }
+            };
+            let slot = &mut self.worker[index];
+            slot.state = WorkerState::Idle;
+            slot.epoch = slot.epoch.wrapping_add(1);
+            self.idle.push(index as u32);
+            let alive = self.alive + 1;
+            self.set_alive(alive);
+        }
+        self.drain_queue(ctx, me);
+        Notice { event: "workers-ready", detail: format!("+{count} workers ({} alive)", self.alive) }
     }
 
     /// Answers a shallow health probe: alive if powered.
@@ -476,7 +594,7 @@ impl Server {
     }
 
     pub fn alive_workers(&self) -> u32 {
-        self.worker.iter().filter(|w| !matches!(w.state, WorkerState::Dead)).count() as u32
+        self.alive
     }
 }
 

@@ -85,10 +85,19 @@ impl FaultAction {
 pub enum ServerOrder {
     PowerOff,
     PowerOn,
-    SetSlow { share: f64, multiplier: f64 },
-    SetErrorRate { rate: f64 },
-    Kill { share: f64 },
+    SetSlow {
+        share: f64,
+        multiplier: f64,
+    },
+    SetErrorRate {
+        rate: f64,
+    },
+    Kill {
+        share: f64,
+    },
     Revive,
+    /// The control plane is down (`true`) or back: the autoscaler may not act while down.
+    Freeze(bool),
 }
 
 impl FaultAction {
@@ -103,6 +112,7 @@ impl FaultAction {
             (FaultAction::Errors { .. }, false) => ServerOrder::SetErrorRate { rate: 0.0 },
             (FaultAction::CapacityLoss { share, .. }, true) => ServerOrder::Kill { share: *share },
             (FaultAction::CapacityLoss { .. }, false) => ServerOrder::Revive,
+            (FaultAction::ControlPlane, starting) => ServerOrder::Freeze(starting),
             _ => return None,
         })
     }

@@ -2,7 +2,7 @@
 //! the event log.
 //!
 //! - **Time to detect**: from the fault's start to the first automated reaction after it: a
-//!   GeoDNS health change, a breaker opening (later also modes and scaling). `None` if nothing
+//!   GeoDNS health change, a breaker opening, an autoscaler ordering workers. `None` if nothing
 //!   reacted.
 //! - **Time to recover**: from the fault's end (or, for a fault that never ends, its first
 //!   reaction) to the end of the first window from which the SLO holds for `hold` in a row,
@@ -15,7 +15,7 @@ use crate::metrics::{Recorder, TimelineRow};
 use crate::sim::plan::Slo;
 
 /// Event kinds that count as an automated reaction.
-const REACTIONS: [&str; 2] = ["dns-health", "breaker"];
+const REACTIONS: [&str; 3] = ["dns-health", "breaker", "scale-out"];
 
 pub struct Recovery {
     pub detected_after: Option<(f64, String)>,

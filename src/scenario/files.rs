@@ -266,6 +266,20 @@ pub struct ServiceFile {
     pub queue_capacity: S<i64>,
     pub service_time: DistributionFile,
     pub admission: Option<AdmissionFile>,
+    pub autoscaling: Option<AutoscalingFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoscalingFile {
+    pub target_utilisation: S<f64>,
+    pub scale_out_above: Option<S<f64>>,
+    pub scale_in_below: Option<S<f64>>,
+    pub interval: Option<S<String>>,
+    pub provisioning_delay: Option<S<String>>,
+    pub cooldown: Option<S<String>>,
+    pub min_workers: S<i64>,
+    pub max_workers: S<i64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,9 +1,11 @@
-//! Validation of services' `admission:` and clients' `priority:`.
+//! Validation of services' `admission:` and `autoscaling:`, and clients' `priority:`.
 
 use super::diagnostic::Problems;
-use super::files::{AdmissionFile, PriorityClassFile, PriorityFile, PrioritySharesFile, S};
+use super::files::{AdmissionFile, AutoscalingFile, PriorityClassFile, PriorityFile, PrioritySharesFile, S};
 use super::validate::duration;
+use crate::actors::autoscaler::AutoscalePolicy;
 use crate::actors::server::Admission;
+use crate::kernel::SimDuration;
 
 /// By default critical requests may fill the whole bound, normal ones 80 % of it, sheddable
 /// ones half: under pressure the sheddable go first and the critical last.
@@ -69,4 +71,62 @@ pub fn priority_mix(problems: &mut Problems, file: Option<&S<PriorityFile>>, key
             Some(values)
         }
     }
+}
+
+pub const DEFAULT_SCALE_INTERVAL: SimDuration = SimDuration::from_secs(30);
+pub const DEFAULT_PROVISIONING_DELAY: SimDuration = SimDuration::from_secs(120);
+pub const DEFAULT_COOLDOWN: SimDuration = SimDuration::from_secs(180);
+
+/// `scale` divides the worker bounds like it divides worker counts. `None` when invalid (the
+/// problems are recorded).
+pub fn autoscaling(problems: &mut Problems, file: &AutoscalingFile, key: &str, scale: f64, workers: &S<i64>) -> Option<AutoscalePolicy> {
+    let fraction = |problems: &mut Problems, value: &S<f64>, name: &str| {
+        if !(value.value > 0.0 && value.value <= 1.0) {
+            problems
+                .on(value, format!("{key}.{name}"), format!("{} is not a utilisation", value.value))
+                .expected("a number greater than 0 and at most 1");
+        }
+        value.value
+    };
+    let target = fraction(problems, &file.target_utilisation, "target_utilisation");
+    let out = file.scale_out_above.as_ref().map_or((target * 1.25).min(1.0), |v| fraction(problems, v, "scale_out_above"));
+    let into = file.scale_in_below.as_ref().map_or(target * 0.5, |v| fraction(problems, v, "scale_in_below"));
+    if !(into < target && target <= out) {
+        problems
+            .on(
+                &file.target_utilisation,
+                format!("{key}.target_utilisation"),
+                format!("the band is inverted: scale in below {into}, target {target}, scale out above {out}"),
+            )
+            .expected("scale_in_below < target_utilisation ≤ scale_out_above");
+    }
+    let timing = |problems: &mut Problems, value: &Option<S<String>>, name: &str, default: SimDuration| {
+        value.as_ref().map_or(Some(default), |v| duration(problems, v, &format!("{key}.{name}")))
+    };
+    let interval = timing(problems, &file.interval, "interval", DEFAULT_SCALE_INTERVAL).filter(|d| d.0 > 0);
+    let provisioning_delay = timing(problems, &file.provisioning_delay, "provisioning_delay", DEFAULT_PROVISIONING_DELAY);
+    let cooldown = timing(problems, &file.cooldown, "cooldown", DEFAULT_COOLDOWN);
+    let (min, max) = (file.min_workers.value, file.max_workers.value);
+    if min < 1 || max < min || max > 100_000_000 {
+        problems
+            .on(&file.max_workers, format!("{key}.max_workers"), format!("min_workers {min}, max_workers {max}"))
+            .expected("1 ≤ min_workers ≤ max_workers ≤ 100,000,000");
+        return None;
+    }
+    if !(min..=max).contains(&workers.value) {
+        problems
+            .on(workers, format!("{key}.workers"), format!("{} workers is outside the autoscaling bounds {min}–{max}", workers.value))
+            .expected("a starting pool within min_workers and max_workers");
+    }
+    let scaled = |n: i64| ((n as f64 / scale).ceil() as u32).max(1);
+    Some(AutoscalePolicy {
+        target_utilisation: target,
+        scale_out_above: out,
+        scale_in_below: into,
+        interval: interval?,
+        provisioning_delay: provisioning_delay?,
+        min_workers: scaled(min),
+        max_workers: scaled(max),
+        cooldown: cooldown?,
+    })
 }

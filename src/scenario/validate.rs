@@ -219,6 +219,10 @@ fn validate_services(
         let queue = count(problems, &service.queue_capacity, &format!("{key}.queue_capacity"), 0, MAX_QUEUE);
         let service_time = distribution(problems, &service.service_time, &format!("{key}.service_time"));
         let admission = service.admission.as_ref().map(|a| super::shedding::admission(problems, a, &format!("{key}.admission"), scale));
+        let autoscaling = service
+            .autoscaling
+            .as_ref()
+            .map(|a| super::shedding::autoscaling(problems, a, &format!("{key}.autoscaling"), scale, &service.workers));
         for region in regions {
             if !seen.insert(region) {
                 let at = service.region.as_ref().or(service.regions.first()).expect("a resolved region was named");
@@ -237,6 +241,7 @@ fn validate_services(
                     queue_capacity: scaled(queue, scale) as u32,
                     service_time,
                     admission,
+                    autoscaling: autoscaling.clone().flatten(),
                 });
             }
         }

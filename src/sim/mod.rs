@@ -126,6 +126,7 @@ fn build(plan: &ScenarioPlan) -> Planet {
                 [count_from, SimTime::ZERO + plan.measured_until()],
             )
             .with_admission(s.admission.clone())
+            .with_autoscaler(s.autoscaling.clone())
         })
         .collect();
     let server_regions: Vec<_> = servers.iter().map(|s| s.region).collect();

@@ -150,6 +150,11 @@ impl Planet {
         for index in 0..self.probers.len() as u32 {
             ctx.send(SimDuration::ZERO, addresses.prober(index), Msg::ProbeTick);
         }
+        for (index, server) in self.servers.iter().enumerate() {
+            if let Some(scaler) = &server.autoscaler {
+                ctx.send(scaler.policy.interval, addresses.server(index as u32), Msg::AutoscaleTick);
+            }
+        }
     }
 
     fn transit(&mut self, from: RegionId, to: RegionId, request: RequestRef) -> Option<SimDuration> {
@@ -211,6 +216,11 @@ impl Planet {
         }
     }
 
+    fn log_server(&mut self, now: SimTime, server: usize, notice: crate::actors::server::Notice) {
+        let subject = self.region_names[self.servers[server].region.0 as usize].clone();
+        self.recorder.log(now, notice.event, &subject, notice.detail);
+    }
+
     fn log_health(&mut self, now: SimTime, server: u32, healthy: bool) {
         let subject = self.region_names[self.servers[server as usize].region.0 as usize].clone();
         let detail = if healthy { "healthy" } else { "unhealthy" };
@@ -245,10 +255,17 @@ impl Planet {
                     self.network.converge();
                 }
             }
-            FaultAction::ControlPlane if starting => self.router.frozen = true,
             FaultAction::ControlPlane => {
-                for (server, healthy) in self.router.thaw(now) {
-                    self.log_health(now, server, healthy);
+                if starting {
+                    self.router.frozen = true;
+                } else {
+                    for (server, healthy) in self.router.thaw(now) {
+                        self.log_health(now, server, healthy);
+                    }
+                }
+                // Autoscalers are control plane too.
+                for server in 0..self.servers.len() as u32 {
+                    ctx.send(SimDuration::ZERO, self.addresses().server(server), Msg::ServerFault { fault: index, starting });
                 }
             }
             action => {
@@ -287,6 +304,17 @@ impl Planet {
                 }
                 None
             }
+            Msg::AutoscaleTick => {
+                if let Some(notice) = self.servers[server].on_autoscale_tick(ctx, target) {
+                    self.log_server(ctx.now(), server, notice);
+                }
+                None
+            }
+            Msg::WorkersReady { count } => {
+                let notice = self.servers[server].on_workers_ready(ctx, target, count);
+                self.log_server(ctx.now(), server, notice);
+                None
+            }
             other => unreachable!("{other:?} is not a server message"),
         };
         if let Some(reply) = reply {
@@ -323,9 +351,12 @@ impl Model for Planet {
         let addresses = self.addresses();
         match msg {
             Msg::Dispatch { request } => self.dispatch(ctx, request),
-            Msg::Request { .. } | Msg::ServiceDone { .. } | Msg::Probe { .. } | Msg::ServerFault { .. } => {
-                self.on_server_message(ctx, target, msg)
-            }
+            Msg::Request { .. }
+            | Msg::ServiceDone { .. }
+            | Msg::Probe { .. }
+            | Msg::ServerFault { .. }
+            | Msg::AutoscaleTick
+            | Msg::WorkersReady { .. } => self.on_server_message(ctx, target, msg),
             Msg::Response { request, outcome } if request.population >= addresses.populations => {
                 self.on_probe_result(ctx.now(), addresses.prober_index(target), request, outcome == Outcome::Served)
             }

@@ -1,6 +1,7 @@
 //! The validated scenario: everything a run needs, in plain types, with every name resolved to
 //! an index and every value checked. Nothing here refers to YAML.
 
+use crate::actors::autoscaler::AutoscalePolicy;
 use crate::actors::health::HealthPolicy;
 use crate::actors::policy::ClientPolicy;
 use crate::actors::router::DnsCaching;
@@ -81,6 +82,7 @@ pub struct ServicePlan {
     pub queue_capacity: u32,
     pub service_time: ServiceTime,
     pub admission: Option<Admission>,
+    pub autoscaling: Option<AutoscalePolicy>,
 }
 
 #[derive(Clone, Debug)]

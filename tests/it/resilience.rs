@@ -263,3 +263,74 @@ fn a_queue_timeout_keeps_goodput_where_a_long_queue_collapses() {
     let shed = bounded.servers["far"].shed;
     assert!((850..1050).contains(&shed), "shed {shed}");
 }
+
+/// 100 requests/s of 50 ms work (5 busy workers' worth) on a pool of 8, for 5 minutes.
+fn chaos(label: &str, autoscaling: &str, faults: &str) -> sim::RunResult {
+    let yaml = format!(
+        "name: {label}
+topology: topology.yaml
+seed: 10
+duration: 5m
+timeline_window: 5s
+services:
+  - region: far
+    workers: 8
+    queue_capacity: 20
+    service_time: {{dist: constant, value: 50ms}}
+{autoscaling}
+clients:
+  - {{name: users, region: near, rate_rps: 100, timeout: 1s}}
+faults:
+{faults}"
+    );
+    sim::run(&plan(label, PAIR, &yaml))
+}
+
+const SCALING: &str = "    autoscaling: {target_utilisation: 0.6, scale_out_above: 0.8, interval: 10s, provisioning_delay: 60s, cooldown: 30s, min_workers: 4, max_workers: 20}\n";
+const KILL_HALF: &str = "  - {kind: capacity-loss, regions: [far], share: 0.5, at: +30s}\n";
+
+fn availability_of(result: &sim::RunResult, from_s: f64, to_s: f64) -> f64 {
+    availability_between(result, from_s, to_s)
+}
+
+#[test]
+fn autoscaling_replaces_killed_workers_after_the_provisioning_delay() {
+    // Half the 8 workers die for good at 30 s: 4 workers serve 80/s of a 100/s load.
+    let unscaled = chaos("chaos-fixed", "", KILL_HALF);
+    let scaled = chaos("chaos-scaled", SCALING, KILL_HALF);
+    assert!(availability_of(&unscaled, 60.0, 300.0) < 0.85, "without autoscaling the loss lasts");
+    // The next tick (40 s) sees the pool saturated and orders workers; they arrive at 100 s.
+    let events: Vec<_> = scaled.planet.recorder.events.iter().filter(|e| e.event == "scale-out" || e.event == "workers-ready").collect();
+    assert_eq!(events[0].event, "scale-out");
+    assert_eq!(events[0].time.as_secs_f64(), 40.0);
+    assert_eq!(events[1].event, "workers-ready");
+    assert_eq!(events[1].time.as_secs_f64(), 100.0);
+    assert!(availability_of(&scaled, 40.0, 100.0) < 0.9, "degraded until the workers are ready");
+    assert!(availability_of(&scaled, 110.0, 300.0) > 0.999, "recovered after provisioning");
+    let server = &scaled.planet.servers[0];
+    assert_eq!(server.stats.alive_min, 4);
+    assert!(server.alive_workers() >= 7, "target 0.6 of ~5 busy: {}", server.alive_workers());
+}
+
+#[test]
+fn a_frozen_control_plane_stops_the_autoscaler() {
+    let faults = format!("{KILL_HALF}  - {{kind: control-plane, at: +20s, duration: 2m}}\n");
+    let result = chaos("chaos-frozen", SCALING, &faults);
+    let first = result.planet.recorder.events.iter().find(|e| e.event == "scale-out").expect("it scales after the control plane returns");
+    assert!(first.time.as_secs_f64() >= 140.0, "no scaling while frozen: first at {}", first.time.as_secs_f64());
+}
+
+#[test]
+fn idle_capacity_is_scaled_in_to_the_minimum() {
+    let result = chaos(
+        "scale-in",
+        &SCALING.replace("min_workers: 4", "min_workers: 6").replace(
+            "target_utilisation: 0.6, scale_out_above: 0.8",
+            "target_utilisation: 0.9, scale_out_above: 0.95, scale_in_below: 0.85",
+        ),
+        "",
+    );
+    let events = &result.planet.recorder.events;
+    assert!(events.iter().any(|e| e.event == "scale-in"), "{events:?}");
+    assert_eq!(result.planet.servers[0].alive_workers(), 6);
+}
