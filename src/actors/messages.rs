@@ -81,6 +81,8 @@ pub enum Msg {
     ProbeTick,
     /// To an autoscaled server: time to decide.
     AutoscaleTick,
+    /// To a server with degradation modes: time to evaluate its signals.
+    ModeTick,
     /// To a server: `count` provisioned workers are ready.
     WorkersReady { count: u32 },
     /// To a server: a shallow health probe (answered at once if the server is up).
@@ -109,6 +111,7 @@ impl Message for Msg {
             Msg::Hedge { request } => 13 ^ reference(request) << 5,
             Msg::ProbeTick => 14,
             Msg::AutoscaleTick => 17,
+            Msg::ModeTick => 19,
             Msg::WorkersReady { count } => 18 ^ u64::from(*count) << 5,
             Msg::Probe { request } => 15 ^ reference(request) << 5,
             Msg::ProbeTimeout { request } => 16 ^ reference(request) << 5,

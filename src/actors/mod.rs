@@ -14,6 +14,7 @@ pub mod autoscaler;
 pub mod client;
 pub mod health;
 pub mod messages;
+pub mod modes;
 pub mod policy;
 pub mod router;
 pub mod server;

@@ -8,6 +8,7 @@
 
 use super::autoscaler::{AutoscalePolicy, Autoscaler, Decision};
 use super::messages::{Msg, Outcome, RequestRef};
+use super::modes::{ModeMachine, ModePolicy, Signals};
 use crate::faults::ServerOrder;
 use crate::kernel::{ActorId, Scheduler, SimDuration, SimRng, SimTime};
 use crate::world::RegionId;
@@ -222,6 +223,13 @@ pub struct Server {
     error_rate: f64,
     admission: Option<Admission>,
     pub autoscaler: Option<Autoscaler>,
+    pub modes: Option<ModeMachine>,
+    /// Signals over the current mode interval: time in system of finished requests, arrivals,
+    /// and failures (rejected, shed, errors, lost), and the busy/alive integrals at its start.
+    interval_sojourn_ns: Option<hdrhistogram::Histogram<u64>>,
+    interval_arrivals: u64,
+    interval_failures: u64,
+    interval_start_integrals: (u128, u128),
     /// Replies produced while taking work from the queue (requests shed for waiting too long);
     /// the model sends them after each call. Reused, so shedding does not allocate.
     pub pending_replies: Vec<Reply>,
@@ -268,6 +276,11 @@ impl Server {
             error_rate: 0.0,
             admission: None,
             autoscaler: None,
+            modes: None,
+            interval_sojourn_ns: None,
+            interval_arrivals: 0,
+            interval_failures: 0,
+            interval_start_integrals: (0, 0),
             pending_replies: Vec::new(),
             last_change: SimTime::ZERO,
             busy_total_ns: 0,
@@ -302,6 +315,17 @@ impl Server {
     pub fn with_autoscaler(mut self, policy: Option<AutoscalePolicy>) -> Self {
         self.autoscaler = policy.map(Autoscaler::new);
         self
+    }
+
+    pub fn with_modes(mut self, policy: Option<ModePolicy>) -> Self {
+        self.interval_sojourn_ns = policy.as_ref().map(|_| crate::metrics::latency_histogram(2));
+        self.modes = policy.map(ModeMachine::new);
+        self
+    }
+
+    /// Counts a failure towards the mode machine's error rate.
+    fn failed_now(&mut self) {
+        self.interval_failures += 1;
     }
 
     /// Accounts the time since the last change of state into the integrals.
@@ -340,9 +364,18 @@ impl Server {
         if counted {
             self.stats.arrivals += 1;
         }
+        self.interval_arrivals += 1;
         if !self.powered {
             self.stats.lost += u64::from(counted);
+            self.failed_now();
             return None;
+        }
+        let refuse = self.modes.as_ref().map_or(0.0, |m| m.effect().refuse);
+        if refuse > 0.0 && self.rng.random::<f64>() < refuse {
+            // A feature switched off by the current mode: answered at once, no work done.
+            self.stats.shed += u64::from(counted);
+            self.failed_now();
+            return Some(Reply { to: request, outcome: Outcome::Shed });
         }
         let job = Job { request, arrived: now };
         if let Some(worker) = self.take_idle_worker() {
@@ -353,6 +386,7 @@ impl Server {
             && !admission.admits(self.queue.len(), request.priority)
         {
             self.stats.shed += u64::from(counted);
+            self.failed_now();
             return Some(Reply { to: request, outcome: Outcome::Shed });
         }
         if self.queue.len() < self.queue_capacity {
@@ -361,6 +395,7 @@ impl Server {
             return None;
         }
         self.stats.rejected += u64::from(counted);
+        self.failed_now();
         Some(Reply { to: request, outcome: Outcome::Rejected })
     }
 
@@ -382,6 +417,12 @@ impl Server {
             self.stats.errors += u64::from(failed);
             self.stats.sojourn_ns += u128::from(now.since(job.arrived).0);
         }
+        if failed {
+            self.failed_now();
+        }
+        if let Some(histogram) = &mut self.interval_sojourn_ns {
+            histogram.saturating_record(now.since(job.arrived).0.max(crate::metrics::LATENCY_LOW_NS));
+        }
         match self.next_job(now) {
             Some(next) => self.start(ctx, me, worker, next),
             None => self.idle.push(worker),
@@ -397,6 +438,7 @@ impl Server {
             match max_wait {
                 Some(limit) if now.since(job.arrived) > limit => {
                     self.stats.shed += u64::from(self.counts(job.arrived));
+                    self.interval_failures += 1;
                     self.pending_replies.push(Reply { to: job.request, outcome: Outcome::Shed });
                 }
                 _ => return Some(job),
@@ -427,8 +469,14 @@ impl Server {
         slot.state = WorkerState::Busy(job);
         self.busy += 1;
         let mut service = self.service_time.sample(&mut self.rng);
-        if worker < self.slow_workers {
-            service = SimDuration::from_secs_f64(service.as_secs_f64() * self.slow_multiplier);
+        let mut multiplier = if worker < self.slow_workers { self.slow_multiplier } else { 1.0 };
+        if let Some(effect) = self.modes.as_ref().map(|m| m.effect()).filter(|e| e.cheaper > 0.0)
+            && self.rng.random::<f64>() < effect.cheaper
+        {
+            multiplier *= effect.cost;
+        }
+        if multiplier != 1.0 {
+            service = SimDuration::from_secs_f64(service.as_secs_f64() * multiplier);
         }
         ctx.send(service, me, Msg::ServiceDone { worker, epoch: slot.epoch });
     }
@@ -468,6 +516,9 @@ impl Server {
             ServerOrder::Freeze(frozen) => {
                 if let Some(scaler) = &mut self.autoscaler {
                     scaler.frozen = frozen;
+                }
+                if let Some(modes) = &mut self.modes {
+                    modes.frozen = frozen;
                 }
             }
         }
@@ -579,6 +630,33 @@ impl Server {
         Notice { event: "workers-ready", detail: format!("+{count} workers ({} alive)", self.alive) }
     }
 
+    /// The mode machine's periodic evaluation. Returns the mode change, for the event log.
+    pub fn on_mode_tick(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId) -> Option<Notice> {
+        let now = ctx.now();
+        self.advance(now);
+        let (busy, alive) = (self.busy_total_ns, self.alive_total_ns);
+        let (busy_before, alive_before) = std::mem::replace(&mut self.interval_start_integrals, (busy, alive));
+        let histogram = self.interval_sojourn_ns.as_mut().expect("a mode machine has its histogram");
+        let signals = Signals {
+            p99_ms: if histogram.is_empty() { 0.0 } else { histogram.value_at_quantile(0.99) as f64 / 1e6 },
+            error_rate: if self.interval_arrivals == 0 { 0.0 } else { self.interval_failures as f64 / self.interval_arrivals as f64 },
+            utilisation: if alive == alive_before { 1.0 } else { (busy - busy_before) as f64 / (alive - alive_before) as f64 },
+        };
+        histogram.reset();
+        (self.interval_arrivals, self.interval_failures) = (0, 0);
+        let machine = self.modes.as_mut().expect("ticks come only to servers with modes");
+        ctx.send(machine.policy.interval, me, Msg::ModeTick);
+        let change = machine.evaluate(now, &signals)?;
+        let detail = format!(
+            "{} (p99 {:.1} ms, errors {:.3}, utilisation {:.3})",
+            change.as_str(),
+            signals.p99_ms,
+            signals.error_rate,
+            signals.utilisation
+        );
+        Some(Notice { event: "mode", detail })
+    }
+
     /// Answers a shallow health probe: alive if powered.
     pub fn is_up(&self) -> bool {
         self.powered
@@ -587,6 +665,9 @@ impl Server {
     /// Closes the integrals at the end of the run.
     pub fn finish(&mut self, end: SimTime) {
         self.advance(end);
+        if let Some(modes) = &mut self.modes {
+            modes.account(end);
+        }
     }
 
     pub fn queue_len(&self) -> usize {

@@ -15,7 +15,7 @@ use crate::metrics::{Recorder, TimelineRow};
 use crate::sim::plan::Slo;
 
 /// Event kinds that count as an automated reaction.
-const REACTIONS: [&str; 3] = ["dns-health", "breaker", "scale-out"];
+const REACTIONS: [&str; 4] = ["dns-health", "breaker", "scale-out", "mode"];
 
 pub struct Recovery {
     pub detected_after: Option<(f64, String)>,

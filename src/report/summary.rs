@@ -5,6 +5,7 @@
 //! same bytes.
 
 use crate::actors::messages::Priority;
+use crate::actors::modes::Mode;
 use crate::actors::server::Server;
 use crate::metrics::{Counters, Record};
 use crate::sim::RunResult;
@@ -148,6 +149,8 @@ pub struct ServerSummary {
     pub workers_alive_max: u32,
     pub scale_outs: Option<u32>,
     pub scale_ins: Option<u32>,
+    /// Seconds in each degradation mode (null: no modes configured).
+    pub mode_time_s: Option<BTreeMap<&'static str, f64>>,
     pub queue_len_max: u64,
     pub wait_ms: LatencySummary,
     pub littles_law: LittlesLaw,
@@ -244,6 +247,10 @@ fn server_summary(server: &Server, service: &ServicePlan, measured_s: f64) -> Se
         workers_alive_max: stats.alive_max,
         scale_outs: server.autoscaler.as_ref().map(|a| a.scale_outs),
         scale_ins: server.autoscaler.as_ref().map(|a| a.scale_ins),
+        mode_time_s: server
+            .modes
+            .as_ref()
+            .map(|m| Mode::ALL.iter().zip(m.time_ns).map(|(mode, ns)| (mode.as_str(), round(ns as f64 / 1e9, 6))).collect()),
         queue_len_max: stats.queue_len_max,
         wait_ms,
         littles_law: LittlesLaw {

@@ -267,6 +267,49 @@ pub struct ServiceFile {
     pub service_time: DistributionFile,
     pub admission: Option<AdmissionFile>,
     pub autoscaling: Option<AutoscalingFile>,
+    pub modes: Option<ModesFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModesFile {
+    pub interval: Option<S<String>>,
+    pub min_dwell: Option<S<String>>,
+    pub degraded: ModeFile,
+    pub floor: Option<ModeFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModeFile {
+    pub enter: ThresholdsFile,
+    pub exit: ThresholdsFile,
+    pub cheaper: Option<S<f64>>,
+    pub cost: Option<S<f64>>,
+    pub refuse: Option<S<f64>>,
+}
+
+impl ModeFile {
+    /// Where the mode's thresholds are, for problems that concern them as a whole.
+    pub fn enter_location(&self) -> serde_saphyr::Location {
+        let fields = [
+            &self.enter.p99_ms,
+            &self.enter.error_rate,
+            &self.enter.utilisation,
+            &self.exit.p99_ms,
+            &self.exit.error_rate,
+            &self.exit.utilisation,
+        ];
+        fields.iter().find_map(|f| f.as_ref().map(|v| v.referenced)).unwrap_or(serde_saphyr::Location::UNKNOWN)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdsFile {
+    pub p99_ms: Option<S<f64>>,
+    pub error_rate: Option<S<f64>>,
+    pub utilisation: Option<S<f64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,9 +1,12 @@
-//! Validation of services' `admission:` and `autoscaling:`, and clients' `priority:`.
+//! Validation of services' `admission:`, `autoscaling:` and `modes:`, and clients' `priority:`.
 
 use super::diagnostic::Problems;
-use super::files::{AdmissionFile, AutoscalingFile, PriorityClassFile, PriorityFile, PrioritySharesFile, S};
+use super::files::{
+    AdmissionFile, AutoscalingFile, ModeFile, ModesFile, PriorityClassFile, PriorityFile, PrioritySharesFile, S, ThresholdsFile,
+};
 use super::validate::duration;
 use crate::actors::autoscaler::AutoscalePolicy;
+use crate::actors::modes::{ModeEffect, ModePolicy, Thresholds};
 use crate::actors::server::Admission;
 use crate::kernel::SimDuration;
 
@@ -129,4 +132,82 @@ pub fn autoscaling(problems: &mut Problems, file: &AutoscalingFile, key: &str, s
         max_workers: scaled(max),
         cooldown: cooldown?,
     })
+}
+
+pub const DEFAULT_MODE_INTERVAL: SimDuration = SimDuration::from_secs(5);
+pub const DEFAULT_MIN_DWELL: SimDuration = SimDuration::from_secs(30);
+
+fn thresholds(problems: &mut Problems, file: &ThresholdsFile, key: &str) -> Thresholds {
+    let check = |problems: &mut Problems, value: &Option<S<f64>>, name: &str, share: bool| {
+        value.as_ref().map(|v| {
+            let valid = if share { v.value > 0.0 && v.value <= 1.0 } else { v.value > 0.0 && v.value.is_finite() };
+            if !valid {
+                let expected = if share { "a number greater than 0 and at most 1" } else { "a number greater than 0" };
+                problems.on(v, format!("{key}.{name}"), format!("{} is not allowed here", v.value)).expected(expected);
+            }
+            v.value
+        })
+    };
+    Thresholds {
+        p99_ms: check(problems, &file.p99_ms, "p99_ms", false),
+        error_rate: check(problems, &file.error_rate, "error_rate", true),
+        utilisation: check(problems, &file.utilisation, "utilisation", true),
+    }
+}
+
+fn mode(problems: &mut Problems, file: &ModeFile, key: &str) -> (Thresholds, Thresholds, ModeEffect) {
+    let enter = thresholds(problems, &file.enter, &format!("{key}.enter"));
+    let exit = thresholds(problems, &file.exit, &format!("{key}.exit"));
+    if enter == Thresholds::default() {
+        problems
+            .at(&file.enter_location(), format!("{key}.enter"), "no signal can enter this mode")
+            .expected("at least one of p99_ms, error_rate, utilisation");
+    }
+    let pairs = [
+        (enter.p99_ms, exit.p99_ms, "p99_ms"),
+        (enter.error_rate, exit.error_rate, "error_rate"),
+        (enter.utilisation, exit.utilisation, "utilisation"),
+    ];
+    for (entry, leave, name) in pairs {
+        if let (Some(entry), Some(leave)) = (entry, leave)
+            && leave > entry
+        {
+            problems
+                .at(
+                    &file.enter_location(),
+                    format!("{key}.exit.{name}"),
+                    format!("the exit bound {leave} is above the entry bound {entry}"),
+                )
+                .expected("exit bounds at or below entry bounds (hysteresis)");
+        }
+    }
+    let share = |problems: &mut Problems, value: &Option<S<f64>>, name: &str, default: f64| {
+        value.as_ref().map_or(default, |v| {
+            if !(0.0..=1.0).contains(&v.value) {
+                problems.on(v, format!("{key}.{name}"), format!("{} is not a share", v.value)).expected("a number from 0 to 1");
+            }
+            v.value
+        })
+    };
+    let effect = ModeEffect {
+        cheaper: share(problems, &file.cheaper, "cheaper", 0.0),
+        cost: share(problems, &file.cost, "cost", 1.0),
+        refuse: share(problems, &file.refuse, "refuse", 0.0),
+    };
+    (enter, exit, effect)
+}
+
+pub fn modes(problems: &mut Problems, file: &ModesFile, key: &str) -> Option<ModePolicy> {
+    let interval = file
+        .interval
+        .as_ref()
+        .map_or(Some(DEFAULT_MODE_INTERVAL), |v| duration(problems, v, &format!("{key}.interval")))
+        .filter(|d| d.0 > 0);
+    let min_dwell = file.min_dwell.as_ref().map_or(Some(DEFAULT_MIN_DWELL), |v| duration(problems, v, &format!("{key}.min_dwell")));
+    let (degraded_enter, degraded_exit, degraded) = mode(problems, &file.degraded, &format!("{key}.degraded"));
+    let (floor_enter, floor_exit, floor) = match &file.floor {
+        Some(floor) => mode(problems, floor, &format!("{key}.floor")),
+        None => (Thresholds::default(), Thresholds::default(), ModeEffect { cheaper: 0.0, cost: 1.0, refuse: 0.0 }),
+    };
+    Some(ModePolicy { interval: interval?, min_dwell: min_dwell?, degraded_enter, degraded_exit, degraded, floor_enter, floor_exit, floor })
 }

@@ -223,6 +223,7 @@ fn validate_services(
             .autoscaling
             .as_ref()
             .map(|a| super::shedding::autoscaling(problems, a, &format!("{key}.autoscaling"), scale, &service.workers));
+        let modes = service.modes.as_ref().map(|m| super::shedding::modes(problems, m, &format!("{key}.modes")));
         for region in regions {
             if !seen.insert(region) {
                 let at = service.region.as_ref().or(service.regions.first()).expect("a resolved region was named");
@@ -242,6 +243,7 @@ fn validate_services(
                     service_time,
                     admission,
                     autoscaling: autoscaling.clone().flatten(),
+                    modes: modes.clone().flatten(),
                 });
             }
         }

@@ -127,6 +127,7 @@ fn build(plan: &ScenarioPlan) -> Planet {
             )
             .with_admission(s.admission.clone())
             .with_autoscaler(s.autoscaling.clone())
+            .with_modes(s.modes.clone())
         })
         .collect();
     let server_regions: Vec<_> = servers.iter().map(|s| s.region).collect();

@@ -154,6 +154,9 @@ impl Planet {
             if let Some(scaler) = &server.autoscaler {
                 ctx.send(scaler.policy.interval, addresses.server(index as u32), Msg::AutoscaleTick);
             }
+            if let Some(modes) = &server.modes {
+                ctx.send(modes.policy.interval, addresses.server(index as u32), Msg::ModeTick);
+            }
         }
     }
 
@@ -310,6 +313,12 @@ impl Planet {
                 }
                 None
             }
+            Msg::ModeTick => {
+                if let Some(notice) = self.servers[server].on_mode_tick(ctx, target) {
+                    self.log_server(ctx.now(), server, notice);
+                }
+                None
+            }
             Msg::WorkersReady { count } => {
                 let notice = self.servers[server].on_workers_ready(ctx, target, count);
                 self.log_server(ctx.now(), server, notice);
@@ -356,6 +365,7 @@ impl Model for Planet {
             | Msg::Probe { .. }
             | Msg::ServerFault { .. }
             | Msg::AutoscaleTick
+            | Msg::ModeTick
             | Msg::WorkersReady { .. } => self.on_server_message(ctx, target, msg),
             Msg::Response { request, outcome } if request.population >= addresses.populations => {
                 self.on_probe_result(ctx.now(), addresses.prober_index(target), request, outcome == Outcome::Served)

@@ -3,6 +3,7 @@
 
 use crate::actors::autoscaler::AutoscalePolicy;
 use crate::actors::health::HealthPolicy;
+use crate::actors::modes::ModePolicy;
 use crate::actors::policy::ClientPolicy;
 use crate::actors::router::DnsCaching;
 use crate::actors::server::{Admission, ServiceTime};
@@ -83,6 +84,7 @@ pub struct ServicePlan {
     pub service_time: ServiceTime,
     pub admission: Option<Admission>,
     pub autoscaling: Option<AutoscalePolicy>,
+    pub modes: Option<ModePolicy>,
 }
 
 #[derive(Clone, Debug)]

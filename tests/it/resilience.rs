@@ -334,3 +334,57 @@ fn idle_capacity_is_scaled_in_to_the_minimum() {
     assert!(events.iter().any(|e| e.event == "scale-in"), "{events:?}");
     assert_eq!(result.planet.servers[0].alive_workers(), 6);
 }
+
+#[test]
+fn a_degradation_mode_trades_cost_for_capacity_during_a_surge() {
+    // 10 workers × 50 ms = 200/s of capacity; 150/s, surging to 240/s from 60 s to 120 s.
+    let yaml = |modes: &str| {
+        format!(
+            "name: modes
+topology: topology.yaml
+seed: 13
+duration: 4m
+timeline_window: 5s
+services:
+  - region: far
+    workers: 10
+    queue_capacity: 2000
+    service_time: {{dist: constant, value: 50ms}}
+{modes}
+clients:
+  - name: users
+    region: near
+    rate_rps: 150
+    timeout: 1s
+    surges: [{{at: +60s, multiplier: 1.6, hold: 60s}}]
+"
+        )
+    };
+    // Degraded: 60 % of requests get the cheap path at 30 % of the cost (mean 29 ms, ≈ 345/s).
+    // The exit bound is measured in the degraded mode, so it must sit below the surge's load in
+    // that mode (240 × 0.029 / 10 = 0.70) and above the normal load in it (150/s: 0.435), or
+    // the mode flaps.
+    let modes = "    modes:
+      interval: 5s
+      min_dwell: 15s
+      degraded: {enter: {utilisation: 0.95}, exit: {utilisation: 0.5}, cheaper: 0.6, cost: 0.3}
+";
+    let plain = sim::run(&plan("modes-off", PAIR, &yaml("")));
+    let moded_plan = plan("modes-on", PAIR, &yaml(modes));
+    let moded = sim::run(&moded_plan);
+    assert!(availability_between(&plain, 90.0, 120.0) < 0.5, "without modes the surge overwhelms the queue");
+    assert!(availability_between(&moded, 90.0, 120.0) > 0.99, "degraded mode keeps up");
+    let changes: Vec<String> = moded
+        .planet
+        .recorder
+        .events
+        .iter()
+        .filter(|e| e.event == "mode")
+        .map(|e| e.detail.split(' ').next().unwrap().to_string())
+        .collect();
+    assert_eq!(changes, ["degraded", "recovery", "target"], "it degrades, recovers and returns");
+    let summary = summary::build(&moded_plan, &moded);
+    let time = summary.servers["far"].mode_time_s.as_ref().unwrap();
+    assert!((40.0..100.0).contains(&time["degraded"]), "degraded for about the surge: {}", time["degraded"]);
+    assert!(time["target"] > 100.0);
+}
