@@ -311,9 +311,13 @@ impl Population {
     }
 
     pub fn on_timeout(&mut self, now: SimTime, request: RequestRef, recorder: &mut Recorder) {
-        if self.live(request).is_some() {
-            self.end(request, now, Ending::Timeout, recorder);
+        let Some(slot) = self.live(request) else { return };
+        // An attempt still in flight at the deadline has failed, as far as the breaker can tell
+        // (without an attempt timeout, this is the only failure it would ever see).
+        if slot.outstanding != 0 {
+            self.breaker_record(now, false, recorder);
         }
+        self.end(request, now, Ending::Timeout, recorder);
     }
 
     /// Ends a live request exactly once.

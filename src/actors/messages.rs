@@ -65,6 +65,8 @@ pub enum Msg {
     ServerFault { fault: u16, starting: bool },
     /// To the fault injector: routing re-converges now.
     Converge,
+    /// To the fault injector: record the state of servers and breakers for `states.csv`.
+    Sample,
     /// To the fault injector: flapping fault `fault` toggles its links (`down` or back up).
     Flap { fault: u16, down: bool },
     /// To a population: the answer to a request reaches the client.
@@ -103,6 +105,7 @@ impl Message for Msg {
             Msg::Fault { fault, starting } => 7 ^ (u64::from(*fault) << 4) ^ (u64::from(*starting) << 3),
             Msg::ServerFault { fault, starting } => 8 ^ (u64::from(*fault) << 5) ^ (u64::from(*starting) << 4),
             Msg::Converge => 9,
+            Msg::Sample => 20,
             Msg::Flap { fault, down } => 10 ^ (u64::from(*fault) << 5) ^ (u64::from(*down) << 4),
             Msg::Response { request, outcome } => (5 + *outcome as u64 * 8) ^ reference(request) << 5,
             Msg::Timeout { request } => 6 ^ reference(request) << 3,

@@ -147,6 +147,11 @@ impl Router {
         self.preference[origin.0 as usize].iter().copied().find(is_healthy)
     }
 
+    /// Whether GeoDNS currently answers `server`.
+    pub fn published_healthy(&self, server: ServerIndex) -> bool {
+        self.current()[server as usize]
+    }
+
     pub fn epochs(&self) -> usize {
         self.epochs.len()
     }

@@ -677,6 +677,10 @@ impl Server {
     pub fn alive_workers(&self) -> u32 {
         self.alive
     }
+
+    pub fn busy_workers(&self) -> u32 {
+        self.busy
+    }
 }
 
 #[cfg(test)]

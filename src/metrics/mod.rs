@@ -153,6 +153,33 @@ pub struct Recorder {
     pub by_priority: [Counters; 3],
     /// Fault starts and ends, convergences, breaker transitions, in time order.
     pub events: Vec<WorldEvent>,
+    /// Server and breaker states at the end of every timeline window.
+    pub states: Vec<StateSample>,
+}
+
+/// What a state sample is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    /// A server, by index.
+    Server(u32),
+    /// A client population, by index.
+    Population(u32),
+}
+
+/// A sampled value: a word or a count. No heap, so sampling does not allocate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateValue {
+    Word(&'static str),
+    Count(u64),
+}
+
+/// The state of one thing at one sampling time, for `states.csv` (long format).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StateSample {
+    pub time: SimTime,
+    pub subject: Subject,
+    pub state: &'static str,
+    pub value: StateValue,
 }
 
 /// Something that happened to the world or to a mechanism, not to one request.
@@ -188,6 +215,7 @@ impl Recorder {
             timeline: Vec::new(),
             by_priority: [Counters::default(); 3],
             events: Vec::new(),
+            states: Vec::new(),
         }
     }
 
@@ -232,6 +260,11 @@ impl Recorder {
 
     pub fn hedge(&mut self, region: RegionId, issued: SimTime, now: SimTime) {
         self.bump(region, issued, now, |c| &mut c.hedges);
+    }
+
+    /// Records one state sample (for `states.csv`).
+    pub fn sample(&mut self, time: SimTime, subject: Subject, state: &'static str, value: StateValue) {
+        self.states.push(StateSample { time, subject, state, value });
     }
 
     /// Notes something that happened to the world or to a mechanism (for `events.csv`).

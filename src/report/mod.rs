@@ -25,6 +25,7 @@ pub fn write_results(dir: &Path, plan: &ScenarioPlan, result: &RunResult, summar
     let csv = timeline::render(plan, result);
     written.push(write_atomically(dir, "timeline.csv", csv.as_bytes())?);
     written.push(write_atomically(dir, "events.csv", timeline::render_events(result).as_bytes())?);
+    written.push(write_atomically(dir, "states.csv", timeline::render_states(plan, result).as_bytes())?);
     let recorder = &result.planet.recorder;
     written.push(write_atomically(dir, "latency_all.hgrm", hgrm::percentile_distribution(&recorder.overall.latency_ns).as_bytes())?);
     for (region, record) in recorder.regions.iter().zip(&recorder.per_region) {

@@ -58,3 +58,22 @@ pub fn render_events(result: &RunResult) -> String {
     }
     out
 }
+
+/// `states.csv`: each server's mode, published DNS health, workers alive and busy and queue
+/// length, and each client breaker's state, at the end of every window (long format).
+pub fn render_states(plan: &ScenarioPlan, result: &RunResult) -> String {
+    use crate::metrics::{StateValue, Subject};
+    let mut out = String::from("time_s,subject,state,value\n");
+    for sample in &result.planet.recorder.states {
+        let subject = match sample.subject {
+            Subject::Server(index) => plan.topology.region(result.planet.servers[index as usize].region).id.as_str(),
+            Subject::Population(index) => result.planet.populations[index as usize].label.as_str(),
+        };
+        let _ = write!(out, "{},{subject},{},", round(sample.time.as_secs_f64(), 6), sample.state);
+        let _ = match sample.value {
+            StateValue::Word(word) => writeln!(out, "{word}"),
+            StateValue::Count(count) => writeln!(out, "{count}"),
+        };
+    }
+    out
+}

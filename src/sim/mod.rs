@@ -159,5 +159,6 @@ fn build(plan: &ScenarioPlan) -> Planet {
         faults: plan.faults.clone(),
         recorder,
         region_names: plan.topology.regions.iter().map(|r| r.id.clone()).collect(),
+        sample_every: plan.timeline_window,
     })
 }

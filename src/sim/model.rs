@@ -14,7 +14,7 @@ use crate::actors::router::Router;
 use crate::actors::server::{Reply, Server};
 use crate::faults::{FaultAction, FaultPlan};
 use crate::kernel::{ActorId, Model, Scheduler, SimDuration, SimRng, SimTime};
-use crate::metrics::Recorder;
+use crate::metrics::{Recorder, StateValue, Subject};
 use crate::world::{LinkGray, Network, Partition, RegionId};
 
 pub struct Planet {
@@ -39,6 +39,8 @@ pub struct Planet {
     pub messages_lost: u64,
     /// Region ids by index, for event logs.
     pub region_names: Vec<String>,
+    /// How often states are sampled (the timeline window).
+    sample_every: SimDuration,
 }
 
 /// What a planet is built from.
@@ -52,6 +54,7 @@ pub struct PlanetParts {
     pub faults: FaultPlan,
     pub recorder: Recorder,
     pub region_names: Vec<String>,
+    pub sample_every: SimDuration,
 }
 
 /// Where each actor lives in the `ActorId` space.
@@ -92,7 +95,8 @@ fn flow(request: RequestRef) -> u64 {
 
 impl Planet {
     pub fn new(parts: PlanetParts) -> Self {
-        let PlanetParts { populations, router, servers, health, network, network_rng, faults, recorder, region_names } = parts;
+        let PlanetParts { populations, router, servers, health, network, network_rng, faults, recorder, region_names, sample_every } =
+            parts;
         let count = faults.faults.len();
         let callers = populations.len() as u32;
         let server_count = servers.len();
@@ -117,6 +121,7 @@ impl Planet {
             recorder,
             messages_lost: 0,
             region_names,
+            sample_every,
         }
     }
 
@@ -150,6 +155,7 @@ impl Planet {
         for index in 0..self.probers.len() as u32 {
             ctx.send(SimDuration::ZERO, addresses.prober(index), Msg::ProbeTick);
         }
+        ctx.send(self.sample_every, addresses.injector(), Msg::Sample);
         for (index, server) in self.servers.iter().enumerate() {
             if let Some(scaler) = &server.autoscaler {
                 ctx.send(scaler.policy.interval, addresses.server(index as u32), Msg::AutoscaleTick);
@@ -289,6 +295,29 @@ impl Planet {
         ctx.send(period, self.addresses().injector(), Msg::Flap { fault: index, down: !down });
     }
 
+    /// Records each server's mode, published health, workers and queue, and each breaker's
+    /// state, then schedules the next sample one window later.
+    fn on_sample(&mut self, ctx: &mut Scheduler<Msg>) {
+        let now = ctx.now();
+        for (index, server) in self.servers.iter().enumerate() {
+            let subject = Subject::Server(index as u32);
+            let mode = server.modes.as_ref().map_or("target", |m| m.mode().as_str());
+            let dns = if self.router.published_healthy(index as u32) { "healthy" } else { "unhealthy" };
+            let record = &mut self.recorder;
+            record.sample(now, subject, "mode", StateValue::Word(mode));
+            record.sample(now, subject, "dns", StateValue::Word(dns));
+            record.sample(now, subject, "workers_alive", StateValue::Count(server.alive_workers().into()));
+            record.sample(now, subject, "workers_busy", StateValue::Count(server.busy_workers().into()));
+            record.sample(now, subject, "queue_len", StateValue::Count(server.queue_len() as u64));
+        }
+        for (index, population) in self.populations.iter().enumerate() {
+            if let Some(state) = population.breaker_state() {
+                self.recorder.sample(now, Subject::Population(index as u32), "breaker", StateValue::Word(state.as_str()));
+            }
+        }
+        ctx.send(self.sample_every, self.addresses().injector(), Msg::Sample);
+    }
+
     fn on_converge(&mut self, now: SimTime) {
         self.network.converge();
         let detail = format!("convergence {}", self.network.convergences);
@@ -378,6 +407,7 @@ impl Model for Planet {
             | Msg::Hedge { .. } => self.on_population_message(ctx, target, msg),
             Msg::Fault { fault, starting } => self.on_fault(ctx, fault, starting),
             Msg::Converge => self.on_converge(ctx.now()),
+            Msg::Sample => self.on_sample(ctx),
             Msg::Flap { fault, down } => self.on_flap(ctx, fault, down),
             Msg::ProbeTick => self.on_probe_tick(ctx, addresses.prober_index(target)),
             Msg::ProbeTimeout { request } => self.on_probe_result(ctx.now(), addresses.prober_index(target), request, false),

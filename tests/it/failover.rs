@@ -147,3 +147,23 @@ fn the_bundled_cable_cut_scenario_shows_what_failover_buys() {
     assert!(naive < 0.01, "Santiago without failover during the cut: {naive}");
     assert!(failover > 0.95, "Santiago with failover during the cut: {failover}");
 }
+
+#[test]
+fn states_are_sampled_every_window_for_servers_and_breakers() {
+    let breaker = "  - {name: users, region: near, rate_rps: 200, timeout: 1s, breaker: {window: 5s, min_requests: 20, error_rate: 0.5, open_for: 5s}}";
+    let yaml = scenario(&format!("{HEALTH}dns: {{ttl: 30s}}\n"), CUT)
+        .replace("  - {name: users, region: near, rate_rps: 200, timeout: 1s}", breaker);
+    let plan = plan("states", STAR, &yaml);
+    let result = sim::run(&plan);
+    let csv = planetsim::report::timeline::render_states(&plan, &result);
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let value_at =
+        |time: &str, subject: &str, state: &str| rows.iter().find(|r| r[0] == time && r[1] == subject && r[2] == state).map(|r| r[3]);
+    assert_eq!(value_at("70", "far", "dns"), Some("healthy"));
+    assert_eq!(value_at("75", "far", "dns"), Some("unhealthy"), "published at 72 s");
+    assert_eq!(value_at("75", "far", "workers_alive"), Some("50"));
+    assert_eq!(value_at("55", "users@near", "breaker"), Some("closed"));
+    assert!(rows.iter().any(|r| r[1] == "users@near" && r[3] == "open"), "the breaker opened on requests lost in the black hole");
+    // One sample per window per state: 60 windows over 5 minutes.
+    assert_eq!(rows.iter().filter(|r| r[1] == "backup" && r[2] == "mode").count(), 60);
+}
