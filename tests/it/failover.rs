@@ -2,8 +2,7 @@
 //! DNS TTL, stale resolvers keeping a dead region's answer for longer, failback, shallow vs deep
 //! checks, and a frozen control plane.
 
-use crate::support::plan;
-use planetsim::metrics::TimelineRow;
+use crate::support::{availability_between, plan};
 use planetsim::sim::{self, RunResult};
 
 /// `near` reaches `far` (5 ms) and `backup` (20 ms) by separate links; nothing joins `far` and
@@ -45,13 +44,6 @@ fn run(label: &str, extra: &str, faults: &str) -> RunResult {
     sim::run(&plan(label, STAR, &scenario(extra, faults)))
 }
 
-fn availability(result: &RunResult, from_s: f64, to_s: f64) -> f64 {
-    let rows =
-        result.planet.recorder.timeline.iter().filter(|r| r.scope == TimelineRow::ALL && (from_s..to_s).contains(&r.start.as_secs_f64()));
-    let (ok, ended) = rows.fold((0, 0), |(ok, ended), r| (ok + r.counters.succeeded, ended + r.counters.succeeded + r.counters.failed()));
-    ok as f64 / ended as f64
-}
-
 fn health_events(result: &RunResult) -> Vec<(f64, String)> {
     let events = result.planet.recorder.events.iter().filter(|e| e.event == "dns-health");
     events.map(|e| (e.time.as_secs_f64(), e.detail.clone())).collect()
@@ -78,8 +70,8 @@ fn time_to_detect_and_to_recover_are_measured_per_fault() {
 #[test]
 fn without_health_checks_geodns_keeps_sending_traffic_to_the_lost_region() {
     let result = run("no-checks", "dns: {ttl: 30s}\n", CUT);
-    assert!(availability(&result, 75.0, 180.0) < 0.01);
-    assert!(availability(&result, 200.0, 300.0) > 0.99, "back after the repair");
+    assert!(availability_between(&result, 75.0, 180.0) < 0.01);
+    assert!(availability_between(&result, 200.0, 300.0) > 0.99, "back after the repair");
     assert!(health_events(&result).is_empty());
 }
 
@@ -93,9 +85,9 @@ fn failover_detects_after_k_probes_and_moves_traffic_over_one_ttl() {
     assert_eq!(events[1].1, "healthy");
     assert!((events[1].0 - 195.01).abs() < 0.01, "failback at {}", events[1].0);
     // Clients' caches expire uniformly over the 30 s TTL: half moved 15 s after the change.
-    let half_way = availability(&result, 85.0, 90.0);
+    let half_way = availability_between(&result, 85.0, 90.0);
     assert!((0.35..0.65).contains(&half_way), "availability 13–18 s after failover {half_way}");
-    assert!(availability(&result, 105.0, 180.0) > 0.99, "everyone moved after one TTL");
+    assert!(availability_between(&result, 105.0, 180.0) > 0.99, "everyone moved after one TTL");
 }
 
 #[test]
@@ -103,7 +95,7 @@ fn stale_resolvers_keep_a_share_of_clients_on_the_dead_region() {
     let result = run("stale", &format!("{HEALTH}dns: {{ttl: 30s, stale_share: 0.2, stale_for: 10m}}\n"), CUT);
     // 20 % of clients hold answers up to 10 minutes old: a minute after the TTL, about
     // 0.2 × (1 − 60/600) = 18 % of requests still go to the dead region.
-    let stuck = 1.0 - availability(&result, 105.0, 150.0);
+    let stuck = 1.0 - availability_between(&result, 105.0, 150.0);
     assert!((0.15..0.21).contains(&stuck), "share still failing {stuck}");
 }
 
@@ -113,9 +105,9 @@ fn deep_checks_catch_a_server_that_is_up_but_failing_and_shallow_checks_do_not()
     let shallow = run("shallow", &format!("{HEALTH}dns: {{ttl: 10s}}\n"), errors);
     let deep = run("deep", &format!("{}dns: {{ttl: 10s}}\n", HEALTH.replace("healthy_after: 2}", "healthy_after: 2, kind: deep}")), errors);
     assert!(health_events(&shallow).is_empty(), "liveness probes still pass");
-    assert!(availability(&shallow, 70.0, 180.0) < 0.01);
+    assert!(availability_between(&shallow, 70.0, 180.0) < 0.01);
     assert_eq!(health_events(&deep)[0].1, "unhealthy");
-    assert!(availability(&deep, 90.0, 180.0) > 0.99, "deep checks moved traffic away");
+    assert!(availability_between(&deep, 90.0, 180.0) > 0.99, "deep checks moved traffic away");
 }
 
 #[test]
@@ -124,8 +116,8 @@ fn a_frozen_control_plane_delays_failover_until_it_returns() {
     let result = run("frozen", &format!("{HEALTH}dns: {{ttl: 10s}}\n"), &faults);
     let events = health_events(&result);
     assert_eq!(events[0], (110.0, "unhealthy".to_string()), "published only when the control plane returns");
-    assert!(availability(&result, 75.0, 110.0) < 0.01);
-    assert!(availability(&result, 125.0, 180.0) > 0.99);
+    assert!(availability_between(&result, 75.0, 110.0) < 0.01);
+    assert!(availability_between(&result, 125.0, 180.0) > 0.99);
 }
 
 #[test]

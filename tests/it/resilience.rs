@@ -3,7 +3,7 @@
 //! attempt timeouts with retries route around lossy links, a breaker opens and fails fast,
 //! hedging cuts the tail for a bounded extra load, and bad policies are located errors.
 
-use crate::support::{plan, temp_dir, write};
+use crate::support::{availability_between, plan, temp_dir, write};
 use planetsim::report::summary::{self, Summary};
 use planetsim::{scenario, sim};
 
@@ -137,15 +137,6 @@ clients:
     {
         assert!(error.contains(expected), "missing `{expected}` in:\n{error}");
     }
-}
-
-/// Overall availability in the timeline windows that start in `[from_s, to_s)`.
-fn availability_between(result: &sim::RunResult, from_s: f64, to_s: f64) -> f64 {
-    use planetsim::metrics::TimelineRow;
-    let rows =
-        result.planet.recorder.timeline.iter().filter(|r| r.scope == TimelineRow::ALL && (from_s..to_s).contains(&r.start.as_secs_f64()));
-    let (ok, ended) = rows.fold((0, 0), |(ok, ended), r| (ok + r.counters.succeeded, ended + r.counters.succeeded + r.counters.failed()));
-    ok as f64 / ended as f64
 }
 
 #[test]
@@ -289,24 +280,20 @@ faults:
 const SCALING: &str = "    autoscaling: {target_utilisation: 0.6, scale_out_above: 0.8, interval: 10s, provisioning_delay: 60s, cooldown: 30s, min_workers: 4, max_workers: 20}\n";
 const KILL_HALF: &str = "  - {kind: capacity-loss, regions: [far], share: 0.5, at: +30s}\n";
 
-fn availability_of(result: &sim::RunResult, from_s: f64, to_s: f64) -> f64 {
-    availability_between(result, from_s, to_s)
-}
-
 #[test]
 fn autoscaling_replaces_killed_workers_after_the_provisioning_delay() {
     // Half the 8 workers die for good at 30 s: 4 workers serve 80/s of a 100/s load.
     let unscaled = chaos("chaos-fixed", "", KILL_HALF);
     let scaled = chaos("chaos-scaled", SCALING, KILL_HALF);
-    assert!(availability_of(&unscaled, 60.0, 300.0) < 0.85, "without autoscaling the loss lasts");
+    assert!(availability_between(&unscaled, 60.0, 300.0) < 0.85, "without autoscaling the loss lasts");
     // The next tick (40 s) sees the pool saturated and orders workers; they arrive at 100 s.
     let events: Vec<_> = scaled.planet.recorder.events.iter().filter(|e| e.event == "scale-out" || e.event == "workers-ready").collect();
     assert_eq!(events[0].event, "scale-out");
     assert_eq!(events[0].time.as_secs_f64(), 40.0);
     assert_eq!(events[1].event, "workers-ready");
     assert_eq!(events[1].time.as_secs_f64(), 100.0);
-    assert!(availability_of(&scaled, 40.0, 100.0) < 0.9, "degraded until the workers are ready");
-    assert!(availability_of(&scaled, 110.0, 300.0) > 0.999, "recovered after provisioning");
+    assert!(availability_between(&scaled, 40.0, 100.0) < 0.9, "degraded until the workers are ready");
+    assert!(availability_between(&scaled, 110.0, 300.0) > 0.999, "recovered after provisioning");
     let server = &scaled.planet.servers[0];
     assert_eq!(server.stats.alive_min, 4);
     assert!(server.alive_workers() >= 7, "target 0.6 of ~5 busy: {}", server.alive_workers());

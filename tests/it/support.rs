@@ -42,3 +42,12 @@ pub fn plan(label: &str, topology: &str, scenario_yaml: &str) -> ScenarioPlan {
 pub fn repo_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
+
+/// Availability over all clients in the timeline windows that start in `[from_s, to_s)`.
+pub fn availability_between(result: &planetsim::sim::RunResult, from_s: f64, to_s: f64) -> f64 {
+    use planetsim::metrics::TimelineRow;
+    let rows =
+        result.planet.recorder.timeline.iter().filter(|r| r.scope == TimelineRow::ALL && (from_s..to_s).contains(&r.start.as_secs_f64()));
+    let (ok, ended) = rows.fold((0, 0), |(ok, ended), r| (ok + r.counters.succeeded, ended + r.counters.succeeded + r.counters.failed()));
+    ok as f64 / ended as f64
+}
