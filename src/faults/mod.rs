@@ -7,6 +7,7 @@
 //! Faults draw from their own random stream (`network`), so adding one never shifts the traffic's draws.
 
 use crate::kernel::{SimDuration, SimTime};
+use crate::world::network::LinkCapacity;
 use crate::world::{LinkGray, LinkId};
 
 /// Index of a fault in `FaultPlan::faults`.
@@ -17,6 +18,8 @@ pub struct FaultPlan {
     pub faults: Vec<Fault>,
     /// How long routing takes to re-converge after links change.
     pub convergence_delay: SimDuration,
+    /// Links with a capacity for the simulated traffic (already divided by the scale).
+    pub capacities: Vec<(Vec<LinkId>, LinkCapacity)>,
 }
 
 #[derive(Clone, Debug)]

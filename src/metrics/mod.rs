@@ -164,6 +164,8 @@ pub enum Subject {
     Server(u32),
     /// A client population, by index.
     Population(u32),
+    /// A link, by index.
+    Link(u32),
 }
 
 /// A sampled value: a word or a count. No heap, so sampling does not allocate.

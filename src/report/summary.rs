@@ -51,7 +51,19 @@ pub struct PopulationSummary {
 }
 
 #[derive(Serialize)]
+pub struct LinkLoad {
+    pub per_second: f64,
+    /// Messages carried and dropped, first end → second end, then back.
+    pub carried_forward: u64,
+    pub carried_backward: u64,
+    pub dropped_forward: u64,
+    pub dropped_backward: u64,
+}
+
+#[derive(Serialize)]
 pub struct NetworkSummary {
+    /// Capacity-limited links, by name.
+    pub links: BTreeMap<String, LinkLoad>,
     /// Messages dropped by the network: black-holed by a cut before convergence, partitioned,
     /// or lost on a gray link.
     pub messages_lost: u64,
@@ -342,7 +354,26 @@ pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
                 (p.label.clone(), summary)
             })
             .collect(),
-        network: NetworkSummary { messages_lost: result.planet.messages_lost, convergences: result.planet.network.convergences },
+        network: NetworkSummary {
+            links: result
+                .planet
+                .network
+                .capacities()
+                .map(|(link, c)| {
+                    let [f, b] = c.directions;
+                    let load = LinkLoad {
+                        per_second: c.per_second,
+                        carried_forward: f.carried,
+                        carried_backward: b.carried,
+                        dropped_forward: f.dropped,
+                        dropped_backward: b.dropped,
+                    };
+                    (plan.topology.links[link.0 as usize].name.clone(), load)
+                })
+                .collect(),
+            messages_lost: result.planet.messages_lost,
+            convergences: result.planet.network.convergences,
+        },
         faults: plan
             .faults
             .faults

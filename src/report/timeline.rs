@@ -68,6 +68,7 @@ pub fn render_states(plan: &ScenarioPlan, result: &RunResult) -> String {
         let subject = match sample.subject {
             Subject::Server(index) => plan.topology.region(result.planet.servers[index as usize].region).id.as_str(),
             Subject::Population(index) => result.planet.populations[index as usize].label.as_str(),
+            Subject::Link(index) => plan.topology.links[index as usize].name.as_str(),
         };
         let _ = write!(out, "{},{subject},{},", round(sample.time.as_secs_f64(), 6), sample.state);
         let _ = match sample.value {

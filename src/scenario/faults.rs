@@ -7,6 +7,7 @@ use super::validate::{duration, region};
 use crate::faults::{Fault, FaultAction, FaultPlan};
 use crate::kernel::{SimDuration, SimTime};
 use crate::sim::plan::ServicePlan;
+use crate::world::network::LinkCapacity;
 use crate::world::{LinkGray, LinkId, RegionId, Topology};
 use serde_saphyr::Location;
 
@@ -17,6 +18,23 @@ pub struct FaultContext<'a> {
     pub topology: &'a Topology,
     pub services: &'a [ServicePlan],
     pub start_unix_s: i64,
+    pub scale: f64,
+}
+
+pub const DEFAULT_LINK_BUFFER: SimDuration = SimDuration::from_millis(100);
+
+fn capacities(problems: &mut Problems, files: &[super::files::CapacityFile], context: &FaultContext) -> Vec<(Vec<LinkId>, LinkCapacity)> {
+    let mut result = Vec::new();
+    for (index, file) in files.iter().enumerate() {
+        let key = format!("network.capacities[{index}]");
+        let per_second = super::topology::positive(problems, &file.per_second, &format!("{key}.per_second"));
+        let buffer = file.buffer.as_ref().map_or(Some(DEFAULT_LINK_BUFFER), |b| duration(problems, b, &format!("{key}.buffer")));
+        let links = resolve_links(problems, &file.links, &key, &file.per_second.referenced, context.topology);
+        if let (Some(links), Some(buffer)) = (links, buffer) {
+            result.push((links, LinkCapacity::new(per_second / context.scale, buffer)));
+        }
+    }
+    result
 }
 
 pub fn validate_faults(problems: &mut Problems, network: Option<&NetworkFile>, faults: &[FaultFile], context: &FaultContext) -> FaultPlan {
@@ -24,8 +42,9 @@ pub fn validate_faults(problems: &mut Problems, network: Option<&NetworkFile>, f
         .and_then(|n| n.convergence_delay.as_ref())
         .and_then(|d| duration(problems, d, "network.convergence_delay"))
         .unwrap_or(DEFAULT_CONVERGENCE_DELAY);
+    let capacities = network.map_or(Vec::new(), |n| capacities(problems, &n.capacities, context));
     let mut names = std::collections::BTreeSet::new();
-    let mut plan = FaultPlan { faults: Vec::new(), convergence_delay };
+    let mut plan = FaultPlan { faults: Vec::new(), convergence_delay, capacities };
     for (index, file) in faults.iter().enumerate() {
         let key = format!("faults[{index}]");
         let name = file.name.as_ref().map_or_else(|| format!("{}-{index}", kind_name(file.kind.value)), |n| n.value.clone());
@@ -211,13 +230,18 @@ fn fraction(problems: &mut Problems, value: &S<f64>, key: &str) -> f64 {
 }
 
 fn links(problems: &mut Problems, file: &FaultFile, key: &str, topology: &Topology) -> Option<Vec<LinkId>> {
-    if file.links.is_empty() {
-        problems.on(&file.kind, format!("{key}.links"), "no links named").expected("`links: [<link or group>, …]`");
+    resolve_links(problems, &file.links, key, &file.kind.referenced, topology)
+}
+
+/// Link or group names to links; `anchor` locates the problem when no link is named.
+fn resolve_links(problems: &mut Problems, names: &[S<String>], key: &str, anchor: &Location, topology: &Topology) -> Option<Vec<LinkId>> {
+    if names.is_empty() {
+        problems.at(anchor, format!("{key}.links"), "no links named").expected("`links: [<link or group>, …]`");
         return None;
     }
     let mut resolved = Vec::new();
     let mut all_known = true;
-    for (slot, name) in file.links.iter().enumerate() {
+    for (slot, name) in names.iter().enumerate() {
         match topology.resolve_cut(&name.value) {
             Some(links) => resolved.extend(links),
             None => {

@@ -167,6 +167,18 @@ pub struct VariantFile {
 #[serde(deny_unknown_fields)]
 pub struct NetworkFile {
     pub convergence_delay: Option<S<String>>,
+    #[serde(default)]
+    pub capacities: Vec<CapacityFile>,
+}
+
+/// The share of some links available to the simulated traffic.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityFile {
+    pub links: Vec<S<String>>,
+    /// Messages per second per direction (requests one way, answers the other).
+    pub per_second: S<f64>,
+    pub buffer: Option<S<String>>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

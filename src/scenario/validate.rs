@@ -122,7 +122,7 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
     let services = validate_services(problems, &file.services, &topology, scale, &file.name);
     let routing = validate_routing(problems, file.routing.as_ref(), &topology, &services);
     let populations = validate_clients(problems, &file.clients, &topology, scale, start_unix_s.unwrap_or(0), &file.name);
-    let context = super::faults::FaultContext { topology: &topology, services: &services, start_unix_s: start_unix_s.unwrap_or(0) };
+    let context = super::faults::FaultContext { topology: &topology, services: &services, start_unix_s: start_unix_s.unwrap_or(0), scale };
     let faults = super::faults::validate_faults(problems, file.network.as_ref(), &file.faults, &context);
     let client_regions: Vec<RegionId> = populations.iter().map(|p| p.region).collect();
     let health = file.health_checks.as_ref().map(|h| super::health::health_checks(problems, h, &topology, &client_regions));

@@ -87,7 +87,10 @@ pub fn run(plan: &ScenarioPlan) -> RunResult {
 
 fn build(plan: &ScenarioPlan) -> Planet {
     let streams = RngStreams::new(plan.seed);
-    let network = Network::new(&plan.topology);
+    let mut network = Network::new(&plan.topology);
+    for (links, capacity) in &plan.faults.capacities {
+        network.set_capacity(links, *capacity);
+    }
     let intact = RttMatrix::of(&network, plan.topology.intra_region_rtt);
     let addresses = Addresses { populations: plan.populations.len() as u32, servers: plan.services.len() as u32 };
     let count_from = SimTime::ZERO + plan.warmup;

@@ -166,8 +166,8 @@ impl Planet {
         }
     }
 
-    fn transit(&mut self, from: RegionId, to: RegionId, request: RequestRef) -> Option<SimDuration> {
-        let delay = self.network.transit(from, to, flow(request), &mut self.network_rng);
+    fn transit(&mut self, now: SimTime, from: RegionId, to: RegionId, request: RequestRef) -> Option<SimDuration> {
+        let delay = self.network.transit(from, to, flow(request), now, &mut self.network_rng);
         self.messages_lost += u64::from(delay.is_none());
         delay
     }
@@ -181,7 +181,7 @@ impl Planet {
             // No route at all: the client's first router answers "unreachable" at once.
             return self.fail_fast(ctx, request);
         }
-        if let Some(delay) = self.transit(origin, region, request) {
+        if let Some(delay) = self.transit(ctx.now(), origin, region, request) {
             ctx.send(delay, addresses.server(server), Msg::Request { request });
         }
     }
@@ -193,7 +193,7 @@ impl Planet {
 
     fn reply(&mut self, ctx: &mut Scheduler<Msg>, server: usize, reply: Reply) {
         let (origin, access, caller) = self.caller(reply.to.population);
-        let Some(backbone) = self.transit(self.servers[server].region, origin, reply.to) else { return };
+        let Some(backbone) = self.transit(ctx.now(), self.servers[server].region, origin, reply.to) else { return };
         ctx.send(backbone + access, caller, Msg::Response { request: reply.to, outcome: reply.outcome });
     }
 
@@ -206,7 +206,7 @@ impl Planet {
         let (vantage, kind) = (self.probers[prober].vantage, policy.kind);
         for &(server, probe) in &probes {
             let region = self.servers[server as usize].region;
-            if let Some(delay) = self.transit(vantage, region, probe) {
+            if let Some(delay) = self.transit(ctx.now(), vantage, region, probe) {
                 let msg = match kind {
                     ProbeKind::Shallow => Msg::Probe { request: probe },
                     ProbeKind::Deep => Msg::Request { request: probe },
@@ -310,6 +310,11 @@ impl Planet {
             record.sample(now, subject, "workers_busy", StateValue::Count(server.busy_workers().into()));
             record.sample(now, subject, "queue_len", StateValue::Count(server.queue_len() as u64));
         }
+        let recorder = &mut self.recorder;
+        self.network.take_window_loads(|link, [forward, backward]| {
+            recorder.sample(now, Subject::Link(link.0), "carried_forward", StateValue::Count(forward));
+            recorder.sample(now, Subject::Link(link.0), "carried_backward", StateValue::Count(backward));
+        });
         for (index, population) in self.populations.iter().enumerate() {
             if let Some(state) = population.breaker_state() {
                 self.recorder.sample(now, Subject::Population(index as u32), "breaker", StateValue::Word(state.as_str()));

@@ -14,11 +14,18 @@
 //! a region in `to` is dropped if its flow falls in the partition's share. With `both`
 //! directions, the reverse is dropped too.
 //!
-//! Cost when unused: without gray links or partitions, a message costs one table lookup.
+//! Links may carry a capacity: the share of the link available to the simulated traffic, in
+//! messages per second per direction. Each direction is a fluid FIFO: its backlog drains at the
+//! capacity; a message waits backlog/capacity and is dropped if that wait would exceed the
+//! buffer. Simplification: the wait is computed when the message is sent, with the link's state
+//! at that moment, not when it reaches the link.
+//!
+//! Cost when unused: without gray links, capacities or partitions, a message costs one table
+//! lookup.
 
 use super::routing::LinkState;
 use super::topology::{LinkId, RegionId, Topology};
-use crate::kernel::{SimDuration, SimRng};
+use crate::kernel::{SimDuration, SimRng, SimTime};
 use petgraph::algo::dijkstra;
 use petgraph::graph::{NodeIndex, UnGraph};
 use rand::RngExt;
@@ -68,11 +75,59 @@ fn flow_fraction(flow: u64) -> f64 {
     (crate::kernel::rng::splitmix64(flow) >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// The route between two regions: its base one-way latency and the links it crosses.
+/// The route between two regions: its base one-way latency and the links it crosses, with
+/// the direction it crosses each in (`true`: from the link's first end to its second).
 #[derive(Clone, Debug, Default)]
 struct Route {
     one_way: Option<SimDuration>,
     links: Vec<LinkId>,
+    forward: Vec<bool>,
+}
+
+/// One direction of a capacity-limited link.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DirectionQueue {
+    /// Messages waiting, as a fluid.
+    backlog: f64,
+    last: SimTime,
+    pub carried: u64,
+    pub dropped: u64,
+    /// Messages carried since the last load sample.
+    pub window_carried: u64,
+}
+
+/// A link's capacity for the simulated traffic.
+#[derive(Clone, Copy, Debug)]
+pub struct LinkCapacity {
+    pub per_second: f64,
+    /// The longest a message may wait for the link before it is dropped.
+    pub buffer: SimDuration,
+    /// [forward, backward].
+    pub directions: [DirectionQueue; 2],
+}
+
+impl LinkCapacity {
+    pub fn new(per_second: f64, buffer: SimDuration) -> Self {
+        LinkCapacity { per_second, buffer, directions: [DirectionQueue::default(); 2] }
+    }
+
+    /// The wait of one message entering `direction` at `now`, or `None` if it is dropped.
+    fn enter(&mut self, direction: usize, now: SimTime) -> Option<f64> {
+        let rate = self.per_second;
+        let queue = &mut self.directions[direction];
+        let drained = now.since(queue.last.min(now)).as_secs_f64() * rate;
+        queue.backlog = (queue.backlog - drained).max(0.0);
+        queue.last = now;
+        let wait_s = queue.backlog / rate;
+        if wait_s > self.buffer.as_secs_f64() {
+            queue.dropped += 1;
+            return None;
+        }
+        queue.backlog += 1.0;
+        queue.carried += 1;
+        queue.window_carried += 1;
+        Some(wait_s)
+    }
 }
 
 pub struct Network {
@@ -86,8 +141,10 @@ pub struct Network {
     /// Whether any link on a route is physically down (the route black-holes traffic).
     route_broken: Vec<bool>,
     gray: Vec<LinkGray>,
-    /// Whether a route crosses a gray link: then its delay is computed link by link.
+    /// Whether a route crosses a gray or capacity-limited link: then its delay is computed
+    /// link by link.
     route_gray: Vec<bool>,
+    capacity: Vec<Option<LinkCapacity>>,
     partitions: Vec<Partition>,
     /// Convergences so far, for reports.
     pub convergences: u32,
@@ -112,6 +169,7 @@ impl Network {
             route_broken: vec![false; regions * regions],
             gray: vec![LinkGray::default(); topology.links.len()],
             route_gray: vec![false; regions * regions],
+            capacity: vec![None; topology.links.len()],
             partitions: Vec::new(),
             convergences: 0,
         };
@@ -175,6 +233,7 @@ impl Network {
     fn route_from(&self, distances: &[Option<u64>], from: usize, to: usize) -> Route {
         let Some(total) = distances[to] else { return Route::default() };
         let mut links = Vec::new();
+        let mut forward = Vec::new();
         let mut node = to;
         while node != from {
             let step = (0..self.link_ends.len()).find_map(|index| {
@@ -192,17 +251,19 @@ impl Network {
             });
             let (link, previous) = step.expect("a node at a finite distance has a predecessor");
             links.push(LinkId(link as u32));
+            forward.push(self.link_ends[link][0] as usize == previous);
             node = previous;
         }
         links.reverse();
-        Route { one_way: Some(SimDuration(total)), links }
+        forward.reverse();
+        Route { one_way: Some(SimDuration(total)), links, forward }
     }
 
     fn refresh_flags(&mut self) {
         for index in 0..self.routes.len() {
             let links = &self.routes[index].links;
             self.route_broken[index] = links.iter().any(|l| !self.physical.up[l.0 as usize]);
-            self.route_gray[index] = links.iter().any(|l| !self.gray[l.0 as usize].is_healthy());
+            self.route_gray[index] = links.iter().any(|l| !self.gray[l.0 as usize].is_healthy() || self.capacity[l.0 as usize].is_some());
         }
     }
 
@@ -211,6 +272,31 @@ impl Network {
             self.gray[link.0 as usize] = gray;
         }
         self.refresh_flags();
+    }
+
+    /// Gives links a capacity for the simulated traffic.
+    pub fn set_capacity(&mut self, links: &[LinkId], capacity: LinkCapacity) {
+        for link in links {
+            self.capacity[link.0 as usize] = Some(capacity);
+        }
+        self.refresh_flags();
+    }
+
+    /// Capacity-limited links and their queues.
+    pub fn capacities(&self) -> impl Iterator<Item = (LinkId, &LinkCapacity)> {
+        self.capacity.iter().enumerate().filter_map(|(i, c)| c.as_ref().map(|c| (LinkId(i as u32), c)))
+    }
+
+    /// Messages carried per direction since the last call, for each capacity-limited link.
+    pub fn take_window_loads(&mut self, mut each: impl FnMut(LinkId, [u64; 2])) {
+        for (index, capacity) in self.capacity.iter_mut().enumerate() {
+            if let Some(capacity) = capacity {
+                let loads = [capacity.directions[0].window_carried, capacity.directions[1].window_carried];
+                capacity.directions[0].window_carried = 0;
+                capacity.directions[1].window_carried = 0;
+                each(LinkId(index as u32), loads);
+            }
+        }
     }
 
     pub fn add_partition(&mut self, partition: Partition) -> usize {
@@ -239,7 +325,7 @@ impl Network {
 
     /// The delay of one message of `flow` from `from` to `to`, or `None` if it is lost.
     #[inline]
-    pub fn transit(&self, from: RegionId, to: RegionId, flow: u64, rng: &mut SimRng) -> Option<SimDuration> {
+    pub fn transit(&mut self, from: RegionId, to: RegionId, flow: u64, now: SimTime, rng: &mut SimRng) -> Option<SimDuration> {
         if !self.partitions.is_empty() && self.partitions.iter().any(|p| p.drops(from, to, flow)) {
             return None;
         }
@@ -254,18 +340,26 @@ impl Network {
         if !self.route_gray[index] {
             return Some(base);
         }
-        self.gray_transit(index, rng)
+        self.slow_transit(index, now, rng)
     }
 
-    fn gray_transit(&self, index: usize, rng: &mut SimRng) -> Option<SimDuration> {
+    /// Link by link: gray degradations, then the queue of a capacity-limited link. The queueing
+    /// wait counts towards when the message reaches the next links.
+    fn slow_transit(&mut self, index: usize, now: SimTime, rng: &mut SimRng) -> Option<SimDuration> {
         let mut total = 0.0f64;
-        for link in &self.routes[index].links {
-            let gray = &self.gray[link.0 as usize];
+        for hop in 0..self.routes[index].links.len() {
+            let link = self.routes[index].links[hop].0 as usize;
+            let gray = self.gray[link];
             if gray.loss > 0.0 && rng.random::<f64>() < gray.loss {
                 return None;
             }
+            if let Some(capacity) = &mut self.capacity[link] {
+                let direction = usize::from(!self.routes[index].forward[hop]);
+                let reached = now + SimDuration((total + 0.5) as u64);
+                total += capacity.enter(direction, reached)? * 1e9;
+            }
             let jitter = if gray.jitter.0 > 0 { rng.random::<f64>() * gray.jitter.0 as f64 } else { 0.0 };
-            total += self.link_one_way[link.0 as usize].0 as f64 * gray.multiplier + gray.added.0 as f64 + jitter;
+            total += self.link_one_way[link].0 as f64 * gray.multiplier + gray.added.0 as f64 + jitter;
         }
         Some(SimDuration((total + 0.5) as u64))
     }
@@ -309,16 +403,20 @@ mod tests {
         let mut network = Network::new(&triangle());
         let mut rng = RngStreams::new(1).stream("network", 0);
         assert_eq!(network.route_links(A, C), &[LinkId(0), LinkId(1)]);
-        assert_eq!(network.transit(A, C, 1, &mut rng), Some(SimDuration::from_millis(2)));
+        assert_eq!(network.transit(A, C, 1, SimTime::ZERO, &mut rng), Some(SimDuration::from_millis(2)));
         network.set_links_up(&[LinkId(1)], false);
-        assert_eq!(network.transit(A, C, 1, &mut rng), None, "black-holed before convergence");
+        assert_eq!(network.transit(A, C, 1, SimTime::ZERO, &mut rng), None, "black-holed before convergence");
         network.converge();
         assert_eq!(network.route_links(A, C), &[LinkId(2)]);
-        assert_eq!(network.transit(A, C, 1, &mut rng), Some(SimDuration::from_millis(5)));
+        assert_eq!(network.transit(A, C, 1, SimTime::ZERO, &mut rng), Some(SimDuration::from_millis(5)));
         network.set_links_up(&[LinkId(1)], true);
-        assert_eq!(network.transit(A, C, 1, &mut rng), Some(SimDuration::from_millis(5)), "the detour holds until convergence");
+        assert_eq!(
+            network.transit(A, C, 1, SimTime::ZERO, &mut rng),
+            Some(SimDuration::from_millis(5)),
+            "the detour holds until convergence"
+        );
         network.converge();
-        assert_eq!(network.transit(A, C, 1, &mut rng), Some(SimDuration::from_millis(2)));
+        assert_eq!(network.transit(A, C, 1, SimTime::ZERO, &mut rng), Some(SimDuration::from_millis(2)));
     }
 
     #[test]
@@ -328,14 +426,14 @@ mod tests {
         let gray = LinkGray { loss: 0.0, added: SimDuration::from_millis(3), multiplier: 2.0, jitter: SimDuration::ZERO };
         network.set_gray(&[LinkId(0)], gray);
         // ab: 1 ms × 2 + 3 ms; bc: 1 ms.
-        assert_eq!(network.transit(A, C, 1, &mut rng), Some(SimDuration::from_millis(6)));
+        assert_eq!(network.transit(A, C, 1, SimTime::ZERO, &mut rng), Some(SimDuration::from_millis(6)));
         network.set_gray(&[LinkId(0)], LinkGray { jitter: SimDuration::from_millis(4), ..LinkGray::default() });
-        let delays: Vec<u64> = (0..2000).map(|_| network.transit(A, C, 1, &mut rng).unwrap().0).collect();
+        let delays: Vec<u64> = (0..2000).map(|_| network.transit(A, C, 1, SimTime::ZERO, &mut rng).unwrap().0).collect();
         assert!(delays.iter().all(|d| (2_000_000..=6_000_000).contains(d)));
         let mean = delays.iter().sum::<u64>() as f64 / delays.len() as f64;
         assert!((mean - 4e6).abs() < 0.1e6, "mean delay {mean}");
         network.set_gray(&[LinkId(0)], LinkGray { loss: 0.3, ..LinkGray::default() });
-        let lost = (0..10_000).filter(|_| network.transit(A, C, 1, &mut rng).is_none()).count();
+        let lost = (0..10_000).filter(|_| network.transit(A, C, 1, SimTime::ZERO, &mut rng).is_none()).count();
         assert!((2700..3300).contains(&lost), "lost {lost} of 10,000 at 30 %");
     }
 
@@ -345,15 +443,16 @@ mod tests {
         let mut rng = RngStreams::new(3).stream("network", 0);
         let one_way =
             network.add_partition(Partition { from: vec![true, false, false], to: vec![false, false, true], both_ways: false, share: 1.0 });
-        assert_eq!(network.transit(A, C, 7, &mut rng), None);
-        assert!(network.transit(C, A, 7, &mut rng).is_some(), "one-way: c still reaches a");
+        assert_eq!(network.transit(A, C, 7, SimTime::ZERO, &mut rng), None);
+        assert!(network.transit(C, A, 7, SimTime::ZERO, &mut rng).is_some(), "one-way: c still reaches a");
         network.heal_partition(one_way);
-        assert!(network.transit(A, C, 7, &mut rng).is_some());
+        assert!(network.transit(A, C, 7, SimTime::ZERO, &mut rng).is_some());
         network.add_partition(Partition { from: vec![true, false, false], to: vec![false, false, true], both_ways: true, share: 0.25 });
-        let dropped = (0..10_000u64).filter(|flow| network.transit(C, A, *flow, &mut rng).is_none()).count();
+        let dropped = (0..10_000u64).filter(|flow| network.transit(C, A, *flow, SimTime::ZERO, &mut rng).is_none()).count();
         assert!((2300..2700).contains(&dropped), "a quarter of flows: {dropped}");
-        let flow_is_stable =
-            (0..100u64).all(|flow| network.transit(A, C, flow, &mut rng).is_none() == network.transit(A, C, flow, &mut rng).is_none());
+        let flow_is_stable = (0..100u64).all(|flow| {
+            network.transit(A, C, flow, SimTime::ZERO, &mut rng).is_none() == network.transit(A, C, flow, SimTime::ZERO, &mut rng).is_none()
+        });
         assert!(flow_is_stable, "a flow is either partitioned or not");
     }
 }

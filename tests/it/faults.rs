@@ -196,3 +196,34 @@ fn bad_fault_definitions_are_located_errors() {
     }
     assert!(error.contains("scenario.yaml:12:"), "located: {error}");
 }
+
+#[test]
+fn a_cut_moves_load_onto_a_smaller_link_where_it_queues_and_drops() {
+    // The detour carries 150 messages/s each way for this service; the cut sends 200 requests/s
+    // over it. Its queue fills to the 100 ms buffer, then a quarter of the requests are dropped.
+    let faults = "  - {kind: cut, links: [mid-far], at: +20s}\n";
+    let yaml = scenario_with(faults)
+        .replace(
+            "network: {convergence_delay: 2s}",
+            "network: {convergence_delay: 2s, capacities: [{links: [backup], per_second: 150, buffer: 100ms}]}",
+        )
+        .replace("rate_rps: 100", "rate_rps: 200");
+    let plan = plan("capacity", TRIANGLE, &yaml);
+    let result = sim::run(&plan);
+    let summary = summary::build(&plan, &result);
+    let before = windows(&result, 2.0, 19.0);
+    assert_eq!(before.iter().map(|r| r.counters.failed()).sum::<u64>(), 0);
+    let during = windows(&result, 30.0, 59.0);
+    let (ok, ended) =
+        during.iter().fold((0, 0), |(ok, all), r| (ok + r.counters.succeeded, all + r.counters.succeeded + r.counters.failed()));
+    let availability = ok as f64 / ended as f64;
+    assert!((availability - 0.75).abs() < 0.03, "availability on the saturated detour {availability}");
+    // 11 ms over the detour, plus up to 100 ms waiting for it.
+    let p50 = median_p50(&during);
+    assert!((95.0..115.0).contains(&p50), "p50 {p50}");
+    let load = &summary.network.links["detour"];
+    assert!(load.dropped_forward > 1000, "requests dropped at the detour: {}", load.dropped_forward);
+    assert_eq!(load.dropped_backward, 0, "the answers that get through fit");
+    let carried_rate = load.carried_forward as f64 / 38.0;
+    assert!((145.0..152.0).contains(&carried_rate), "carried {carried_rate}/s");
+}
