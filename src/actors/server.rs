@@ -217,6 +217,8 @@ pub struct Server {
     service_time: ServiceTime,
     rng: SimRng,
     powered: bool,
+    /// Crashed: connections are refused (answered with an error at once).
+    crashed: bool,
     /// Workers with an index below this serve `slow_multiplier` times slower.
     slow_workers: u32,
     slow_multiplier: f64,
@@ -271,6 +273,7 @@ impl Server {
             service_time,
             rng,
             powered: true,
+            crashed: false,
             slow_workers: 0,
             slow_multiplier: 1.0,
             error_rate: 0.0,
@@ -369,6 +372,11 @@ impl Server {
             self.stats.lost += u64::from(counted);
             self.failed_now();
             return None;
+        }
+        if self.crashed {
+            self.stats.errors += u64::from(counted);
+            self.failed_now();
+            return Some(Reply { to: request, outcome: Outcome::Error });
         }
         let refuse = self.modes.as_ref().map_or(0.0, |m| m.effect().refuse);
         if refuse > 0.0 && self.rng.random::<f64>() < refuse {
@@ -506,6 +514,8 @@ impl Server {
                     (0..self.worker.len() as u32).rev().filter(|&w| matches!(self.worker[w as usize].state, WorkerState::Idle)).collect();
             }
             ServerOrder::PowerOn => self.powered = true,
+            ServerOrder::Crash => self.crash(),
+            ServerOrder::Restart => self.crashed = false,
             ServerOrder::SetSlow { share, multiplier } => {
                 self.slow_workers = (share * f64::from(self.workers)).round() as u32;
                 self.slow_multiplier = multiplier;
@@ -522,6 +532,25 @@ impl Server {
                 }
             }
         }
+    }
+
+    /// Every queued and running request gets a connection reset (an error) now.
+    fn crash(&mut self) {
+        self.crashed = true;
+        while let Some(job) = self.queue.pop_front() {
+            self.pending_replies.push(Reply { to: job.request, outcome: Outcome::Error });
+        }
+        for index in 0..self.worker.len() {
+            let worker = &mut self.worker[index];
+            if let WorkerState::Busy(job) = worker.state {
+                worker.epoch = worker.epoch.wrapping_add(1);
+                worker.state = WorkerState::Idle;
+                self.busy -= 1;
+                self.idle.push(index as u32);
+                self.pending_replies.push(Reply { to: job.request, outcome: Outcome::Error });
+            }
+        }
+        self.stats.errors += self.pending_replies.len() as u64;
     }
 
     /// Stops whatever `index` is running (its completion becomes stale) and sets its state.

@@ -45,6 +45,9 @@ pub enum FaultAction {
     /// The servers' regions lose power: every worker stops, queued and running work is lost,
     /// new requests get no answer. They come back empty at the end.
     Outage { servers: Vec<u32> },
+    /// The service process crashes: its connections reset, so queued and running requests fail
+    /// at once with an error, and new ones are refused until it restarts at the end.
+    Crash { servers: Vec<u32> },
     /// A share of each server's workers serve `multiplier` times slower (a slow disk).
     Slow { servers: Vec<u32>, share: f64, multiplier: f64 },
     /// The servers answer a share of requests with an error, though they look alive.
@@ -64,6 +67,7 @@ impl FaultAction {
             FaultAction::GrayLink { .. } => "gray-link",
             FaultAction::Flap { .. } => "flap",
             FaultAction::Outage { .. } => "region-outage",
+            FaultAction::Crash { .. } => "crash",
             FaultAction::Slow { .. } => "slow-servers",
             FaultAction::Errors { .. } => "error-servers",
             FaultAction::CapacityLoss { .. } => "capacity-loss",
@@ -75,6 +79,7 @@ impl FaultAction {
     pub fn servers(&self) -> &[u32] {
         match self {
             FaultAction::Outage { servers }
+            | FaultAction::Crash { servers }
             | FaultAction::Slow { servers, .. }
             | FaultAction::Errors { servers, .. }
             | FaultAction::CapacityLoss { servers, .. } => servers,
@@ -88,6 +93,8 @@ impl FaultAction {
 pub enum ServerOrder {
     PowerOff,
     PowerOn,
+    Crash,
+    Restart,
     SetSlow {
         share: f64,
         multiplier: f64,
@@ -109,6 +116,8 @@ impl FaultAction {
         Some(match (self, starting) {
             (FaultAction::Outage { .. }, true) => ServerOrder::PowerOff,
             (FaultAction::Outage { .. }, false) => ServerOrder::PowerOn,
+            (FaultAction::Crash { .. }, true) => ServerOrder::Crash,
+            (FaultAction::Crash { .. }, false) => ServerOrder::Restart,
             (FaultAction::Slow { share, multiplier, .. }, true) => ServerOrder::SetSlow { share: *share, multiplier: *multiplier },
             (FaultAction::Slow { .. }, false) => ServerOrder::SetSlow { share: 0.0, multiplier: 1.0 },
             (FaultAction::Errors { rate, .. }, true) => ServerOrder::SetErrorRate { rate: *rate },

@@ -69,6 +69,7 @@ fn kind_name(kind: FaultKindFile) -> &'static str {
         FaultKindFile::GrayLink => "gray-link",
         FaultKindFile::Flap => "flap",
         FaultKindFile::RegionOutage => "region-outage",
+        FaultKindFile::Crash => "crash",
         FaultKindFile::SlowServers => "slow-servers",
         FaultKindFile::ErrorServers => "error-servers",
         FaultKindFile::CapacityLoss => "capacity-loss",
@@ -83,7 +84,7 @@ fn allowed_keys(kind: FaultKindFile) -> &'static [&'static str] {
         FaultKindFile::Partition => &["from", "to", "direction", "share"],
         FaultKindFile::GrayLink => &["links", "loss", "added_latency", "latency_multiplier", "jitter"],
         FaultKindFile::Flap => &["links", "period"],
-        FaultKindFile::RegionOutage => &["regions"],
+        FaultKindFile::RegionOutage | FaultKindFile::Crash => &["regions"],
         FaultKindFile::SlowServers => &["regions", "share", "multiplier"],
         FaultKindFile::ErrorServers => &["regions", "rate"],
         FaultKindFile::CapacityLoss => &["regions", "share"],
@@ -196,6 +197,7 @@ fn action(problems: &mut Problems, file: &FaultFile, key: &str, context: &FaultC
             }
         }
         FaultKindFile::RegionOutage => Some(FaultAction::Outage { servers: servers(problems, file, key, context)? }),
+        FaultKindFile::Crash => Some(FaultAction::Crash { servers: servers(problems, file, key, context)? }),
         FaultKindFile::SlowServers => {
             let share = required(problems, &file.share, file, key, "share").map(|s| fraction(problems, s, &format!("{key}.share")));
             let multiplier = required(problems, &file.multiplier, file, key, "multiplier")

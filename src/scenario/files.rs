@@ -189,6 +189,7 @@ pub enum FaultKindFile {
     GrayLink,
     Flap,
     RegionOutage,
+    Crash,
     SlowServers,
     ErrorServers,
     CapacityLoss,
