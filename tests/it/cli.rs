@@ -161,3 +161,39 @@ fn validate_accepts_the_bundled_files() {
     let output = planetsim(&["validate", "scenarios/quickstart.yaml", "topologies/world.yaml"], &repo_path("."));
     assert!(output.status.success(), "{}", text(&output.stderr));
 }
+
+#[test]
+fn variants_run_side_by_side_and_one_can_be_picked() {
+    let dir = temp_dir("cli-variants");
+    write(&dir, "topology.yaml", MINI_TOPOLOGY);
+    let yaml = format!(
+        "{GOOD_SCENARIO}variants:\n  - name: slow\n    set:\n      services[0].workers: 1\n  - name: fast\n    set:\n      services[0].workers: 8\n"
+    );
+    write(&dir, "v.yaml", &yaml);
+    let output = planetsim(&["run", "v.yaml", "--out", "out"], &dir);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("variants (same scenario, same seed)"));
+    let csv = std::fs::read_to_string(dir.join("out/variants.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(rows[0].starts_with("variant,availability,p50_ms"));
+    assert!(rows[1].starts_with("slow,") && rows[2].starts_with("fast,"), "{csv}");
+    assert!(dir.join("out/slow/summary.json").is_file() && dir.join("out/fast/summary.json").is_file());
+    let one = planetsim(&["run", "v.yaml", "--out", "one", "--variant", "fast", "--format", "json"], &dir);
+    assert!(one.status.success());
+    let summaries: serde_json::Value = serde_json::from_slice(&one.stdout).expect("--format json prints the summaries");
+    assert_eq!(summaries.as_array().unwrap().len(), 1);
+    assert_eq!(summaries[0]["variant"], "fast");
+    assert!(!dir.join("one/slow").exists());
+    let typo = planetsim(&["run", "v.yaml", "--variant", "fsat"], &dir);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(text(&typo.stderr).contains("did you mean `fast`?"));
+}
+
+#[test]
+fn calibrate_prints_the_comparison_with_measurements() {
+    let output = planetsim(&["calibrate", "topologies/world.yaml", "--worst", "3"], &repo_path("."));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("pairs compared:") && stdout.contains("median absolute error:"));
+    assert_eq!(stdout.lines().skip_while(|l| !l.starts_with("worst 3 pairs")).skip(2).filter(|l| !l.trim().is_empty()).count(), 3);
+}
