@@ -151,10 +151,6 @@ impl Router {
     pub fn published_healthy(&self, server: ServerIndex) -> bool {
         self.current()[server as usize]
     }
-
-    pub fn epochs(&self) -> usize {
-        self.epochs.len()
-    }
 }
 
 fn by_distance(from: RegionId, server_regions: &[RegionId], rtt: &RttMatrix) -> Vec<ServerIndex> {

@@ -22,10 +22,6 @@ impl RngStreams {
         RngStreams { seed }
     }
 
-    pub fn seed(&self) -> u64 {
-        self.seed
-    }
-
     /// The stream for `subsystem` (for example "traffic") and an index within it (the actor's).
     pub fn stream(&self, subsystem: &str, index: u64) -> SimRng {
         let key = splitmix64(self.seed) ^ splitmix64(fnv1a64(subsystem.as_bytes()).rotate_left(17) ^ splitmix64(index));

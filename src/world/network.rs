@@ -194,10 +194,6 @@ impl Network {
         self.refresh_flags();
     }
 
-    pub fn link_is_up(&self, link: LinkId) -> bool {
-        self.physical.up[link.0 as usize]
-    }
-
     /// Recomputes every route from the current physical state.
     pub fn converge(&mut self) {
         let graph = self.graph();

@@ -92,22 +92,6 @@ impl Topology {
         &self.regions[id.0 as usize]
     }
 
-    pub fn node_name(&self, node: NodeId) -> &str {
-        let index = node.0 as usize;
-        match self.regions.get(index) {
-            Some(region) => &region.id,
-            None => &self.sites[index - self.regions.len()].id,
-        }
-    }
-
-    pub fn node_position(&self, node: NodeId) -> GeoPoint {
-        let index = node.0 as usize;
-        match self.regions.get(index) {
-            Some(region) => region.position,
-            None => self.sites[index - self.regions.len()].position,
-        }
-    }
-
     /// Resolves a cut name: a link's name or a group's name, to the links it covers.
     pub fn resolve_cut(&self, name: &str) -> Option<Vec<LinkId>> {
         if let Some(index) = self.links.iter().position(|l| l.name == name) {
