@@ -42,8 +42,8 @@ struct View {
 /// A prober in one vantage region.
 pub struct Prober {
     pub vantage: RegionId,
-    /// Its caller index in `RequestRef::population` (after the client populations).
-    pub caller: u32,
+    /// Its caller index in `RequestRef::caller` (after the client populations).
+    pub caller: u16,
     views: Vec<View>,
     next_seq: u32,
     /// Probes sent, for reports.
@@ -59,7 +59,7 @@ pub struct ViewChange {
 impl Prober {
     pub fn new(vantage: RegionId, caller: u32, servers: usize) -> Self {
         let view = View { outstanding: None, failures: 0, successes: 0, healthy: true };
-        Prober { vantage, caller, views: vec![view; servers], next_seq: 0, probes_sent: 0 }
+        Prober { vantage, caller: super::client::caller_index(caller), views: vec![view; servers], next_seq: 0, probes_sent: 0 }
     }
 
     /// Sends one probe to every server; returns the probes to dispatch (server, probe).
@@ -72,7 +72,7 @@ impl Prober {
             self.next_seq = self.next_seq.wrapping_add(1);
             self.views[server as usize].outstanding = Some(seq);
             // Probes are critical: admission control sheds them last.
-            let probe = RequestRef { population: self.caller, slot: server, generation: seq, attempt: 0, priority: 0 };
+            let probe = RequestRef { caller: self.caller, slot: server, generation: seq, attempt: 0, priority: 0 };
             probes.push((server, probe));
             ctx.send(policy.timeout, me, Msg::ProbeTimeout { request: probe });
             self.probes_sent += 1;

@@ -1,19 +1,54 @@
 //! The messages actors exchange through the kernel. Small and `Copy`: an event is a value in the
 //! queue, never a heap allocation.
 
-use crate::kernel::Message;
+use crate::kernel::{Message, SimDuration, SimTime};
 
-/// Names one attempt of one request: its population (which owns its state), the slot in that
-/// population's table, the slot's generation (so a late message about a finished request is
-/// recognised and ignored even after the slot has been reused) and the attempt's number.
+/// Names one attempt of one request: its caller (which owns its state: a population, a prober
+/// or a server's dependency caller), the slot in that caller's table, the slot's generation (so
+/// a late message about a finished request is recognised and ignored even after the slot has
+/// been reused) and the attempt's number. Packed into 12 bytes, so that a request message with
+/// its deadline budget stays at 20 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RequestRef {
-    pub population: u32,
     pub slot: u32,
     pub generation: u32,
-    pub attempt: u16,
+    /// The caller's index (see `sim::model::CallerKind`); a scenario has at most 65,535 callers.
+    pub caller: u16,
+    pub attempt: u8,
     /// The request's priority class (see `Priority`), for admission control.
     pub priority: u8,
+}
+
+impl RequestRef {
+    /// The most callers a scenario can have.
+    pub const MAX_CALLERS: usize = u16::MAX as usize;
+}
+
+/// How long a request's caller still waits for it, as seen when the message is delivered: the
+/// deadline propagated with a call (as gRPC's `grpc-timeout` header carries it). Microseconds,
+/// rounded down; `NONE` when the caller sets no deadline. It keeps messages small: an absolute
+/// time would double the size of every event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget(u32);
+
+impl Budget {
+    pub const NONE: Budget = Budget(u32::MAX);
+
+    /// The budget left at `delivered` for a caller that gives up at `deadline`.
+    pub fn until(deadline: SimTime, delivered: SimTime) -> Budget {
+        let micros = deadline.0.saturating_sub(delivered.0) / 1_000;
+        Budget(micros.min(u64::from(u32::MAX - 1)) as u32)
+    }
+
+    /// The same deadline, seen `delay` later.
+    pub fn after(self, delay: SimDuration) -> Budget {
+        if self == Budget::NONE { self } else { Budget(self.0.saturating_sub((delay.0 / 1_000) as u32)) }
+    }
+
+    /// The absolute deadline, for a message delivered at `now`.
+    pub fn deadline(self, now: SimTime) -> SimTime {
+        if self == Budget::NONE { SimTime(u64::MAX) } else { now + SimDuration::from_micros(u64::from(self.0)) }
+    }
 }
 
 /// Priority classes, most important first: under load, servers shed `Sheddable` first and
@@ -54,9 +89,9 @@ pub enum Msg {
     /// To a population: its next request arrives now.
     Arrive,
     /// To the router: choose a serving region for this request.
-    Dispatch { request: RequestRef },
-    /// To a server: a request reaches it.
-    Request { request: RequestRef },
+    Dispatch { request: RequestRef, budget: Budget },
+    /// To a server: a request reaches it, with what is left of its caller's deadline.
+    Request { request: RequestRef, budget: Budget },
     /// To a server: `worker` finished the request it started in `epoch`.
     ServiceDone { worker: u32, epoch: u32 },
     /// To the fault injector: fault `fault` starts (`true`) or ends.
@@ -99,8 +134,8 @@ impl Message for Msg {
         let reference = |r: &RequestRef| (u64::from(r.slot) << 32) ^ u64::from(r.generation) ^ (u64::from(r.attempt) << 24);
         match self {
             Msg::Arrive => 1,
-            Msg::Dispatch { request } => 2 ^ reference(request) << 3,
-            Msg::Request { request } => 3 ^ reference(request) << 3,
+            Msg::Dispatch { request, .. } => 2 ^ reference(request) << 3,
+            Msg::Request { request, .. } => 3 ^ reference(request) << 3,
             Msg::ServiceDone { worker, epoch } => 4 ^ (u64::from(*worker) << 3) ^ (u64::from(*epoch) << 35),
             Msg::Fault { fault, starting } => 7 ^ (u64::from(*fault) << 4) ^ (u64::from(*starting) << 3),
             Msg::ServerFault { fault, starting } => 8 ^ (u64::from(*fault) << 5) ^ (u64::from(*starting) << 4),

@@ -22,8 +22,9 @@ pub type ServerIndex = u32;
 
 pub enum Policy {
     Nearest,
-    /// Per region index: the weighted candidates, or empty to fall back to nearest.
-    Weighted(Vec<Vec<(ServerIndex, f64)>>),
+    /// Per client region index: the weighted serving regions, or empty to fall back to nearest.
+    /// A service not present in any of a row's regions falls back to nearest too.
+    Weighted(Vec<Vec<(RegionId, f64)>>),
 }
 
 /// How clients cache DNS answers.
@@ -46,10 +47,10 @@ struct Epoch {
 }
 
 pub struct Router {
-    /// For each client region: reachable servers, nearest first.
-    preference: Vec<Vec<ServerIndex>>,
-    /// For each client region: weighted candidates (empty: use `preference`).
-    weighted: Vec<Vec<(ServerIndex, f64)>>,
+    /// For each service, for each client region: reachable servers, nearest first.
+    preference: Vec<Vec<Vec<ServerIndex>>>,
+    /// For each service, for each client region: weighted candidates (empty: use `preference`).
+    weighted: Vec<Vec<Vec<(ServerIndex, f64)>>>,
     /// Per server, per vantage: does that vantage see it healthy?
     votes: Vec<Vec<bool>>,
     /// GeoDNS's answers over time; never empty.
@@ -61,15 +62,24 @@ pub struct Router {
 }
 
 impl Router {
-    /// `intact` is the RTT matrix of the world with every link up.
-    pub fn new(policy: Policy, server_regions: &[RegionId], intact: &RttMatrix, vantages: usize, caching: DnsCaching, rng: SimRng) -> Self {
+    /// `servers` gives each server's service and region; `intact` is the RTT matrix of the world
+    /// with every link up.
+    pub fn new(policy: Policy, servers: &[(u32, RegionId)], intact: &RttMatrix, vantages: usize, caching: DnsCaching, rng: SimRng) -> Self {
         let regions = intact.region_count();
-        let preference = (0..regions).map(|from| by_distance(RegionId(from as u32), server_regions, intact)).collect();
-        let weighted = match policy {
-            Policy::Nearest => vec![Vec::new(); regions],
-            Policy::Weighted(rows) => rows,
+        let services = servers.iter().map(|(service, _)| *service as usize + 1).max().unwrap_or(0);
+        let of_service = |service: usize| -> Vec<(ServerIndex, RegionId)> {
+            servers.iter().enumerate().filter(|(_, (s, _))| *s as usize == service).map(|(i, (_, r))| (i as ServerIndex, *r)).collect()
         };
-        let servers = server_regions.len();
+        let preference = (0..services)
+            .map(|service| (0..regions).map(|from| by_distance(RegionId(from as u32), &of_service(service), intact)).collect())
+            .collect();
+        let weighted = (0..services)
+            .map(|service| match &policy {
+                Policy::Nearest => vec![Vec::new(); regions],
+                Policy::Weighted(rows) => rows.iter().map(|row| weighted_servers(row, &of_service(service))).collect(),
+            })
+            .collect();
+        let servers = servers.len();
         Router {
             preference,
             weighted,
@@ -123,15 +133,15 @@ impl Router {
         self.epochs.partition_point(|e| e.from <= cached_at).max(1) - 1
     }
 
-    /// The server for a request from `origin`, or `None` when no candidate is left.
-    pub fn choose(&mut self, origin: RegionId, now: SimTime) -> Option<ServerIndex> {
-        let weighted = !self.weighted[origin.0 as usize].is_empty();
+    /// The server of `service` for a request from `origin`, or `None` when no candidate is left.
+    pub fn choose(&mut self, origin: RegionId, service: u32, now: SimTime) -> Option<ServerIndex> {
+        let weighted = !self.weighted[service as usize][origin.0 as usize].is_empty();
         let draw = if weighted { self.rng.random::<f64>() } else { 0.0 };
         let epoch = self.seen_epoch(now);
         let healthy = &self.epochs[epoch].healthy;
         let is_healthy = |s: &ServerIndex| healthy[*s as usize];
         if weighted {
-            let row = &self.weighted[origin.0 as usize];
+            let row = &self.weighted[service as usize][origin.0 as usize];
             let total: f64 = row.iter().filter(|(s, _)| is_healthy(s)).map(|(_, w)| w).sum();
             if total > 0.0 {
                 let mut remaining = draw * total;
@@ -144,7 +154,7 @@ impl Router {
                 return row.iter().rev().find(|(s, _)| is_healthy(s)).map(|(s, _)| *s);
             }
         }
-        self.preference[origin.0 as usize].iter().copied().find(is_healthy)
+        self.preference[service as usize][origin.0 as usize].iter().copied().find(is_healthy)
     }
 
     /// Whether GeoDNS currently answers `server`.
@@ -153,9 +163,13 @@ impl Router {
     }
 }
 
-fn by_distance(from: RegionId, server_regions: &[RegionId], rtt: &RttMatrix) -> Vec<ServerIndex> {
-    let mut reachable: Vec<_> =
-        server_regions.iter().enumerate().filter_map(|(index, &region)| rtt.rtt(from, region).map(|d| (d, index as ServerIndex))).collect();
+/// A weighted row's regions, as the servers of one service (regions without one are skipped).
+fn weighted_servers(row: &[(RegionId, f64)], servers: &[(ServerIndex, RegionId)]) -> Vec<(ServerIndex, f64)> {
+    row.iter().filter_map(|(region, weight)| servers.iter().find(|(_, r)| r == region).map(|(s, _)| (*s, *weight))).collect()
+}
+
+fn by_distance(from: RegionId, servers: &[(ServerIndex, RegionId)], rtt: &RttMatrix) -> Vec<ServerIndex> {
+    let mut reachable: Vec<_> = servers.iter().filter_map(|&(index, region)| rtt.rtt(from, region).map(|d| (d, index))).collect();
     reachable.sort();
     reachable.into_iter().map(|(_, index)| index).collect()
 }

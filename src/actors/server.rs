@@ -154,6 +154,40 @@ impl Admission {
 struct Job {
     request: RequestRef,
     arrived: SimTime,
+    /// When its caller gives up on it (propagated with the request), or `SimTime::MAX`.
+    deadline: SimTime,
+    /// Numbers the jobs a server starts, so the answer of a dependency call finds its job (and an
+    /// answer for a job that has since ended is recognised).
+    seq: u32,
+    /// The next dependency call to make, in sequence mode.
+    next_call: u8,
+    /// Dependency calls still awaited.
+    pending_calls: u8,
+}
+
+/// What a server's requests call before answering: `count` dependencies, one after the other
+/// or all at once. The worker stays busy while it waits (a thread blocked on a call), which is
+/// how a slow dependency exhausts its callers' pools.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallSteps {
+    pub count: u8,
+    pub parallel: bool,
+}
+
+/// A dependency call a server asks the model to make for one of its jobs.
+#[derive(Clone, Copy, Debug)]
+pub struct CallOrder {
+    /// Which of the server's dependencies.
+    pub step: u8,
+    /// Identifies the job: give it back with the call's result.
+    pub tag: u64,
+    /// The job's deadline, if the server propagates deadlines (`SimTime::MAX` otherwise).
+    pub deadline: SimTime,
+    pub priority: u8,
+}
+
+fn job_tag(worker: u32, seq: u32) -> u64 {
+    (u64::from(worker) << 32) | u64::from(seq)
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -186,6 +220,10 @@ pub struct ServerStats {
     pub lost: u64,
     /// Shed by admission control, on arrival or after waiting too long.
     pub shed: u64,
+    /// Dropped unserved because its propagated deadline had passed (its caller had given up).
+    pub expired: u64,
+    /// Answered with an error because a dependency failed and fails closed.
+    pub dependency_failed: u64,
     pub queue_len_max: u64,
     /// ∫ busy workers dt.
     pub busy_ns: u128,
@@ -224,6 +262,12 @@ pub struct Server {
     slow_multiplier: f64,
     error_rate: f64,
     admission: Option<Admission>,
+    /// Drop work whose propagated deadline has passed, and bound dependency calls by it.
+    propagate_deadlines: bool,
+    calls: Option<CallSteps>,
+    job_seq: u32,
+    /// Dependency calls to make, drained by the model after each call. Reused.
+    pub pending_calls: Vec<CallOrder>,
     pub autoscaler: Option<Autoscaler>,
     pub modes: Option<ModeMachine>,
     /// Signals over the current mode interval: time in system of finished requests, arrivals,
@@ -278,6 +322,10 @@ impl Server {
             slow_multiplier: 1.0,
             error_rate: 0.0,
             admission: None,
+            propagate_deadlines: false,
+            calls: None,
+            job_seq: 0,
+            pending_calls: Vec::new(),
             autoscaler: None,
             modes: None,
             interval_sojourn_ns: None,
@@ -297,6 +345,8 @@ impl Server {
                 errors: 0,
                 lost: 0,
                 shed: 0,
+                expired: 0,
+                dependency_failed: 0,
                 queue_len_max: 0,
                 busy_ns: 0,
                 alive_ns: 0,
@@ -312,6 +362,12 @@ impl Server {
 
     pub fn with_admission(mut self, admission: Option<Admission>) -> Self {
         self.admission = admission;
+        self
+    }
+
+    pub fn with_dependencies(mut self, calls: Option<CallSteps>, propagate_deadlines: bool) -> Self {
+        self.calls = calls.filter(|c| c.count > 0);
+        self.propagate_deadlines = propagate_deadlines;
         self
     }
 
@@ -360,7 +416,7 @@ impl Server {
 
     /// A request arrives. Returns a reply when it is rejected or shed at once; a powered-off
     /// server answers nothing.
-    pub fn on_request(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, request: RequestRef) -> Option<Reply> {
+    pub fn on_request(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, request: RequestRef, deadline: SimTime) -> Option<Reply> {
         let now = ctx.now();
         self.advance(now);
         let counted = self.counts(now);
@@ -385,7 +441,12 @@ impl Server {
             self.failed_now();
             return Some(Reply { to: request, outcome: Outcome::Shed });
         }
-        let job = Job { request, arrived: now };
+        if self.propagate_deadlines && deadline <= now {
+            self.stats.expired += u64::from(counted);
+            self.failed_now();
+            return None;
+        }
+        let job = Job { request, arrived: now, deadline, seq: 0, next_call: 0, pending_calls: 0 };
         if let Some(worker) = self.take_idle_worker() {
             self.start(ctx, me, worker, job);
             return None;
@@ -417,12 +478,75 @@ impl Server {
         }
         let now = ctx.now();
         self.advance(now);
+        let failed = self.error_rate > 0.0 && self.rng.random::<f64>() < self.error_rate;
+        if !failed && let Some(steps) = self.calls {
+            return self.begin_calls(ctx, me, worker, job, steps);
+        }
+        self.complete(ctx, me, worker, job, Some(if failed { Outcome::Error } else { Outcome::Served }))
+    }
+
+    /// The job's service time is over: make its first dependency call (or all of them).
+    fn begin_calls(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, worker: u32, mut job: Job, steps: CallSteps) -> Option<Reply> {
+        if self.propagate_deadlines && job.deadline <= ctx.now() {
+            return self.complete(ctx, me, worker, job, None);
+        }
+        let calls = if steps.parallel { steps.count } else { 1 };
+        (job.next_call, job.pending_calls) = (calls, calls);
+        self.worker[worker as usize].state = WorkerState::Busy(job);
+        for step in 0..calls {
+            self.order_call(job, worker, step);
+        }
+        None
+    }
+
+    fn order_call(&mut self, job: Job, worker: u32, step: u8) {
+        let deadline = if self.propagate_deadlines { job.deadline } else { SimTime::MAX };
+        self.pending_calls.push(CallOrder { step, tag: job_tag(worker, job.seq), deadline, priority: job.request.priority });
+    }
+
+    /// A dependency call of job `tag` ended; `proceed` is false when it failed and fails closed.
+    /// Returns the job's reply once it is complete.
+    pub fn on_call_ended(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, tag: u64, proceed: bool) -> Option<Reply> {
+        let (worker, seq) = ((tag >> 32) as u32, tag as u32);
+        let WorkerState::Busy(mut job) = self.worker[worker as usize].state else { return None };
+        let steps = self.calls?;
+        if job.seq != seq || job.pending_calls == 0 {
+            return None;
+        }
+        self.advance(ctx.now());
+        if !proceed {
+            self.stats.dependency_failed += u64::from(self.counts(job.arrived));
+            return self.complete(ctx, me, worker, job, Some(Outcome::Error));
+        }
+        job.pending_calls -= 1;
+        if steps.parallel && job.pending_calls > 0 {
+            self.worker[worker as usize].state = WorkerState::Busy(job);
+            return None;
+        }
+        if !steps.parallel && job.next_call < steps.count {
+            if self.propagate_deadlines && job.deadline <= ctx.now() {
+                return self.complete(ctx, me, worker, job, None);
+            }
+            let step = job.next_call;
+            (job.next_call, job.pending_calls) = (step + 1, 1);
+            self.worker[worker as usize].state = WorkerState::Busy(job);
+            self.order_call(job, worker, step);
+            return None;
+        }
+        self.complete(ctx, me, worker, job, Some(Outcome::Served))
+    }
+
+    /// The worker is done with `job`: it answers `outcome` (nothing when the job expired) and
+    /// takes the next queued job.
+    fn complete(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, worker: u32, job: Job, outcome: Option<Outcome>) -> Option<Reply> {
+        let now = ctx.now();
         self.worker[worker as usize].state = WorkerState::Idle;
         self.busy -= 1;
-        let failed = self.error_rate > 0.0 && self.rng.random::<f64>() < self.error_rate;
+        let failed = outcome != Some(Outcome::Served);
         if self.counts(job.arrived) {
             self.stats.served += u64::from(!failed);
-            self.stats.errors += u64::from(failed);
+            self.stats.errors += u64::from(outcome == Some(Outcome::Error));
+            self.stats.expired += u64::from(outcome.is_none());
             self.stats.sojourn_ns += u128::from(now.since(job.arrived).0);
         }
         if failed {
@@ -435,7 +559,7 @@ impl Server {
             Some(next) => self.start(ctx, me, worker, next),
             None => self.idle.push(worker),
         }
-        Some(Reply { to: job.request, outcome: if failed { Outcome::Error } else { Outcome::Served } })
+        outcome.map(|outcome| Reply { to: job.request, outcome })
     }
 
     /// The next queued request worth starting: with a `max_wait`, requests that waited longer
@@ -443,6 +567,12 @@ impl Server {
     fn next_job(&mut self, now: SimTime) -> Option<Job> {
         let max_wait = self.admission.as_ref().and_then(|a| a.max_wait);
         while let Some(job) = self.queue.pop_front() {
+            if self.propagate_deadlines && job.deadline <= now {
+                // Nobody waits for it any more: skip it without an answer.
+                self.stats.expired += u64::from(self.counts(job.arrived));
+                self.interval_failures += 1;
+                continue;
+            }
             match max_wait {
                 Some(limit) if now.since(job.arrived) > limit => {
                     self.stats.shed += u64::from(self.counts(job.arrived));
@@ -466,8 +596,10 @@ impl Server {
         }
     }
 
-    fn start(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, worker: u32, job: Job) {
+    fn start(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, worker: u32, mut job: Job) {
         let now = ctx.now();
+        job.seq = self.job_seq;
+        self.job_seq = self.job_seq.wrapping_add(1);
         if self.counts(job.arrived) {
             let wait = now.since(job.arrived);
             self.stats.wait_ns += u128::from(wait.0);

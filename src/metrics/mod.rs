@@ -57,7 +57,21 @@ impl Counters {
         self.timeout + self.rejected + self.error + self.unreachable + self.breaker_open + self.shed
     }
 
-    fn count(&mut self, ending: Ending) {
+    /// Adds another set of counts to this one.
+    pub fn merge(&mut self, other: &Counters) {
+        self.attempted += other.attempted;
+        self.succeeded += other.succeeded;
+        self.timeout += other.timeout;
+        self.rejected += other.rejected;
+        self.error += other.error;
+        self.unreachable += other.unreachable;
+        self.breaker_open += other.breaker_open;
+        self.shed += other.shed;
+        self.retries += other.retries;
+        self.hedges += other.hedges;
+    }
+
+    pub fn count(&mut self, ending: Ending) {
         match ending {
             Ending::Succeeded(_) => self.succeeded += 1,
             Ending::Timeout => self.timeout += 1,
@@ -166,6 +180,8 @@ pub enum Subject {
     Population(u32),
     /// A link, by index.
     Link(u32),
+    /// A server's dependency caller, by index.
+    Dependency(u32),
 }
 
 /// A sampled value: a word or a count. No heap, so sampling does not allocate.

@@ -26,13 +26,53 @@ pub struct Summary {
     pub availability: Option<f64>,
     pub latency_ms: LatencySummary,
     pub regions: BTreeMap<String, RegionSummary>,
+    /// Keyed by region, or by `service@region` when the scenario has several services.
     pub servers: BTreeMap<String, ServerSummary>,
+    /// Per service: the load it received per client request (the amplification at its layer).
+    pub services: BTreeMap<String, ServiceSummary>,
+    /// Per dependency (a service's call to another), in the order the services state them.
+    pub dependencies: Vec<DependencySummary>,
     pub network: NetworkSummary,
     pub faults: Vec<FaultSummary>,
     /// Per client population (`name@region`), its breaker and retry budget, where it has them.
     pub populations: BTreeMap<String, PopulationSummary>,
     /// Requests per priority class, over all clients (classes with no request are left out).
     pub priorities: BTreeMap<&'static str, PrioritySummary>,
+}
+
+#[derive(Serialize)]
+pub struct ServiceSummary {
+    pub regions: Vec<String>,
+    /// Requests its servers received in the measured window (client attempts, dependency
+    /// attempts, deep probes).
+    pub requests_received: u64,
+    /// `requests_received` per client request: 1 at the front door without retries; each layer
+    /// of calls and retries multiplies it.
+    pub per_client_request: Option<f64>,
+}
+
+#[derive(Serialize)]
+pub struct DependencySummary {
+    pub from: String,
+    pub to: String,
+    pub fail_open: bool,
+    /// Calls made, and how they ended (over all of the calling service's regions).
+    pub calls: RequestCounts,
+    pub availability: Option<f64>,
+    /// Failed calls the request went on without.
+    pub failed_open: u64,
+    pub latency_ms: LatencySummary,
+    /// Per calling region: calls, availability and latency.
+    pub by_region: BTreeMap<String, DependencyRegion>,
+}
+
+#[derive(Serialize)]
+pub struct DependencyRegion {
+    pub calls: u64,
+    pub availability: Option<f64>,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub breaker_opened: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -145,6 +185,8 @@ pub struct RegionSummary {
 
 #[derive(Serialize)]
 pub struct ServerSummary {
+    pub service: String,
+    pub region: String,
     pub workers: u32,
     pub workers_stated: u64,
     pub queue_capacity: u32,
@@ -155,6 +197,10 @@ pub struct ServerSummary {
     pub errors: u64,
     pub lost: u64,
     pub shed: u64,
+    /// Dropped unserved: its propagated deadline had passed.
+    pub expired: u64,
+    /// Answered with an error because a dependency that fails closed failed.
+    pub dependency_failed: u64,
     /// Busy worker-time over alive worker-time in the measured window.
     pub utilisation: f64,
     pub workers_alive_min: u32,
@@ -235,7 +281,7 @@ fn region_summary(record: &Record) -> RegionSummary {
     }
 }
 
-fn server_summary(server: &Server, service: &ServicePlan, measured_s: f64) -> ServerSummary {
+fn server_summary(plan: &ScenarioPlan, server: &Server, service: &ServicePlan, measured_s: f64) -> ServerSummary {
     let stats = &server.stats;
     let measured_ns = (measured_s * 1e9).max(1.0);
     let arrival_rate = stats.arrivals as f64 / measured_s.max(1e-9);
@@ -244,6 +290,8 @@ fn server_summary(server: &Server, service: &ServicePlan, measured_s: f64) -> Se
     // The exact mean, from the sum, rather than the histogram's bucketed one.
     wait_ms.mean = (stats.served > 0).then(|| round(stats.wait_ns as f64 / stats.served as f64 / 1e6, 3));
     ServerSummary {
+        service: plan.service_specs[service.service as usize].name.clone(),
+        region: plan.topology.region(service.region).id.clone(),
         workers: server.workers,
         workers_stated: service.workers_stated,
         queue_capacity: service.queue_capacity,
@@ -254,6 +302,8 @@ fn server_summary(server: &Server, service: &ServicePlan, measured_s: f64) -> Se
         errors: stats.errors,
         lost: stats.lost,
         shed: stats.shed,
+        expired: stats.expired,
+        dependency_failed: stats.dependency_failed,
         utilisation: round(if stats.alive_ns == 0 { 0.0 } else { stats.busy_ns as f64 / stats.alive_ns as f64 }, 6),
         workers_alive_min: stats.alive_min,
         workers_alive_max: stats.alive_max,
@@ -305,7 +355,8 @@ pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
         .servers
         .iter()
         .zip(&plan.services)
-        .map(|(server, service)| (plan.topology.region(server.region).id.clone(), server_summary(server, service, measured_s)))
+        .enumerate()
+        .map(|(index, (server, service))| (plan.server_label(index), server_summary(plan, server, service, measured_s)))
         .collect();
     let overall = &recorder.overall;
     Summary {
@@ -330,6 +381,8 @@ pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
         latency_ms: latency(&overall.latency_ns),
         regions,
         servers,
+        services: services(plan, result),
+        dependencies: dependencies(plan, result),
         priorities: Priority::ALL
             .iter()
             .zip(&result.planet.recorder.by_priority)
@@ -347,11 +400,11 @@ pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
             .iter()
             .map(|p| {
                 let summary = PopulationSummary {
-                    breaker_opened: p.breaker.as_ref().map(|b| b.opened),
-                    breaker_open_s: p.breaker.as_ref().map(|b| round(b.open_ns as f64 / 1e9, 6)),
+                    breaker_opened: p.caller.breaker.as_ref().map(|b| b.opened),
+                    breaker_open_s: p.caller.breaker.as_ref().map(|b| round(b.open_ns as f64 / 1e9, 6)),
                     retries_denied_by_budget: p.retries_denied_by_budget(),
                 };
-                (p.label.clone(), summary)
+                (p.label().to_string(), summary)
             })
             .collect(),
         network: NetworkSummary {
@@ -392,6 +445,66 @@ pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
             })
             .collect(),
     }
+}
+
+fn services(plan: &ScenarioPlan, result: &RunResult) -> BTreeMap<String, ServiceSummary> {
+    let client_requests = result.planet.recorder.overall.counters.attempted;
+    let mut services = BTreeMap::new();
+    for (index, spec) in plan.service_specs.iter().enumerate() {
+        let servers = || plan.services.iter().zip(&result.planet.servers).filter(move |(s, _)| s.service as usize == index);
+        let received: u64 = servers().map(|(_, server)| server.stats.arrivals).sum();
+        let summary = ServiceSummary {
+            regions: servers().map(|(s, _)| plan.topology.region(s.region).id.clone()).collect(),
+            requests_received: received,
+            per_client_request: (client_requests > 0).then(|| round(received as f64 / client_requests as f64, 6)),
+        };
+        services.insert(spec.name.clone(), summary);
+    }
+    services
+}
+
+/// Each dependency, merged over the regions of the calling service.
+fn dependencies(plan: &ScenarioPlan, result: &RunResult) -> Vec<DependencySummary> {
+    let mut summaries = Vec::new();
+    for (service, spec) in plan.service_specs.iter().enumerate() {
+        for (step, call) in spec.calls.iter().enumerate() {
+            let callers: Vec<_> = result
+                .planet
+                .dependencies
+                .iter()
+                .filter(|d| d.step as usize == step && plan.services[d.server as usize].service as usize == service)
+                .collect();
+            let mut counters = Counters::default();
+            let mut latency_ns = crate::metrics::latency_histogram(3);
+            let mut by_region = BTreeMap::new();
+            for dependency in &callers {
+                let stats = &dependency.stats;
+                counters.merge(&stats.counters);
+                latency_ns.add(&stats.latency_ns).expect("histograms with the same bounds merge");
+                let percentile =
+                    |q: f64| (!stats.latency_ns.is_empty()).then(|| round(stats.latency_ns.value_at_quantile(q) as f64 / 1e6, 3));
+                let region = DependencyRegion {
+                    calls: stats.counters.attempted,
+                    availability: availability(&stats.counters),
+                    p50_ms: percentile(0.5),
+                    p99_ms: percentile(0.99),
+                    breaker_opened: dependency.caller.breaker.as_ref().map(|b| b.opened),
+                };
+                by_region.insert(plan.topology.region(plan.services[dependency.server as usize].region).id.clone(), region);
+            }
+            summaries.push(DependencySummary {
+                from: spec.name.clone(),
+                to: plan.service_specs[call.service as usize].name.clone(),
+                fail_open: call.fail_open,
+                calls: counts(&counters, 0),
+                availability: availability(&counters),
+                failed_open: callers.iter().map(|d| d.stats.failed_open).sum(),
+                latency_ms: latency(&latency_ns),
+                by_region,
+            });
+        }
+    }
+    summaries
 }
 
 #[cfg(test)]

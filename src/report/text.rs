@@ -148,6 +148,7 @@ pub fn render(summary: &Summary) -> String {
             ms(server.wait_ms.p99),
         );
     }
+    dependencies(&mut out, summary);
     if !summary.faults.is_empty() {
         let _ = writeln!(
             out,
@@ -169,4 +170,41 @@ pub fn render(summary: &Summary) -> String {
         );
     }
     out
+}
+
+/// The calls between services, and the load each layer received per client request.
+fn dependencies(out: &mut String, summary: &Summary) {
+    if summary.dependencies.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\ndependencies (calls between services; latency in ms, successful calls)");
+    let _ = writeln!(
+        out,
+        "{:<24} {:>10} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8}",
+        "call", "calls", "att/call", "avail", "timeout", "error", "brk/shed", "open", "on fail", "p50", "p99"
+    );
+    for dependency in &summary.dependencies {
+        let (calls, f) = (&dependency.calls, &dependency.calls.failed);
+        let _ = writeln!(
+            out,
+            "{:<24} {:>10} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8}",
+            format!("{} -> {}", dependency.from, dependency.to),
+            calls.attempted,
+            calls.amplification.map_or("-".to_string(), |a| format!("{a:.3}")),
+            percent(dependency.availability),
+            f.timeout,
+            f.error + f.rejected + f.unreachable,
+            f.breaker_open + f.shed,
+            dependency.failed_open,
+            if dependency.fail_open { "open" } else { "closed" },
+            ms(dependency.latency_ms.p50),
+            ms(dependency.latency_ms.p99),
+        );
+    }
+    let layers: Vec<String> = summary
+        .services
+        .iter()
+        .map(|(name, s)| format!("{name} {}", s.per_client_request.map_or("-".to_string(), |r| format!("{r:.3}"))))
+        .collect();
+    let _ = writeln!(out, "requests received per client request: {}", layers.join(", "));
 }

@@ -66,8 +66,9 @@ pub fn render_states(plan: &ScenarioPlan, result: &RunResult) -> String {
     let mut out = String::from("time_s,subject,state,value\n");
     for sample in &result.planet.recorder.states {
         let subject = match sample.subject {
-            Subject::Server(index) => plan.topology.region(result.planet.servers[index as usize].region).id.as_str(),
-            Subject::Population(index) => result.planet.populations[index as usize].label.as_str(),
+            Subject::Server(index) => result.planet.server_labels[index as usize].as_str(),
+            Subject::Population(index) => result.planet.populations[index as usize].label(),
+            Subject::Dependency(index) => result.planet.dependencies[index as usize].caller.label.as_str(),
             Subject::Link(index) => plan.topology.links[index as usize].name.as_str(),
         };
         let _ = write!(out, "{},{subject},{},", round(sample.time.as_secs_f64(), 6), sample.state);

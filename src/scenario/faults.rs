@@ -6,7 +6,7 @@ use super::units::{INSTANT_FORMS, Instant, parse_instant};
 use super::validate::{duration, region};
 use crate::faults::{Fault, FaultAction, FaultPlan};
 use crate::kernel::{SimDuration, SimTime};
-use crate::sim::plan::ServicePlan;
+use crate::sim::plan::{ServicePlan, ServiceSpec};
 use crate::world::network::LinkCapacity;
 use crate::world::{LinkGray, LinkId, RegionId, Topology};
 use serde_saphyr::Location;
@@ -16,6 +16,7 @@ pub const DEFAULT_CONVERGENCE_DELAY: SimDuration = SimDuration::from_secs(10);
 /// What validating faults needs to know about the rest of the scenario.
 pub struct FaultContext<'a> {
     pub topology: &'a Topology,
+    pub service_specs: &'a [ServiceSpec],
     pub services: &'a [ServicePlan],
     pub start_unix_s: i64,
     pub scale: f64,
@@ -84,19 +85,20 @@ fn allowed_keys(kind: FaultKindFile) -> &'static [&'static str] {
         FaultKindFile::Partition => &["from", "to", "direction", "share"],
         FaultKindFile::GrayLink => &["links", "loss", "added_latency", "latency_multiplier", "jitter"],
         FaultKindFile::Flap => &["links", "period"],
-        FaultKindFile::RegionOutage | FaultKindFile::Crash => &["regions"],
-        FaultKindFile::SlowServers => &["regions", "share", "multiplier"],
-        FaultKindFile::ErrorServers => &["regions", "rate"],
-        FaultKindFile::CapacityLoss => &["regions", "share"],
+        FaultKindFile::RegionOutage | FaultKindFile::Crash => &["regions", "services"],
+        FaultKindFile::SlowServers => &["regions", "services", "share", "multiplier"],
+        FaultKindFile::ErrorServers => &["regions", "services", "rate"],
+        FaultKindFile::CapacityLoss => &["regions", "services", "share"],
         FaultKindFile::ControlPlane => &[],
     }
 }
 
 fn reject_irrelevant(problems: &mut Problems, file: &FaultFile, key: &str) {
     let first = |list: &[S<String>]| list.first().map(|v| v.referenced);
-    let given: [(&str, Option<Location>); 13] = [
+    let given: [(&str, Option<Location>); 14] = [
         ("links", first(&file.links)),
         ("regions", first(&file.regions)),
+        ("services", first(&file.services)),
         ("from", first(&file.from)),
         ("to", first(&file.to)),
         ("direction", file.direction.as_ref().map(|v| v.referenced)),
@@ -318,23 +320,52 @@ fn gray_link(problems: &mut Problems, file: &FaultFile, key: &str, topology: &To
     Some(FaultAction::GrayLink { links: links(problems, file, key, topology)?, gray })
 }
 
+/// The servers a server fault acts on: every server in its regions, or only those of the
+/// services it names.
 fn servers(problems: &mut Problems, file: &FaultFile, key: &str, context: &FaultContext) -> Option<Vec<u32>> {
     if file.regions.is_empty() {
         problems.on(&file.kind, format!("{key}.regions"), "no regions named").expected("`regions: [<region>, …]`");
         return None;
     }
+    let services = fault_services(problems, file, key, context)?;
     let mut servers = Vec::new();
+    let mut complete = true;
     for (slot, name) in file.regions.iter().enumerate() {
         let slot_key = format!("{key}.regions[{slot}]");
-        let Some(region_id) = region(problems, context.topology, name, &slot_key) else { continue };
-        match context.services.iter().position(|s| s.region == region_id) {
-            Some(index) => servers.push(index as u32),
+        let Some(region_id) = region(problems, context.topology, name, &slot_key) else {
+            complete = false;
+            continue;
+        };
+        let before = servers.len();
+        let acted_on = |s: &ServicePlan| s.region == region_id && services.as_ref().is_none_or(|only| only.contains(&s.service));
+        servers.extend(context.services.iter().enumerate().filter(|(_, s)| acted_on(s)).map(|(index, _)| index as u32));
+        if servers.len() == before {
+            complete = false;
+            problems
+                .on(name, slot_key, format!("region `{}` has no service for this fault to act on", name.value))
+                .expected("a region listed under `services:` (for the services this fault names)");
+        }
+    }
+    complete.then_some(servers)
+}
+
+/// The services named by a fault's `services:`, or `None` for all of them.
+fn fault_services(problems: &mut Problems, file: &FaultFile, key: &str, context: &FaultContext) -> Option<Option<Vec<u32>>> {
+    if file.services.is_empty() {
+        return Some(None);
+    }
+    let names: Vec<&str> = context.service_specs.iter().map(|s| s.name.as_str()).collect();
+    let mut found = Vec::new();
+    for (slot, name) in file.services.iter().enumerate() {
+        match names.iter().position(|n| *n == name.value) {
+            Some(index) => found.push(index as u32),
             None => {
                 problems
-                    .on(name, slot_key, format!("region `{}` has no service for this fault to act on", name.value))
-                    .expected("a region listed under `services:`");
+                    .on(name, format!("{key}.services[{slot}]"), format!("unknown service `{}`", name.value))
+                    .expected(format!("one of the services: {}", names.join(", ")))
+                    .suggest(did_you_mean(&name.value, names.iter().copied()));
             }
         }
     }
-    (servers.len() == file.regions.len()).then_some(servers)
+    (found.len() == file.services.len()).then_some(Some(found))
 }

@@ -216,6 +216,9 @@ pub struct FaultFile {
     pub links: Vec<S<String>>,
     #[serde(default)]
     pub regions: Vec<S<String>>,
+    /// Only these services' servers in `regions` (default: all of them).
+    #[serde(default)]
+    pub services: Vec<S<String>>,
     #[serde(default)]
     pub from: Vec<S<String>>,
     #[serde(default)]
@@ -271,6 +274,9 @@ pub struct WeightFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceFile {
+    /// The service these servers belong to; entries with the same name are one service in
+    /// several regions. Absent: the scenario's one unnamed service.
+    pub name: Option<S<String>>,
     /// One region, or several sharing the same settings.
     pub region: Option<S<String>>,
     #[serde(default)]
@@ -281,6 +287,39 @@ pub struct ServiceFile {
     pub admission: Option<AdmissionFile>,
     pub autoscaling: Option<AutoscalingFile>,
     pub modes: Option<ModesFile>,
+    /// The dependencies each request calls after its service time (for the whole service).
+    #[serde(default)]
+    pub calls: Vec<CallFile>,
+    pub call_mode: Option<S<CallModeFile>>,
+    /// Drop work whose caller's deadline has passed, and bound calls by it (for the whole service).
+    pub propagate_deadlines: Option<S<bool>>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum CallModeFile {
+    Sequence,
+    Parallel,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnFailureFile {
+    FailClosed,
+    FailOpen,
+}
+
+/// A dependency call, with its own timeout and resilience policy.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallFile {
+    pub service: S<String>,
+    pub timeout: S<String>,
+    pub on_failure: Option<S<OnFailureFile>>,
+    pub attempt_timeout: Option<S<String>>,
+    pub retries: Option<RetriesFile>,
+    pub breaker: Option<BreakerFile>,
+    pub hedge: Option<HedgeFile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -403,6 +442,8 @@ pub struct DistributionFile {
 #[serde(deny_unknown_fields)]
 pub struct ClientFile {
     pub name: S<String>,
+    /// The service called; required when the scenario names several.
+    pub service: Option<S<String>>,
     pub region: Option<S<String>>,
     #[serde(default)]
     pub regions: Vec<S<String>>,

@@ -9,6 +9,7 @@ pub mod files;
 pub mod health;
 pub mod measured;
 pub mod policy;
+pub mod services;
 pub mod shedding;
 pub mod topology;
 pub mod units;

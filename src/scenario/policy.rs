@@ -2,7 +2,7 @@
 //! `breaker` and `hedge`.
 
 use super::diagnostic::Problems;
-use super::files::{BackoffFile, BreakerFile, ClientFile, HedgeFile, JitterFile, RetriesFile, RetryCauseFile, S};
+use super::files::{BackoffFile, BreakerFile, CallFile, ClientFile, HedgeFile, JitterFile, RetriesFile, RetryCauseFile, S};
 use super::topology::positive;
 use super::validate::duration;
 use crate::actors::policy::{Backoff, BreakerPolicy, ClientPolicy, HedgePolicy, Jitter, RetryOn, RetryPolicy};
@@ -14,12 +14,40 @@ pub const DEFAULT_BACKOFF_MULTIPLIER: f64 = 2.0;
 const MAX_RETRIES: i64 = 20;
 const MAX_HEDGES: i64 = 5;
 
+/// The resilience settings a client or a dependency call may carry.
+pub struct PolicyFields<'a> {
+    pub attempt_timeout: Option<&'a S<String>>,
+    pub retries: Option<&'a RetriesFile>,
+    pub breaker: Option<&'a BreakerFile>,
+    pub hedge: Option<&'a HedgeFile>,
+}
+
+impl<'a> PolicyFields<'a> {
+    pub fn of_client(client: &'a ClientFile) -> Self {
+        PolicyFields {
+            attempt_timeout: client.attempt_timeout.as_ref(),
+            retries: client.retries.as_ref(),
+            breaker: client.breaker.as_ref(),
+            hedge: client.hedge.as_ref(),
+        }
+    }
+
+    pub fn of_call(call: &'a CallFile) -> Self {
+        PolicyFields {
+            attempt_timeout: call.attempt_timeout.as_ref(),
+            retries: call.retries.as_ref(),
+            breaker: call.breaker.as_ref(),
+            hedge: call.hedge.as_ref(),
+        }
+    }
+}
+
 /// Validates every part before giving up, so all of a policy's problems are reported at once.
-pub fn client_policy(problems: &mut Problems, client: &ClientFile, key: &str) -> Option<ClientPolicy> {
-    let attempt_timeout = client.attempt_timeout.as_ref().map(|t| positive_duration(problems, t, &format!("{key}.attempt_timeout")));
-    let retry = client.retries.as_ref().map(|file| retries(problems, file, &format!("{key}.retries")));
-    let breaker = client.breaker.as_ref().map(|file| breaker(problems, file, &format!("{key}.breaker")));
-    let hedge = client.hedge.as_ref().map(|file| hedge(problems, file, &format!("{key}.hedge")));
+pub fn client_policy(problems: &mut Problems, fields: PolicyFields, key: &str) -> Option<ClientPolicy> {
+    let attempt_timeout = fields.attempt_timeout.map(|t| positive_duration(problems, t, &format!("{key}.attempt_timeout")));
+    let retry = fields.retries.map(|file| retries(problems, file, &format!("{key}.retries")));
+    let breaker = fields.breaker.map(|file| breaker(problems, file, &format!("{key}.breaker")));
+    let hedge = fields.hedge.map(|file| hedge(problems, file, &format!("{key}.hedge")));
     Some(ClientPolicy {
         attempt_timeout: optional(attempt_timeout)?,
         retry: optional(retry)?,

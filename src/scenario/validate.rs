@@ -2,14 +2,15 @@
 
 use super::diagnostic::{Problems, did_you_mean};
 use super::files::{
-    ClientFile, DailyCurveFile, DistKindFile, DistributionFile, RoutingFile, RoutingPolicyFile, S, ScenarioFile, ServiceFile, SurgeFile,
+    ClientFile, DailyCurveFile, DistKindFile, DistributionFile, RoutingFile, RoutingPolicyFile, S, ScenarioFile, SurgeFile,
 };
 use super::topology::{non_negative, positive};
 use super::units::{DURATION_FORMS, INSTANT_FORMS, Instant, parse_duration, parse_instant};
+use crate::actors::messages::RequestRef;
 use crate::actors::server::ServiceTime;
 use crate::actors::traffic::{RateCurve, Surge};
 use crate::kernel::SimDuration;
-use crate::sim::plan::{PopulationPlan, RoutingPlan, ScenarioPlan, ServicePlan, Slo, WeightRow};
+use crate::sim::plan::{PopulationPlan, RoutingPlan, ScenarioPlan, ServicePlan, ServiceSpec, Slo, WeightRow};
 use crate::world::{RegionId, Topology};
 use std::collections::BTreeSet;
 
@@ -19,8 +20,8 @@ pub const DEFAULT_START_UNIX_S: i64 = 1_767_225_600;
 pub const DEFAULT_MAX_EVENTS: u64 = 2_000_000_000;
 const MAX_DURATION: SimDuration = SimDuration::from_secs(30 * 86_400);
 const MAX_TIMELINE_WINDOWS: u64 = 10_000_000;
-const MAX_WORKERS: i64 = 100_000_000;
-const MAX_QUEUE: i64 = 1_000_000_000;
+pub(super) const MAX_WORKERS: i64 = 100_000_000;
+pub(super) const MAX_QUEUE: i64 = 1_000_000_000;
 
 /// A typical consumer-web day in local time (trough before dawn, peak in the evening), as
 /// multipliers of the daily mean. Illustrative, not a measurement; normalised to mean 1 on use.
@@ -62,7 +63,7 @@ pub(crate) fn region(problems: &mut Problems, topology: &Topology, name: &S<Stri
 }
 
 /// The regions named by `region:` or `regions:` (exactly one of the two).
-fn one_or_many(
+pub(super) fn one_or_many(
     problems: &mut Problems,
     topology: &Topology,
     single: &Option<S<String>>,
@@ -119,15 +120,29 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
         .as_ref()
         .and_then(|l| l.max_simulated_time.as_ref())
         .and_then(|t| positive_duration(problems, t, "limits.max_simulated_time"));
-    let services = validate_services(problems, &file.services, &topology, scale, &file.name);
+    let (service_specs, services) = super::services::validate_services(problems, &file.services, &topology, scale, &file.name);
     let routing = validate_routing(problems, file.routing.as_ref(), &topology, &services);
-    let populations = validate_clients(problems, &file.clients, &topology, scale, start_unix_s.unwrap_or(0), &file.name);
-    let context = super::faults::FaultContext { topology: &topology, services: &services, start_unix_s: start_unix_s.unwrap_or(0), scale };
+    let populations = validate_clients(problems, &file.clients, &topology, &service_specs, scale, start_unix_s.unwrap_or(0), &file.name);
+    let context = super::faults::FaultContext {
+        topology: &topology,
+        service_specs: &service_specs,
+        services: &services,
+        start_unix_s: start_unix_s.unwrap_or(0),
+        scale,
+    };
     let faults = super::faults::validate_faults(problems, file.network.as_ref(), &file.faults, &context);
     let client_regions: Vec<RegionId> = populations.iter().map(|p| p.region).collect();
     let health = file.health_checks.as_ref().map(|h| super::health::health_checks(problems, h, &topology, &client_regions));
     let dns = super::health::dns(problems, file.dns.as_ref());
     let slo = slo(problems, file.slo.as_ref());
+    let vantages = health.as_ref().and_then(|h| h.as_ref()).map_or(0, |h| h.vantages.len());
+    let dependency_callers: usize = services.iter().map(|s| service_specs[s.service as usize].calls.len()).sum();
+    let callers = populations.len() + vantages + dependency_callers;
+    if callers > RequestRef::MAX_CALLERS {
+        problems
+            .on(&file.name, "clients", format!("{callers} callers (client populations, probers, and servers × calls)"))
+            .expected(format!("at most {}", RequestRef::MAX_CALLERS));
+    }
     if !problems.is_empty() {
         return None;
     }
@@ -145,6 +160,7 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
         max_events,
         max_simulated_time,
         routing: routing?,
+        service_specs,
         services,
         populations,
         faults,
@@ -198,65 +214,12 @@ fn limits(problems: &mut Problems, file: &ScenarioFile) -> u64 {
     }
 }
 
-fn validate_services(
-    problems: &mut Problems,
-    services: &[ServiceFile],
-    topology: &Topology,
-    scale: f64,
-    anchor: &S<String>,
-) -> Vec<ServicePlan> {
-    if services.is_empty() {
-        problems
-            .on(anchor, "services", "the scenario has no services, so no request could be served")
-            .expected("at least one entry under `services:`");
-    }
-    let mut seen = BTreeSet::new();
-    let mut plans = Vec::new();
-    for (index, service) in services.iter().enumerate() {
-        let key = format!("services[{index}]");
-        let regions = one_or_many(problems, topology, &service.region, &service.regions, &key, &service.workers.referenced);
-        let workers = count(problems, &service.workers, &format!("{key}.workers"), 1, MAX_WORKERS);
-        let queue = count(problems, &service.queue_capacity, &format!("{key}.queue_capacity"), 0, MAX_QUEUE);
-        let service_time = distribution(problems, &service.service_time, &format!("{key}.service_time"));
-        let admission = service.admission.as_ref().map(|a| super::shedding::admission(problems, a, &format!("{key}.admission"), scale));
-        let autoscaling = service
-            .autoscaling
-            .as_ref()
-            .map(|a| super::shedding::autoscaling(problems, a, &format!("{key}.autoscaling"), scale, &service.workers));
-        let modes = service.modes.as_ref().map(|m| super::shedding::modes(problems, m, &format!("{key}.modes")));
-        for region in regions {
-            if !seen.insert(region) {
-                let at = service.region.as_ref().or(service.regions.first()).expect("a resolved region was named");
-                problems
-                    .on(at, &key, format!("region `{}` has two services", topology.region(region).id))
-                    .expected("one service per region");
-            }
-            if let (Some(workers), Some(queue), Some(service_time), Some(admission)) =
-                (workers, queue, service_time.clone(), admission.clone().map_or(Some(None), |a| a.map(Some)))
-            {
-                plans.push(ServicePlan {
-                    region,
-                    workers_stated: workers,
-                    queue_capacity_stated: queue,
-                    workers: scaled(workers, scale).max(1) as u32,
-                    queue_capacity: scaled(queue, scale) as u32,
-                    service_time,
-                    admission,
-                    autoscaling: autoscaling.clone().flatten(),
-                    modes: modes.clone().flatten(),
-                });
-            }
-        }
-    }
-    plans
-}
-
 /// Divides a count by the scale, rounding up so that no capacity is scaled away entirely.
-fn scaled(value: u64, scale: f64) -> u64 {
+pub(super) fn scaled(value: u64, scale: f64) -> u64 {
     (value as f64 / scale).ceil() as u64
 }
 
-fn count(problems: &mut Problems, value: &S<i64>, key: &str, min: i64, max: i64) -> Option<u64> {
+pub(super) fn count(problems: &mut Problems, value: &S<i64>, key: &str, min: i64, max: i64) -> Option<u64> {
     if value.value < min || value.value > max {
         problems.on(value, key, format!("{} is out of range", value.value)).expected(format!("a whole number from {min} to {max}"));
         return None;
@@ -264,7 +227,7 @@ fn count(problems: &mut Problems, value: &S<i64>, key: &str, min: i64, max: i64)
     Some(value.value as u64)
 }
 
-fn distribution(problems: &mut Problems, file: &DistributionFile, key: &str) -> Option<ServiceTime> {
+pub(super) fn distribution(problems: &mut Problems, file: &DistributionFile, key: &str) -> Option<ServiceTime> {
     let kind = file.dist.value;
     let (required, built): (&[&str], _) = match kind {
         DistKindFile::Constant => {
@@ -420,6 +383,7 @@ fn validate_clients(
     problems: &mut Problems,
     clients: &[ClientFile],
     topology: &Topology,
+    service_specs: &[ServiceSpec],
     scale: f64,
     start_unix_s: i64,
     anchor: &S<String>,
@@ -438,7 +402,8 @@ fn validate_clients(
         let timeout = positive_duration(problems, &client.timeout, &format!("{key}.timeout"));
         let access_rtt_ms = client.access_rtt_ms.as_ref().map_or(0.0, |v| non_negative(problems, v, &format!("{key}.access_rtt_ms")));
         let daily = daily_curve(problems, client.daily_curve.as_ref(), &key);
-        let policy = super::policy::client_policy(problems, client, &key);
+        let policy = super::policy::client_policy(problems, super::policy::PolicyFields::of_client(client), &key);
+        let service = super::services::client_service(problems, client, service_specs, &key);
         let priority_mix = super::shedding::priority_mix(problems, client.priority.as_ref(), &format!("{key}.priority"));
         for region_id in regions {
             if !seen.insert((client.name.value.clone(), region_id)) {
@@ -457,10 +422,13 @@ fn validate_clients(
                 .enumerate()
                 .filter_map(|(i, s)| surge(problems, s, &format!("{key}.surges[{i}]"), start_unix_s, offset))
                 .collect();
-            if let (Some(timeout), Some(daily), Some(policy), Some(priority_mix)) = (timeout, daily, &policy, priority_mix) {
+            if let (Some(timeout), Some(daily), Some(policy), Some(priority_mix), Some(service)) =
+                (timeout, daily, &policy, priority_mix, service)
+            {
                 plans.push(PopulationPlan {
                     name: client.name.value.clone(),
                     region: region_id,
+                    service,
                     curve: RateCurve { base_rps: rate / scale, daily, local_epoch_s: start_unix_s + offset, surges },
                     timeout,
                     access_rtt: SimDuration::from_millis_f64(access_rtt_ms),

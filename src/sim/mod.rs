@@ -4,9 +4,11 @@
 pub mod model;
 pub mod plan;
 
+use crate::actors::caller::Caller;
 use crate::actors::client::{Population, PopulationSetup};
+use crate::actors::dependency::Dependency;
 use crate::actors::router::{Policy, Router};
-use crate::actors::server::Server;
+use crate::actors::server::{CallSteps, Server};
 use crate::kernel::{self, Limits, RngStreams, RunOutcome, Scheduler, SimDuration, SimTime};
 use crate::metrics::Recorder;
 use crate::world::{Network, RttMatrix};
@@ -75,10 +77,11 @@ pub fn run(plan: &ScenarioPlan) -> RunResult {
     for server in &mut planet.servers {
         server.finish(end_time);
     }
-    for breaker in planet.populations.iter_mut().filter_map(|p| p.breaker.as_mut()) {
+    let population_breakers = planet.populations.iter_mut().filter_map(|p| p.caller.breaker.as_mut());
+    for breaker in population_breakers.chain(planet.dependencies.iter_mut().filter_map(|d| d.caller.breaker.as_mut())) {
         breaker.finish(end_time);
     }
-    let in_flight = planet.populations.iter().map(|p| p.in_flight).sum();
+    let in_flight = planet.populations.iter().map(|p| p.in_flight()).sum();
     if !end.is_cut_short() {
         assert_eq!(in_flight, 0, "every request must end by the natural horizon");
     }
@@ -92,7 +95,8 @@ fn build(plan: &ScenarioPlan) -> Planet {
         network.set_capacity(links, *capacity);
     }
     let intact = RttMatrix::of(&network, plan.topology.intra_region_rtt);
-    let addresses = Addresses { populations: plan.populations.len() as u32, servers: plan.services.len() as u32 };
+    let vantages = plan.health.as_ref().map_or(0, |h| h.vantages.len());
+    let addresses = Addresses { populations: plan.populations.len() as u32, servers: plan.services.len() as u32, probers: vantages as u32 };
     let count_from = SimTime::ZERO + plan.warmup;
     let populations = plan
         .populations
@@ -104,6 +108,7 @@ fn build(plan: &ScenarioPlan) -> Planet {
                 index: index as u32,
                 region: p.region,
                 label: key.clone(),
+                service: p.service,
                 policy: p.policy.clone(),
                 priority_mix: p.priority_mix,
                 curve: p.curve.clone(),
@@ -115,53 +120,74 @@ fn build(plan: &ScenarioPlan) -> Planet {
             })
         })
         .collect();
+    let window = [count_from, SimTime::ZERO + plan.measured_until()];
     let servers: Vec<Server> = plan
         .services
         .iter()
-        .map(|s| {
-            let key = &plan.topology.region(s.region).id;
-            Server::new(
-                s.region,
-                s.workers,
-                s.queue_capacity,
-                s.service_time.clone(),
-                streams.stream(&format!("service:{key}"), 0),
-                [count_from, SimTime::ZERO + plan.measured_until()],
-            )
-            .with_admission(s.admission.clone())
-            .with_autoscaler(s.autoscaling.clone())
-            .with_modes(s.modes.clone())
+        .enumerate()
+        .map(|(index, s)| {
+            let spec = &plan.service_specs[s.service as usize];
+            let key = plan.server_label(index);
+            let calls = CallSteps { count: spec.calls.len() as u8, parallel: spec.parallel_calls };
+            Server::new(s.region, s.workers, s.queue_capacity, s.service_time.clone(), streams.stream(&format!("service:{key}"), 0), window)
+                .with_dependencies(Some(calls), spec.propagate_deadlines)
+                .with_admission(s.admission.clone())
+                .with_autoscaler(s.autoscaling.clone())
+                .with_modes(s.modes.clone())
         })
         .collect();
-    let server_regions: Vec<_> = servers.iter().map(|s| s.region).collect();
+    let dependencies = dependencies(plan, &streams, addresses, window);
+    let server_places: Vec<_> = plan.services.iter().map(|s| (s.service, s.region)).collect();
     let policy = match &plan.routing {
         RoutingPlan::Nearest => Policy::Nearest,
         RoutingPlan::Weighted(rows) => {
             let mut table = vec![Vec::new(); plan.topology.regions.len()];
             for row in rows {
-                table[row.from.0 as usize] = row
-                    .to
-                    .iter()
-                    .filter_map(|(region, weight)| server_regions.iter().position(|r| r == region).map(|i| (i as u32, *weight)))
-                    .collect();
+                table[row.from.0 as usize] = row.to.clone();
             }
             Policy::Weighted(table)
         }
     };
-    let vantages = plan.health.as_ref().map_or(0, |h| h.vantages.len());
-    let router = Router::new(policy, &server_regions, &intact, vantages, plan.dns, streams.stream("routing", 0));
+    let router = Router::new(policy, &server_places, &intact, vantages, plan.dns, streams.stream("routing", 0));
     let client_regions: Vec<_> = plan.populations.iter().map(|p| p.region).collect();
     let recorder = Recorder::new(plan.topology.regions.len(), &client_regions, count_from, plan.timeline_window);
     Planet::new(PlanetParts {
         populations,
         router,
         servers,
+        server_service: server_places.iter().map(|(service, _)| *service).collect(),
+        dependencies,
         health: plan.health.clone(),
         network,
         network_rng: streams.stream("network", 0),
         faults: plan.faults.clone(),
         recorder,
         region_names: plan.topology.regions.iter().map(|r| r.id.clone()).collect(),
+        server_labels: (0..plan.services.len()).map(|index| plan.server_label(index)).collect(),
         sample_every: plan.timeline_window,
     })
+}
+
+/// The dependency callers, grouped by calling server in server order.
+fn dependencies(plan: &ScenarioPlan, streams: &RngStreams, addresses: Addresses, window: [SimTime; 2]) -> Vec<Dependency> {
+    let mut dependencies = Vec::new();
+    for (server, place) in plan.services.iter().enumerate() {
+        let spec = &plan.service_specs[place.service as usize];
+        for (step, call) in spec.calls.iter().enumerate() {
+            let index = dependencies.len() as u32;
+            let callee = &plan.service_specs[call.service as usize].name;
+            let label = format!("{}->{callee}@{}", spec.name, plan.topology.region(place.region).id);
+            let caller = Caller::new(
+                crate::actors::client::caller_index(addresses.dependency_caller(index)),
+                label.clone(),
+                SimDuration::ZERO,
+                call.policy.clone(),
+                addresses.router(),
+                call.service,
+            );
+            let rng = streams.stream(&format!("calls:{label}"), step as u64);
+            dependencies.push(Dependency::new(caller, server as u32, step as u8, call.clone(), rng, window));
+        }
+    }
+    dependencies
 }

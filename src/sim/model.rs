@@ -2,14 +2,18 @@
 //! the recorder.
 //!
 //! Actor addresses are dense: populations, the router, the fault injector, the servers, the
-//! health-check probers. Every message between regions crosses the [`Network`]: it takes the
+//! health-check probers. Callers (whoever waits for answers) are numbered too, in the
+//! `population` field of every `RequestRef`: populations, then probers, then the dependency
+//! callers of servers (whose timers go to their server's address). Every message between regions crosses the [`Network`]: it takes the
 //! current route's delay, or is lost (a cut not yet re-converged, a partition, a lossy gray
 //! link). A request whose region has no route at all fails fast as unreachable; a lost message
 //! is noticed only by a timeout, as in reality.
 
+use crate::actors::caller::Ended;
 use crate::actors::client::Population;
+use crate::actors::dependency::Dependency;
 use crate::actors::health::{HealthPolicy, ProbeKind, Prober};
-use crate::actors::messages::{Msg, Outcome, RequestRef};
+use crate::actors::messages::{Budget, Msg, Outcome, RequestRef};
 use crate::actors::router::Router;
 use crate::actors::server::{Reply, Server};
 use crate::faults::{FaultAction, FaultPlan};
@@ -21,6 +25,12 @@ pub struct Planet {
     pub populations: Vec<Population>,
     pub router: Router,
     pub servers: Vec<Server>,
+    /// Each server's service.
+    pub server_service: Vec<u32>,
+    /// The dependency callers of all servers; server `s`'s are at
+    /// `first_dependency[s]..first_dependency[s + 1]`, in the order of its service's calls.
+    pub dependencies: Vec<Dependency>,
+    first_dependency: Vec<u32>,
     /// Health-check probers, one per vantage region (none without health checks).
     pub probers: Vec<Prober>,
     health: Option<HealthPolicy>,
@@ -39,6 +49,8 @@ pub struct Planet {
     pub messages_lost: u64,
     /// Region ids by index, for event logs.
     pub region_names: Vec<String>,
+    /// Servers' names in outputs (see `ScenarioPlan::server_label`).
+    pub server_labels: Vec<String>,
     /// How often states are sampled (the timeline window).
     sample_every: SimDuration,
 }
@@ -48,12 +60,16 @@ pub struct PlanetParts {
     pub populations: Vec<Population>,
     pub router: Router,
     pub servers: Vec<Server>,
+    pub server_service: Vec<u32>,
+    /// Grouped by calling server, in server order.
+    pub dependencies: Vec<Dependency>,
     pub health: Option<HealthPolicy>,
     pub network: Network,
     pub network_rng: SimRng,
     pub faults: FaultPlan,
     pub recorder: Recorder,
     pub region_names: Vec<String>,
+    pub server_labels: Vec<String>,
     pub sample_every: SimDuration,
 }
 
@@ -62,6 +78,15 @@ pub struct PlanetParts {
 pub struct Addresses {
     pub populations: u32,
     pub servers: u32,
+    pub probers: u32,
+}
+
+/// Who a caller index in a `RequestRef` designates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallerKind {
+    Population(u32),
+    Prober(u32),
+    Dependency(u32),
 }
 
 impl Addresses {
@@ -86,17 +111,50 @@ impl Addresses {
     pub fn prober_index(self, actor: ActorId) -> usize {
         (actor.0 - self.populations - 2 - self.servers) as usize
     }
+    /// The caller index of dependency caller `index`.
+    pub fn dependency_caller(self, index: u32) -> u32 {
+        self.populations + self.probers + index
+    }
+    pub fn caller_kind(self, caller: u32) -> CallerKind {
+        if caller < self.populations {
+            CallerKind::Population(caller)
+        } else if caller < self.populations + self.probers {
+            CallerKind::Prober(caller - self.populations)
+        } else {
+            CallerKind::Dependency(caller - self.populations - self.probers)
+        }
+    }
 }
 
 /// A request's flow id: what a partial partition hashes to decide whether it is affected.
 fn flow(request: RequestRef) -> u64 {
-    (u64::from(request.population) << 48) ^ (u64::from(request.slot) << 20) ^ u64::from(request.generation)
+    (u64::from(request.caller) << 48) ^ (u64::from(request.slot) << 20) ^ u64::from(request.generation)
 }
 
 impl Planet {
     pub fn new(parts: PlanetParts) -> Self {
-        let PlanetParts { populations, router, servers, health, network, network_rng, faults, recorder, region_names, sample_every } =
-            parts;
+        let PlanetParts {
+            populations,
+            router,
+            servers,
+            server_service,
+            dependencies,
+            health,
+            network,
+            network_rng,
+            faults,
+            recorder,
+            region_names,
+            server_labels,
+            sample_every,
+        } = parts;
+        let mut first_dependency = vec![0u32; servers.len() + 1];
+        for dependency in &dependencies {
+            first_dependency[dependency.server as usize + 1] += 1;
+        }
+        for server in 0..servers.len() {
+            first_dependency[server + 1] += first_dependency[server];
+        }
         let count = faults.faults.len();
         let callers = populations.len() as u32;
         let server_count = servers.len();
@@ -110,6 +168,9 @@ impl Planet {
             populations,
             router,
             servers,
+            server_service,
+            dependencies,
+            first_dependency,
             probers,
             health,
             probe_buffer: Vec::new(),
@@ -121,23 +182,29 @@ impl Planet {
             recorder,
             messages_lost: 0,
             region_names,
+            server_labels,
             sample_every,
         }
     }
 
     pub fn addresses(&self) -> Addresses {
-        Addresses { populations: self.populations.len() as u32, servers: self.servers.len() as u32 }
+        Addresses { populations: self.populations.len() as u32, servers: self.servers.len() as u32, probers: self.probers.len() as u32 }
     }
 
-    /// Where a caller (a population, or a prober after them) is: its region, its access hop and
-    /// its address.
-    fn caller(&self, index: u32) -> (RegionId, SimDuration, ActorId) {
+    /// Where a caller is: its region, its access hop, its address, and the service it calls
+    /// (probers call no service in particular).
+    fn caller(&self, index: u32) -> (RegionId, SimDuration, ActorId, u32) {
         let addresses = self.addresses();
-        match self.populations.get(index as usize) {
-            Some(population) => (population.region, population.access_one_way(), addresses.population(index)),
-            None => {
-                let prober = index - addresses.populations;
-                (self.probers[prober as usize].vantage, SimDuration::ZERO, addresses.prober(prober))
+        match addresses.caller_kind(index) {
+            CallerKind::Population(p) => {
+                let population = &self.populations[p as usize];
+                (population.region, population.access_one_way(), addresses.population(p), population.caller.service)
+            }
+            CallerKind::Prober(p) => (self.probers[p as usize].vantage, SimDuration::ZERO, addresses.prober(p), 0),
+            CallerKind::Dependency(d) => {
+                let dependency = &self.dependencies[d as usize];
+                let server = dependency.server;
+                (self.servers[server as usize].region, SimDuration::ZERO, addresses.server(server), dependency.spec.service)
             }
         }
     }
@@ -172,27 +239,27 @@ impl Planet {
         delay
     }
 
-    fn dispatch(&mut self, ctx: &mut Scheduler<Msg>, request: RequestRef) {
+    fn dispatch(&mut self, ctx: &mut Scheduler<Msg>, request: RequestRef, budget: Budget) {
         let addresses = self.addresses();
-        let origin = self.populations[request.population as usize].region;
-        let Some(server) = self.router.choose(origin, ctx.now()) else { return self.fail_fast(ctx, request) };
+        let (origin, _, _, service) = self.caller(u32::from(request.caller));
+        let Some(server) = self.router.choose(origin, service, ctx.now()) else { return self.fail_fast(ctx, request) };
         let region = self.servers[server as usize].region;
         if self.network.route_one_way(origin, region).is_none() {
             // No route at all: the client's first router answers "unreachable" at once.
             return self.fail_fast(ctx, request);
         }
         if let Some(delay) = self.transit(ctx.now(), origin, region, request) {
-            ctx.send(delay, addresses.server(server), Msg::Request { request });
+            ctx.send(delay, addresses.server(server), Msg::Request { request, budget: budget.after(delay) });
         }
     }
 
     fn fail_fast(&self, ctx: &mut Scheduler<Msg>, request: RequestRef) {
-        let back = self.populations[request.population as usize].access_one_way();
-        ctx.send(back, self.addresses().population(request.population), Msg::Response { request, outcome: Outcome::Unreachable });
+        let (_, back, caller, _) = self.caller(u32::from(request.caller));
+        ctx.send(back, caller, Msg::Response { request, outcome: Outcome::Unreachable });
     }
 
     fn reply(&mut self, ctx: &mut Scheduler<Msg>, server: usize, reply: Reply) {
-        let (origin, access, caller) = self.caller(reply.to.population);
+        let (origin, access, caller, _) = self.caller(u32::from(reply.to.caller));
         let Some(backbone) = self.transit(ctx.now(), self.servers[server].region, origin, reply.to) else { return };
         ctx.send(backbone + access, caller, Msg::Response { request: reply.to, outcome: reply.outcome });
     }
@@ -203,13 +270,13 @@ impl Planet {
         probes.clear();
         let me = self.addresses().prober(prober as u32);
         self.probers[prober].tick(ctx, me, policy, &mut probes);
-        let (vantage, kind) = (self.probers[prober].vantage, policy.kind);
+        let (vantage, kind, timeout) = (self.probers[prober].vantage, policy.kind, policy.timeout);
         for &(server, probe) in &probes {
             let region = self.servers[server as usize].region;
             if let Some(delay) = self.transit(ctx.now(), vantage, region, probe) {
                 let msg = match kind {
                     ProbeKind::Shallow => Msg::Probe { request: probe },
-                    ProbeKind::Deep => Msg::Request { request: probe },
+                    ProbeKind::Deep => Msg::Request { request: probe, budget: Budget::until(ctx.now() + timeout, ctx.now() + delay) },
                 };
                 ctx.send(delay, self.addresses().server(server), msg);
             }
@@ -226,12 +293,11 @@ impl Planet {
     }
 
     fn log_server(&mut self, now: SimTime, server: usize, notice: crate::actors::server::Notice) {
-        let subject = self.region_names[self.servers[server].region.0 as usize].clone();
-        self.recorder.log(now, notice.event, &subject, notice.detail);
+        self.recorder.log(now, notice.event, &self.server_labels[server], notice.detail);
     }
 
     fn log_health(&mut self, now: SimTime, server: u32, healthy: bool) {
-        let subject = self.region_names[self.servers[server as usize].region.0 as usize].clone();
+        let subject = self.server_labels[server as usize].clone();
         let detail = if healthy { "healthy" } else { "unhealthy" };
         self.recorder.log(now, "dns-health", &subject, detail.to_string());
     }
@@ -320,6 +386,11 @@ impl Planet {
                 self.recorder.sample(now, Subject::Population(index as u32), "breaker", StateValue::Word(state.as_str()));
             }
         }
+        for (index, dependency) in self.dependencies.iter().enumerate() {
+            if let Some(state) = dependency.caller.breaker_state() {
+                self.recorder.sample(now, Subject::Dependency(index as u32), "breaker", StateValue::Word(state.as_str()));
+            }
+        }
         ctx.send(self.sample_every, self.addresses().injector(), Msg::Sample);
     }
 
@@ -332,7 +403,7 @@ impl Planet {
     fn on_server_message(&mut self, ctx: &mut Scheduler<Msg>, target: ActorId, msg: Msg) {
         let server = self.addresses().server_index(target);
         let reply = match msg {
-            Msg::Request { request } => self.servers[server].on_request(ctx, target, request),
+            Msg::Request { request, budget } => self.servers[server].on_request(ctx, target, request, budget.deadline(ctx.now())),
             Msg::ServiceDone { worker, epoch } => self.servers[server].on_done(ctx, target, worker, epoch),
             Msg::Probe { request } => self.servers[server].is_up().then_some(Reply { to: request, outcome: Outcome::Served }),
             Msg::ServerFault { fault, starting } => {
@@ -363,26 +434,59 @@ impl Planet {
         if let Some(reply) = reply {
             self.reply(ctx, server, reply);
         }
-        if !self.servers[server].pending_replies.is_empty() {
+        self.flush_server(ctx, server);
+    }
+
+    /// Sends the replies a server has buffered and makes the dependency calls it ordered, until
+    /// neither is left (a call refused at once by a breaker can complete a job on the spot).
+    fn flush_server(&mut self, ctx: &mut Scheduler<Msg>, server: usize) {
+        loop {
+            let (replies, calls) = (&self.servers[server].pending_replies, &self.servers[server].pending_calls);
+            if replies.is_empty() && calls.is_empty() {
+                return;
+            }
             let mut pending = std::mem::take(&mut self.servers[server].pending_replies);
             for reply in pending.drain(..) {
                 self.reply(ctx, server, reply);
             }
             self.servers[server].pending_replies = pending;
+            let mut orders = std::mem::take(&mut self.servers[server].pending_calls);
+            let me = self.addresses().server(server as u32);
+            for order in orders.drain(..) {
+                let index = self.first_dependency[server] + u32::from(order.step);
+                let ended = self.dependencies[index as usize].call(ctx, me, order, &mut self.recorder);
+                self.call_ended(ctx, index, ended);
+            }
+            self.servers[server].pending_calls = orders;
         }
     }
 
-    fn on_population_message(&mut self, ctx: &mut Scheduler<Msg>, target: ActorId, msg: Msg) {
-        let population = &mut self.populations[target.0 as usize];
-        let recorder = &mut self.recorder;
-        match msg {
-            Msg::Arrive => population.on_arrive(ctx, target, recorder),
-            Msg::Response { request, outcome } => population.on_response(ctx, target, request, outcome, recorder),
-            Msg::Timeout { request } => population.on_timeout(ctx.now(), request, recorder),
-            Msg::AttemptTimeout { request } => population.on_attempt_timeout(ctx, target, request, recorder),
-            Msg::Retry { request } => population.on_retry(ctx, target, request, recorder),
-            Msg::Hedge { request } => population.on_hedge(ctx, target, request, recorder),
-            other => unreachable!("{other:?} is not a population message"),
+    /// Hands a dependency call's end to the server whose job made it.
+    fn call_ended(&mut self, ctx: &mut Scheduler<Msg>, dependency: u32, ended: Option<Ended>) {
+        let Some(ended) = ended else { return };
+        let proceed = self.dependencies[dependency as usize].settle(&ended);
+        let server = self.dependencies[dependency as usize].server;
+        let me = self.addresses().server(server);
+        if let Some(reply) = self.servers[server as usize].on_call_ended(ctx, me, ended.tag, proceed) {
+            self.reply(ctx, server as usize, reply);
+        }
+    }
+
+    /// An answer or a timer for a caller: a population, a prober or a dependency call.
+    fn on_caller_message(&mut self, ctx: &mut Scheduler<Msg>, target: ActorId, request: RequestRef, msg: Msg) {
+        let addresses = self.addresses();
+        match addresses.caller_kind(u32::from(request.caller)) {
+            CallerKind::Population(index) => self.populations[index as usize].on_message(ctx, target, msg, &mut self.recorder),
+            CallerKind::Prober(_) => {
+                let ok = matches!(msg, Msg::Response { outcome: Outcome::Served, .. });
+                self.on_probe_result(ctx.now(), addresses.prober_index(target), request, ok)
+            }
+            CallerKind::Dependency(index) => {
+                let ended = self.dependencies[index as usize].on_message(ctx, target, msg, &mut self.recorder);
+                self.call_ended(ctx, index, ended);
+                let server = self.dependencies[index as usize].server as usize;
+                self.flush_server(ctx, server);
+            }
         }
     }
 }
@@ -393,7 +497,7 @@ impl Model for Planet {
     fn handle(&mut self, ctx: &mut Scheduler<Msg>, target: ActorId, msg: Msg) {
         let addresses = self.addresses();
         match msg {
-            Msg::Dispatch { request } => self.dispatch(ctx, request),
+            Msg::Dispatch { request, budget } => self.dispatch(ctx, request, budget),
             Msg::Request { .. }
             | Msg::ServiceDone { .. }
             | Msg::Probe { .. }
@@ -401,15 +505,12 @@ impl Model for Planet {
             | Msg::AutoscaleTick
             | Msg::ModeTick
             | Msg::WorkersReady { .. } => self.on_server_message(ctx, target, msg),
-            Msg::Response { request, outcome } if request.population >= addresses.populations => {
-                self.on_probe_result(ctx.now(), addresses.prober_index(target), request, outcome == Outcome::Served)
-            }
-            Msg::Arrive
-            | Msg::Response { .. }
-            | Msg::Timeout { .. }
-            | Msg::AttemptTimeout { .. }
-            | Msg::Retry { .. }
-            | Msg::Hedge { .. } => self.on_population_message(ctx, target, msg),
+            Msg::Arrive => self.populations[target.0 as usize].on_arrive(ctx, target, &mut self.recorder),
+            Msg::Response { request, .. }
+            | Msg::Timeout { request }
+            | Msg::AttemptTimeout { request }
+            | Msg::Retry { request }
+            | Msg::Hedge { request } => self.on_caller_message(ctx, target, request, msg),
             Msg::Fault { fault, starting } => self.on_fault(ctx, fault, starting),
             Msg::Converge => self.on_converge(ctx.now()),
             Msg::Sample => self.on_sample(ctx),

@@ -2,6 +2,7 @@
 //! an index and every value checked. Nothing here refers to YAML.
 
 use crate::actors::autoscaler::AutoscalePolicy;
+use crate::actors::dependency::CallSpec;
 use crate::actors::health::HealthPolicy;
 use crate::actors::modes::ModePolicy;
 use crate::actors::policy::ClientPolicy;
@@ -33,6 +34,9 @@ pub struct ScenarioPlan {
     /// Ends the run early, whatever is still in flight (reported as `time-limit`).
     pub max_simulated_time: Option<SimDuration>,
     pub routing: RoutingPlan,
+    /// The named services (one when the scenario names none), by index.
+    pub service_specs: Vec<ServiceSpec>,
+    /// One per (service, region): the servers.
     pub services: Vec<ServicePlan>,
     pub populations: Vec<PopulationPlan>,
     pub faults: FaultPlan,
@@ -72,8 +76,25 @@ pub struct WeightRow {
     pub to: Vec<(RegionId, f64)>,
 }
 
+/// A service: its name and what its requests call.
+#[derive(Clone, Debug)]
+pub struct ServiceSpec {
+    pub name: String,
+    pub calls: Vec<CallSpec>,
+    pub parallel_calls: bool,
+    /// Drop work whose caller's deadline has passed, and bound calls by that deadline.
+    pub propagate_deadlines: bool,
+}
+
+impl ServiceSpec {
+    /// The name given to the one service of a scenario that names none.
+    pub const DEFAULT_NAME: &'static str = "default";
+}
+
 #[derive(Clone, Debug)]
 pub struct ServicePlan {
+    /// Index into `service_specs`.
+    pub service: u32,
     pub region: RegionId,
     /// As written in the scenario (before scaling).
     pub workers_stated: u64,
@@ -91,6 +112,8 @@ pub struct ServicePlan {
 pub struct PopulationPlan {
     pub name: String,
     pub region: RegionId,
+    /// The service it calls (index into `service_specs`).
+    pub service: u32,
     /// The rate as simulated (stated rate divided by the scale).
     pub curve: RateCurve,
     pub timeout: SimDuration,
@@ -106,8 +129,36 @@ impl ScenarioPlan {
         self.max_simulated_time.map_or(self.duration, |limit| limit.min(self.duration))
     }
 
-    /// The longest client timeout: after `duration + this`, every request has ended.
+    /// A server's name in outputs: its region, or `service@region` when the scenario has
+    /// several services.
+    pub fn server_label(&self, index: usize) -> String {
+        let server = &self.services[index];
+        let region = &self.topology.region(server.region).id;
+        if self.service_specs.len() == 1 {
+            region.clone()
+        } else {
+            format!("{}@{region}", self.service_specs[server.service as usize].name)
+        }
+    }
+
+    /// The longest client timeout: after `duration + this`, every request has ended. Dependency
+    /// calls can outlive the request that made them (without deadline propagation), by at most
+    /// their own timeouts along the longest chain of calls.
     pub fn drain_time(&self) -> SimDuration {
-        self.populations.iter().map(|p| p.timeout).max().unwrap_or(SimDuration::ZERO)
+        let clients = self.populations.iter().map(|p| p.timeout).max().unwrap_or(SimDuration::ZERO);
+        clients + self.longest_call_chain()
+    }
+
+    /// The sum of call timeouts along the longest chain of dependencies (validation rejects
+    /// cycles, so the chain ends).
+    fn longest_call_chain(&self) -> SimDuration {
+        fn from(specs: &[ServiceSpec], service: usize, depth: usize) -> SimDuration {
+            if depth > specs.len() {
+                return SimDuration::ZERO;
+            }
+            let calls = specs[service].calls.iter().map(|c| c.timeout + from(specs, c.service as usize, depth + 1));
+            calls.max().unwrap_or(SimDuration::ZERO)
+        }
+        (0..self.service_specs.len()).map(|s| from(&self.service_specs, s, 0)).max().unwrap_or(SimDuration::ZERO)
     }
 }

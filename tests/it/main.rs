@@ -2,6 +2,7 @@
 
 mod allocation;
 mod cli;
+mod dependencies;
 mod determinism;
 mod failover;
 mod faults;

@@ -1,0 +1,123 @@
+//! A server's call to one of its dependencies: another service, possibly in another region or a
+//! global singleton in one region only.
+//!
+//! Each (calling server, dependency) pair is a [`Caller`] of its own, with the call's timeout
+//! and resilience policy (retries, breaker, hedging), so a breaker opens per calling region as
+//! it would per client instance. When the calling server propagates deadlines, a call never
+//! waits past the request it serves. A failed call either fails the request (fail closed) or is
+//! ignored (fail open: the request is answered without what the dependency would have added).
+
+use super::caller::{Caller, Ended, Observer};
+use super::messages::Msg;
+use super::policy::{BreakerState, ClientPolicy};
+use super::server::CallOrder;
+use crate::kernel::{ActorId, Scheduler, SimDuration, SimRng, SimTime};
+use crate::metrics::{Counters, Ending, Recorder};
+use hdrhistogram::Histogram;
+
+/// One dependency of a service, as the scenario states it.
+#[derive(Clone, Debug)]
+pub struct CallSpec {
+    /// The service called.
+    pub service: u32,
+    /// How long a call may take, retries included.
+    pub timeout: SimDuration,
+    pub policy: ClientPolicy,
+    /// On failure, answer the request anyway (true) or fail it (false).
+    pub fail_open: bool,
+}
+
+/// What one calling server saw of one dependency, for calls issued in the measured window.
+#[derive(Clone, Debug)]
+pub struct DependencyStats {
+    /// Calls issued and how they ended; retries and hedges are the amplification.
+    pub counters: Counters,
+    /// Failed calls whose request went on without them.
+    pub failed_open: u64,
+    /// Latency of successful calls, nanoseconds (3 significant digits).
+    pub latency_ns: Histogram<u64>,
+}
+
+pub struct Dependency {
+    pub caller: Caller,
+    /// The calling server, and which of its dependencies this is.
+    pub server: u32,
+    pub step: u8,
+    pub spec: CallSpec,
+    rng: SimRng,
+    /// Calls issued in `[from, until)` are counted: after the warm-up, until arrivals stop.
+    window: [SimTime; 2],
+    pub stats: DependencyStats,
+}
+
+struct DependencyObserver<'a> {
+    counters: &'a mut Counters,
+    window: [SimTime; 2],
+    recorder: &'a mut Recorder,
+}
+
+fn within(window: [SimTime; 2], issued: SimTime) -> bool {
+    issued >= window[0] && issued < window[1]
+}
+
+impl Observer for DependencyObserver<'_> {
+    fn retried(&mut self, issued: SimTime, _: SimTime) {
+        self.counters.retries += u64::from(within(self.window, issued));
+    }
+    fn hedged(&mut self, issued: SimTime, _: SimTime) {
+        self.counters.hedges += u64::from(within(self.window, issued));
+    }
+    fn breaker_changed(&mut self, now: SimTime, label: &str, state: BreakerState) {
+        self.recorder.log(now, "breaker", label, state.as_str().to_string());
+    }
+}
+
+impl Dependency {
+    pub fn new(caller: Caller, server: u32, step: u8, spec: CallSpec, rng: SimRng, window: [SimTime; 2]) -> Self {
+        let stats = DependencyStats { counters: Counters::default(), failed_open: 0, latency_ns: crate::metrics::latency_histogram(3) };
+        Dependency { caller, server, step, spec, rng, window, stats }
+    }
+
+    fn observer<'a>(counters: &'a mut Counters, window: [SimTime; 2], recorder: &'a mut Recorder) -> DependencyObserver<'a> {
+        DependencyObserver { counters, window, recorder }
+    }
+
+    /// Makes the call a server ordered; the calling server's address receives its timers.
+    pub fn call(&mut self, ctx: &mut Scheduler<Msg>, server: ActorId, order: CallOrder, recorder: &mut Recorder) -> Option<Ended> {
+        let now = ctx.now();
+        self.stats.counters.attempted += u64::from(within(self.window, now));
+        let deadline = order.deadline.min(now + self.spec.timeout);
+        let mut observer = Self::observer(&mut self.stats.counters, self.window, recorder);
+        self.caller.call(ctx, server, deadline, order.priority, order.tag, &mut observer).1
+    }
+
+    /// Delivers one of the call's messages (an answer or a timer).
+    pub fn on_message(&mut self, ctx: &mut Scheduler<Msg>, server: ActorId, msg: Msg, recorder: &mut Recorder) -> Option<Ended> {
+        let mut observer = Self::observer(&mut self.stats.counters, self.window, recorder);
+        let (caller, rng) = (&mut self.caller, &mut self.rng);
+        match msg {
+            Msg::Response { request, outcome } => caller.on_response(ctx, server, request, outcome, rng, &mut observer),
+            Msg::AttemptTimeout { request } => caller.on_attempt_timeout(ctx, server, request, rng, &mut observer),
+            Msg::Retry { request } => caller.on_retry(ctx, server, request, &mut observer),
+            Msg::Hedge { request } => caller.on_hedge(ctx, server, request, &mut observer),
+            Msg::Timeout { request } => caller.on_timeout(ctx.now(), request, &mut observer),
+            other => unreachable!("{other:?} is not a caller message"),
+        }
+    }
+
+    /// Counts an ended call; returns whether its request goes on (success, or failing open).
+    pub fn settle(&mut self, ended: &Ended) -> bool {
+        let counted = within(self.window, ended.issued);
+        if counted {
+            self.stats.counters.count(ended.ending);
+        }
+        if let Ending::Succeeded(latency) = ended.ending {
+            if counted {
+                self.stats.latency_ns.saturating_record(latency.0.max(crate::metrics::LATENCY_LOW_NS));
+            }
+            return true;
+        }
+        self.stats.failed_open += u64::from(counted && self.spec.fail_open);
+        self.spec.fail_open
+    }
+}
