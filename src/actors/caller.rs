@@ -17,6 +17,7 @@ use super::messages::{Budget, Msg, Outcome, RequestRef};
 use super::policy::{Breaker, BreakerState, ClientPolicy, RetryBudget};
 use crate::kernel::{ActorId, Scheduler, SimDuration, SimRng, SimTime};
 use crate::metrics::Ending;
+use std::collections::VecDeque;
 
 #[derive(Clone, Copy, Debug)]
 struct Slot {
@@ -71,10 +72,25 @@ pub struct Caller {
     slots: Vec<Slot>,
     free: Vec<u32>,
     pub in_flight: u64,
+    /// When every deadline is the issue time plus one fixed timeout (a client population's),
+    /// deadlines fall in issue order: the requests wait here in that order, behind one timer
+    /// for the earliest, instead of one pending event each. Most requests end before their
+    /// deadline, so this keeps the event queue small. `None`: one timer per request.
+    deadline_order: Option<VecDeque<RequestRef>>,
+    timer_armed: bool,
 }
 
 impl Caller {
-    pub fn new(index: u16, label: String, access_one_way: SimDuration, policy: ClientPolicy, router: ActorId, service: u32) -> Self {
+    /// `deadlines_in_order`: every request's deadline is its issue time plus the same timeout.
+    pub fn new(
+        index: u16,
+        label: String,
+        access_one_way: SimDuration,
+        policy: ClientPolicy,
+        router: ActorId,
+        service: u32,
+        deadlines_in_order: bool,
+    ) -> Self {
         assert!(policy.max_attempts() <= 32, "attempt numbers must fit the outstanding mask");
         Caller {
             index,
@@ -88,11 +104,14 @@ impl Caller {
             slots: Vec::new(),
             free: Vec::new(),
             in_flight: 0,
+            deadline_order: deadlines_in_order.then(VecDeque::new),
+            timer_armed: false,
         }
     }
 
     /// Starts a request that must end by `deadline`: schedules the deadline and sends the first
     /// attempt. Returns the request, or its end if the breaker refused it at once.
+    #[inline]
     pub fn call(
         &mut self,
         ctx: &mut Scheduler<Msg>,
@@ -106,11 +125,22 @@ impl Caller {
         if let Some(budget) = &mut self.budget {
             budget.deposit();
         }
-        ctx.send_at(deadline, me, Msg::Timeout { request });
+        match &mut self.deadline_order {
+            Some(order) => {
+                debug_assert!(order.back().is_none_or(|last| self.slots[last.slot as usize].deadline <= deadline));
+                order.push_back(request);
+                if !self.timer_armed {
+                    self.timer_armed = true;
+                    ctx.send_at(deadline, me, Msg::Timeout { request });
+                }
+            }
+            None => ctx.send_at(deadline, me, Msg::Timeout { request }),
+        }
         let ended = self.send_attempt(ctx, me, request, observer);
         (request, ended)
     }
 
+    #[inline]
     fn issue(&mut self, now: SimTime, deadline: SimTime, priority: u8, tag: u64) -> RequestRef {
         let fresh = |generation: u32, active: bool| Slot {
             generation,
@@ -141,12 +171,14 @@ impl Caller {
     }
 
     /// The slot of `request` if the request is still in flight.
+    #[inline]
     fn live(&mut self, request: RequestRef) -> Option<&mut Slot> {
         let slot = &mut self.slots[request.slot as usize];
         (slot.active && slot.generation == request.generation).then_some(slot)
     }
 
     /// Sends the request's next attempt, unless the breaker refuses it.
+    #[inline]
     fn send_attempt(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, request: RequestRef, observer: &mut impl Observer) -> Option<Ended> {
         let now = ctx.now();
         if let Some(breaker) = &mut self.breaker {
@@ -178,6 +210,7 @@ impl Caller {
     }
 
     /// Marks an attempt answered; false if it was no longer awaited.
+    #[inline]
     fn settle(&mut self, attempt: RequestRef) -> bool {
         let Some(slot) = self.live(attempt) else { return false };
         let bit = 1u32 << attempt.attempt;
@@ -186,12 +219,14 @@ impl Caller {
         awaited
     }
 
+    #[inline]
     fn breaker_record(&mut self, now: SimTime, success: bool, observer: &mut impl Observer) {
         if let Some(change) = self.breaker.as_mut().and_then(|b| b.record(now, success)) {
             observer.breaker_changed(now, &self.label, change);
         }
     }
 
+    #[inline]
     pub fn on_response(
         &mut self,
         ctx: &mut Scheduler<Msg>,
@@ -309,7 +344,39 @@ impl Caller {
         self.send_attempt(ctx, me, request, observer)
     }
 
-    pub fn on_timeout(&mut self, now: SimTime, request: RequestRef, observer: &mut impl Observer) -> Option<Ended> {
+    /// A deadline timer fired: ends every live request whose deadline has come (pushed onto
+    /// `ended`), and arms the timer for the next one.
+    pub fn on_timeout(
+        &mut self,
+        ctx: &mut Scheduler<Msg>,
+        me: ActorId,
+        request: RequestRef,
+        observer: &mut impl Observer,
+        ended: &mut Vec<Ended>,
+    ) {
+        let now = ctx.now();
+        if self.deadline_order.is_none() {
+            ended.extend(self.expire(now, request, observer));
+            return;
+        }
+        self.timer_armed = false;
+        while let Some(&head) = self.deadline_order.as_ref().and_then(|order| order.front()) {
+            let deadline = match self.live(head) {
+                Some(slot) => slot.deadline,
+                None => SimTime::ZERO,
+            };
+            if deadline > now {
+                self.timer_armed = true;
+                ctx.send_at(deadline, me, Msg::Timeout { request: head });
+                return;
+            }
+            self.deadline_order.as_mut().expect("checked").pop_front();
+            ended.extend(self.expire(now, head, observer));
+        }
+    }
+
+    /// Ends `request` at its deadline, if it is still live.
+    fn expire(&mut self, now: SimTime, request: RequestRef, observer: &mut impl Observer) -> Option<Ended> {
         let slot = self.live(request)?;
         // An attempt still in flight at the deadline has failed, as far as the breaker can tell
         // (without an attempt timeout, this is the only failure it would ever see).
@@ -320,6 +387,7 @@ impl Caller {
     }
 
     /// Ends a live request exactly once.
+    #[inline]
     fn end(&mut self, request: RequestRef, ending: Ending) -> Ended {
         let slot = self.live(request).expect("only live requests end");
         slot.active = false;

@@ -30,6 +30,8 @@ pub struct Population {
     rng: SimRng,
     /// Requests issued over the whole run, warm-up included.
     issued: u64,
+    /// Requests a deadline timer ended, reused between timers.
+    expired: Vec<Ended>,
 }
 
 pub struct PopulationSetup {
@@ -81,10 +83,19 @@ impl Population {
             curve: setup.curve,
             timeout: setup.timeout,
             priority_mix: [setup.priority_mix[0], setup.priority_mix[0] + setup.priority_mix[1], 1.0],
-            caller: Caller::new(caller_index(setup.index), setup.label, setup.access_one_way, setup.policy, setup.router, setup.service),
+            caller: Caller::new(
+                caller_index(setup.index),
+                setup.label,
+                setup.access_one_way,
+                setup.policy,
+                setup.router,
+                setup.service,
+                true,
+            ),
             arrivals_end: setup.arrivals_end,
             rng: setup.rng,
             issued: 0,
+            expired: Vec::new(),
         }
     }
 
@@ -125,6 +136,7 @@ impl Population {
         self.priority_mix.iter().position(|c| draw < *c).unwrap_or(2) as u8
     }
 
+    #[inline]
     fn record(&self, ended: Option<Ended>, now: SimTime, recorder: &mut Recorder) {
         if let Some(ended) = ended {
             recorder.ended(self.region, ended.issued, now, ended.ending, ended.priority);
@@ -132,6 +144,7 @@ impl Population {
     }
 
     /// Delivers one of the caller's messages (an answer or a timer) and records an end.
+    #[inline]
     pub fn on_message(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, msg: Msg, recorder: &mut Recorder) {
         let now = ctx.now();
         let mut observer = ClientObserver { recorder, region: self.region };
@@ -140,7 +153,15 @@ impl Population {
             Msg::AttemptTimeout { request } => self.caller.on_attempt_timeout(ctx, me, request, &mut self.rng, &mut observer),
             Msg::Retry { request } => self.caller.on_retry(ctx, me, request, &mut observer),
             Msg::Hedge { request } => self.caller.on_hedge(ctx, me, request, &mut observer),
-            Msg::Timeout { request } => self.caller.on_timeout(now, request, &mut observer),
+            Msg::Timeout { request } => {
+                let mut expired = std::mem::take(&mut self.expired);
+                self.caller.on_timeout(ctx, me, request, &mut observer, &mut expired);
+                for ended in expired.drain(..) {
+                    recorder.ended(self.region, ended.issued, now, ended.ending, ended.priority);
+                }
+                self.expired = expired;
+                None
+            }
             other => unreachable!("{other:?} is not a caller message"),
         };
         self.record(ended, now, recorder);

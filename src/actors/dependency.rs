@@ -48,6 +48,8 @@ pub struct Dependency {
     /// Calls issued in `[from, until)` are counted: after the warm-up, until arrivals stop.
     window: [SimTime; 2],
     pub stats: DependencyStats,
+    /// Reused by deadline timers, so a timed-out call does not allocate.
+    expired: Vec<Ended>,
 }
 
 struct DependencyObserver<'a> {
@@ -75,7 +77,7 @@ impl Observer for DependencyObserver<'_> {
 impl Dependency {
     pub fn new(caller: Caller, server: u32, step: u8, spec: CallSpec, rng: SimRng, window: [SimTime; 2]) -> Self {
         let stats = DependencyStats { counters: Counters::default(), failed_open: 0, latency_ns: crate::metrics::latency_histogram(3) };
-        Dependency { caller, server, step, spec, rng, window, stats }
+        Dependency { caller, server, step, spec, rng, window, stats, expired: Vec::new() }
     }
 
     fn observer<'a>(counters: &'a mut Counters, window: [SimTime; 2], recorder: &'a mut Recorder) -> DependencyObserver<'a> {
@@ -94,13 +96,18 @@ impl Dependency {
     /// Delivers one of the call's messages (an answer or a timer).
     pub fn on_message(&mut self, ctx: &mut Scheduler<Msg>, server: ActorId, msg: Msg, recorder: &mut Recorder) -> Option<Ended> {
         let mut observer = Self::observer(&mut self.stats.counters, self.window, recorder);
-        let (caller, rng) = (&mut self.caller, &mut self.rng);
+        let (caller, rng, expired) = (&mut self.caller, &mut self.rng, &mut self.expired);
         match msg {
             Msg::Response { request, outcome } => caller.on_response(ctx, server, request, outcome, rng, &mut observer),
             Msg::AttemptTimeout { request } => caller.on_attempt_timeout(ctx, server, request, rng, &mut observer),
             Msg::Retry { request } => caller.on_retry(ctx, server, request, &mut observer),
             Msg::Hedge { request } => caller.on_hedge(ctx, server, request, &mut observer),
-            Msg::Timeout { request } => caller.on_timeout(ctx.now(), request, &mut observer),
+            Msg::Timeout { request } => {
+                // One timer per call (deadlines are not in issue order), so at most one end.
+                caller.on_timeout(ctx, server, request, &mut observer, expired);
+                debug_assert!(expired.len() <= 1);
+                expired.pop()
+            }
             other => unreachable!("{other:?} is not a caller message"),
         }
     }

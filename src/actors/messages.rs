@@ -35,17 +35,20 @@ impl Budget {
     pub const NONE: Budget = Budget(u32::MAX);
 
     /// The budget left at `delivered` for a caller that gives up at `deadline`.
+    #[inline]
     pub fn until(deadline: SimTime, delivered: SimTime) -> Budget {
         let micros = deadline.0.saturating_sub(delivered.0) / 1_000;
         Budget(micros.min(u64::from(u32::MAX - 1)) as u32)
     }
 
     /// The same deadline, seen `delay` later.
+    #[inline]
     pub fn after(self, delay: SimDuration) -> Budget {
         if self == Budget::NONE { self } else { Budget(self.0.saturating_sub((delay.0 / 1_000) as u32)) }
     }
 
     /// The absolute deadline, for a message delivered at `now`.
+    #[inline]
     pub fn deadline(self, now: SimTime) -> SimTime {
         if self == Budget::NONE { SimTime(u64::MAX) } else { now + SimDuration::from_micros(u64::from(self.0)) }
     }

@@ -184,6 +184,7 @@ fn dependencies(plan: &ScenarioPlan, streams: &RngStreams, addresses: Addresses,
                 call.policy.clone(),
                 addresses.router(),
                 call.service,
+                false,
             );
             let rng = streams.stream(&format!("calls:{label}"), step as u64);
             dependencies.push(Dependency::new(caller, server as u32, step as u8, call.clone(), rng, window));

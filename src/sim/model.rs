@@ -115,6 +115,7 @@ impl Addresses {
     pub fn dependency_caller(self, index: u32) -> u32 {
         self.populations + self.probers + index
     }
+    #[inline]
     pub fn caller_kind(self, caller: u32) -> CallerKind {
         if caller < self.populations {
             CallerKind::Population(caller)
@@ -193,6 +194,7 @@ impl Planet {
 
     /// Where a caller is: its region, its access hop, its address, and the service it calls
     /// (probers call no service in particular).
+    #[inline]
     fn caller(&self, index: u32) -> (RegionId, SimDuration, ActorId, u32) {
         let addresses = self.addresses();
         match addresses.caller_kind(index) {
@@ -233,6 +235,7 @@ impl Planet {
         }
     }
 
+    #[inline]
     fn transit(&mut self, now: SimTime, from: RegionId, to: RegionId, request: RequestRef) -> Option<SimDuration> {
         let delay = self.network.transit(from, to, flow(request), now, &mut self.network_rng);
         self.messages_lost += u64::from(delay.is_none());
@@ -439,6 +442,7 @@ impl Planet {
 
     /// Sends the replies a server has buffered and makes the dependency calls it ordered, until
     /// neither is left (a call refused at once by a breaker can complete a job on the spot).
+    #[inline]
     fn flush_server(&mut self, ctx: &mut Scheduler<Msg>, server: usize) {
         loop {
             let (replies, calls) = (&self.servers[server].pending_replies, &self.servers[server].pending_calls);
@@ -473,6 +477,7 @@ impl Planet {
     }
 
     /// An answer or a timer for a caller: a population, a prober or a dependency call.
+    #[inline]
     fn on_caller_message(&mut self, ctx: &mut Scheduler<Msg>, target: ActorId, request: RequestRef, msg: Msg) {
         let addresses = self.addresses();
         match addresses.caller_kind(u32::from(request.caller)) {
