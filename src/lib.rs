@@ -7,6 +7,7 @@
 
 pub mod actors;
 pub mod cli;
+pub mod data;
 pub mod faults;
 pub mod kernel;
 pub mod metrics;
