@@ -32,8 +32,6 @@ struct Slot {
     /// Bit k set: attempt k is in flight and its answer is awaited.
     outstanding: u32,
     retry_pending: bool,
-    /// Why the last attempt failed, reported if the request fails.
-    last_failure: Ending,
     priority: u8,
     /// The owner's identification of the request (a server's worker and job).
     tag: u64,
@@ -47,6 +45,13 @@ pub struct Ended {
     pub ending: Ending,
     pub priority: u8,
     pub tag: u64,
+}
+
+/// Whether an attempt went out.
+enum Attempt {
+    Sent,
+    /// The breaker refused it; the request ended if nothing else of it was in flight.
+    Refused(Option<Ended>),
 }
 
 /// Where a caller reports what happens to its requests along the way.
@@ -136,7 +141,10 @@ impl Caller {
             }
             None => ctx.send_at(deadline, me, Msg::Timeout { request }),
         }
-        let ended = self.send_attempt(ctx, me, request, observer);
+        let ended = match self.send_attempt(ctx, me, request, observer) {
+            Attempt::Sent => None,
+            Attempt::Refused(ended) => ended,
+        };
         (request, ended)
     }
 
@@ -152,7 +160,6 @@ impl Caller {
             hedges: 0,
             outstanding: 0,
             retry_pending: false,
-            last_failure: Ending::Timeout,
             priority,
             tag,
         };
@@ -179,7 +186,7 @@ impl Caller {
 
     /// Sends the request's next attempt, unless the breaker refuses it.
     #[inline]
-    fn send_attempt(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, request: RequestRef, observer: &mut impl Observer) -> Option<Ended> {
+    fn send_attempt(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, request: RequestRef, observer: &mut impl Observer) -> Attempt {
         let now = ctx.now();
         if let Some(breaker) = &mut self.breaker {
             let (admitted, change) = breaker.admit(now);
@@ -187,8 +194,10 @@ impl Caller {
                 observer.breaker_changed(now, &self.label, state);
             }
             if !admitted {
-                // Fail fast: a refused attempt is not retried, that is the breaker's point.
-                return Some(self.end(request, Ending::BreakerOpen));
+                // A refused hedge leaves the request to the attempts it has in flight. Otherwise
+                // the request fails fast, and is not retried: that is the breaker's point.
+                let waiting = self.live(request).is_some_and(|slot| slot.outstanding != 0);
+                return Attempt::Refused((!waiting).then(|| self.end(request, Ending::BreakerOpen)));
             }
         }
         let slot = self.live(request).expect("attempts are sent for live requests");
@@ -206,7 +215,7 @@ impl Caller {
         if let Some(hedge) = self.policy.hedge.filter(|_| first).filter(|h| now + h.after < deadline) {
             ctx.send(hedge.after, me, Msg::Hedge { request: attempt });
         }
-        None
+        Attempt::Sent
     }
 
     /// Marks an attempt answered; false if it was no longer awaited.
@@ -283,7 +292,6 @@ impl Caller {
     ) -> Option<Ended> {
         let now = ctx.now();
         let slot = self.live(attempt).expect("a settled attempt belongs to a live request");
-        slot.last_failure = failure;
         if slot.outstanding != 0 || slot.retry_pending {
             return None;
         }
@@ -328,8 +336,14 @@ impl Caller {
         let slot = self.live(request)?;
         slot.retry_pending = false;
         slot.retries += 1;
-        observer.retried(slot.issued, ctx.now());
-        self.send_attempt(ctx, me, request, observer)
+        let issued = slot.issued;
+        match self.send_attempt(ctx, me, request, observer) {
+            Attempt::Sent => {
+                observer.retried(issued, ctx.now());
+                None
+            }
+            Attempt::Refused(ended) => ended,
+        }
     }
 
     pub fn on_hedge(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, request: RequestRef, observer: &mut impl Observer) -> Option<Ended> {
@@ -339,9 +353,15 @@ impl Caller {
         if slot.outstanding == 0 || u32::from(slot.hedges) >= hedge.max {
             return None;
         }
-        slot.hedges += 1;
-        observer.hedged(slot.issued, ctx.now());
-        self.send_attempt(ctx, me, request, observer)
+        let issued = slot.issued;
+        match self.send_attempt(ctx, me, request, observer) {
+            Attempt::Sent => {
+                self.live(request).expect("a sent hedge's request is live").hedges += 1;
+                observer.hedged(issued, ctx.now());
+                None
+            }
+            Attempt::Refused(ended) => ended,
+        }
     }
 
     /// A deadline timer fired: ends every live request whose deadline has come (pushed onto

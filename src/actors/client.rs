@@ -16,7 +16,6 @@ use crate::world::RegionId;
 use rand::RngExt;
 
 pub struct Population {
-    pub index: u32,
     pub region: RegionId,
     curve: RateCurve,
     /// `curve`'s rate when it never changes: arrivals then need no thinning.
@@ -65,7 +64,7 @@ impl Observer for ClientObserver<'_> {
         self.recorder.hedge(self.region, issued, now);
     }
     fn breaker_changed(&mut self, now: SimTime, label: &str, state: BreakerState) {
-        self.recorder.log(now, "breaker", label, state.as_str().to_string());
+        self.recorder.breaker(now, label, state);
     }
 }
 
@@ -77,7 +76,6 @@ pub fn caller_index(index: u32) -> u16 {
 impl Population {
     pub fn new(setup: PopulationSetup) -> Self {
         Population {
-            index: setup.index,
             region: setup.region,
             constant_rate: setup.curve.constant_rate(),
             curve: setup.curve,
@@ -157,7 +155,7 @@ impl Population {
                 let mut expired = std::mem::take(&mut self.expired);
                 self.caller.on_timeout(ctx, me, request, &mut observer, &mut expired);
                 for ended in expired.drain(..) {
-                    recorder.ended(self.region, ended.issued, now, ended.ending, ended.priority);
+                    self.record(Some(ended), now, recorder);
                 }
                 self.expired = expired;
                 None

@@ -48,8 +48,9 @@ pub struct Dependency {
     /// Calls issued in `[from, until)` are counted: after the warm-up, until arrivals stop.
     window: [SimTime; 2],
     pub stats: DependencyStats,
-    /// Reused by deadline timers, so a timed-out call does not allocate.
-    expired: Vec<Ended>,
+    /// Calls that ended on the last message, for the model to hand to their jobs. Reused, so
+    /// ending calls does not allocate.
+    pub ended: Vec<Ended>,
 }
 
 struct DependencyObserver<'a> {
@@ -70,14 +71,14 @@ impl Observer for DependencyObserver<'_> {
         self.counters.hedges += u64::from(within(self.window, issued));
     }
     fn breaker_changed(&mut self, now: SimTime, label: &str, state: BreakerState) {
-        self.recorder.log(now, "breaker", label, state.as_str().to_string());
+        self.recorder.breaker(now, label, state);
     }
 }
 
 impl Dependency {
     pub fn new(caller: Caller, server: u32, step: u8, spec: CallSpec, rng: SimRng, window: [SimTime; 2]) -> Self {
         let stats = DependencyStats { counters: Counters::default(), failed_open: 0, latency_ns: crate::metrics::latency_histogram(3) };
-        Dependency { caller, server, step, spec, rng, window, stats, expired: Vec::new() }
+        Dependency { caller, server, step, spec, rng, window, stats, ended: Vec::new() }
     }
 
     fn observer<'a>(counters: &'a mut Counters, window: [SimTime; 2], recorder: &'a mut Recorder) -> DependencyObserver<'a> {
@@ -94,22 +95,23 @@ impl Dependency {
     }
 
     /// Delivers one of the call's messages (an answer or a timer).
-    pub fn on_message(&mut self, ctx: &mut Scheduler<Msg>, server: ActorId, msg: Msg, recorder: &mut Recorder) -> Option<Ended> {
+    /// Delivers one of the call's messages (an answer or a timer); the calls it ended are left
+    /// in `ended` (a deadline timer can end several).
+    pub fn on_message(&mut self, ctx: &mut Scheduler<Msg>, server: ActorId, msg: Msg, recorder: &mut Recorder) {
         let mut observer = Self::observer(&mut self.stats.counters, self.window, recorder);
-        let (caller, rng, expired) = (&mut self.caller, &mut self.rng, &mut self.expired);
-        match msg {
+        let (caller, rng) = (&mut self.caller, &mut self.rng);
+        let ended = match msg {
             Msg::Response { request, outcome } => caller.on_response(ctx, server, request, outcome, rng, &mut observer),
             Msg::AttemptTimeout { request } => caller.on_attempt_timeout(ctx, server, request, rng, &mut observer),
             Msg::Retry { request } => caller.on_retry(ctx, server, request, &mut observer),
             Msg::Hedge { request } => caller.on_hedge(ctx, server, request, &mut observer),
             Msg::Timeout { request } => {
-                // One timer per call (deadlines are not in issue order), so at most one end.
-                caller.on_timeout(ctx, server, request, &mut observer, expired);
-                debug_assert!(expired.len() <= 1);
-                expired.pop()
+                caller.on_timeout(ctx, server, request, &mut observer, &mut self.ended);
+                None
             }
             other => unreachable!("{other:?} is not a caller message"),
-        }
+        };
+        self.ended.extend(ended);
     }
 
     /// Counts an ended call; returns whether its request goes on (success, or failing open).

@@ -46,8 +46,6 @@ pub struct Prober {
     pub caller: u16,
     views: Vec<View>,
     next_seq: u32,
-    /// Probes sent, for reports.
-    pub probes_sent: u64,
 }
 
 /// A change of a vantage's view, for the router.
@@ -59,10 +57,9 @@ pub struct ViewChange {
 impl Prober {
     pub fn new(vantage: RegionId, caller: u32, servers: usize) -> Self {
         let view = View { outstanding: None, failures: 0, successes: 0, healthy: true };
-        Prober { vantage, caller: super::client::caller_index(caller), views: vec![view; servers], next_seq: 0, probes_sent: 0 }
+        Prober { vantage, caller: super::client::caller_index(caller), views: vec![view; servers], next_seq: 0 }
     }
 
-    /// Sends one probe to every server; returns the probes to dispatch (server, probe).
     /// Sends one probe to every server: pushes (server, probe) into `probes` for the caller to
     /// dispatch over the network. The timeout is shorter than the interval (validated), so the
     /// previous probe to each server has been settled by now.
@@ -75,7 +72,6 @@ impl Prober {
             let probe = RequestRef { caller: self.caller, slot: server, generation: seq, attempt: 0, priority: 0 };
             probes.push((server, probe));
             ctx.send(policy.timeout, me, Msg::ProbeTimeout { request: probe });
-            self.probes_sent += 1;
         }
         ctx.send(policy.interval, me, Msg::ProbeTick);
     }

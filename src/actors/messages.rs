@@ -26,8 +26,9 @@ impl RequestRef {
 
 /// How long a request's caller still waits for it, as seen when the message is delivered: the
 /// deadline propagated with a call (as gRPC's `grpc-timeout` header carries it). Microseconds,
-/// rounded down; `NONE` when the caller sets no deadline. It keeps messages small: an absolute
-/// time would double the size of every event.
+/// rounded down; `NONE` when the deadline is further than a u32 of microseconds reaches (about
+/// 71 minutes), which a callee treats as no deadline rather than a wrong one. It keeps messages
+/// small: an absolute time would double the size of every event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Budget(u32);
 
@@ -38,7 +39,7 @@ impl Budget {
     #[inline]
     pub fn until(deadline: SimTime, delivered: SimTime) -> Budget {
         let micros = deadline.0.saturating_sub(delivered.0) / 1_000;
-        Budget(micros.min(u64::from(u32::MAX - 1)) as u32)
+        u32::try_from(micros).ok().filter(|&m| m != u32::MAX).map_or(Budget::NONE, Budget)
     }
 
     /// The same deadline, seen `delay` later.
@@ -107,15 +108,17 @@ pub enum Msg {
     Sample,
     /// To the fault injector: flapping fault `fault` toggles its links (`down` or back up).
     Flap { fault: u16, down: bool },
-    /// To a population: the answer to a request reaches the client.
+    /// To a caller (population, prober or dependency caller): the answer to an attempt.
     Response { request: RequestRef, outcome: Outcome },
-    /// To a population: the request's deadline; the client gives up on it.
+    /// To a caller: a deadline timer. A population keeps one for all its requests (theirs fall
+    /// in issue order), so `request` is only the earliest pending one; the caller ends every
+    /// request whose deadline has come.
     Timeout { request: RequestRef },
-    /// To a population: the client gives up on one attempt.
+    /// To a caller: it gives up on one attempt.
     AttemptTimeout { request: RequestRef },
-    /// To a population: the backoff is over, send the next attempt.
+    /// To a caller: the backoff is over, send the next attempt.
     Retry { request: RequestRef },
-    /// To a population: no answer yet, send a hedged attempt.
+    /// To a caller: no answer yet, send a hedged attempt.
     Hedge { request: RequestRef },
     /// To a prober: time to probe every server.
     ProbeTick,

@@ -1,7 +1,7 @@
 //! A client's resilience policy: per-attempt timeouts, retries with backoff and jitter, a retry
 //! budget, a circuit breaker and hedged requests, with the parameters practitioners tune.
 //!
-//! These are plain state machines with no knowledge of the kernel: the population asks them
+//! These are plain state machines with no knowledge of the kernel: a `Caller` asks them
 //! "may I retry, and after how long?", "may I send?", and tells them what happened.
 //! Sources: exponential backoff with full and equal jitter as in "Exponential Backoff And
 //! Jitter" (AWS Architecture Blog, 2015); the retry budget as Finagle's (a share of requests,
@@ -141,6 +141,8 @@ pub struct Breaker {
     policy: BreakerPolicy,
     state: BreakerState,
     opened_at: SimTime,
+    /// When the current round of half-open probes started.
+    probing_since: SimTime,
     probes_sent: u32,
     probes_ok: u32,
     /// Per bucket: (bucket number, successes, failures).
@@ -156,6 +158,7 @@ impl Breaker {
             policy,
             state: BreakerState::Closed,
             opened_at: SimTime::ZERO,
+            probing_since: SimTime::ZERO,
             probes_sent: 0,
             probes_ok: 0,
             buckets: [(u64::MAX, 0, 0); BREAKER_BUCKETS],
@@ -179,6 +182,7 @@ impl Breaker {
             BreakerState::Open if now >= self.opened_at + self.policy.open_for => {
                 self.open_ns += now.since(self.opened_at).0;
                 self.state = BreakerState::HalfOpen;
+                self.probing_since = now;
                 self.probes_sent = 1;
                 self.probes_ok = 0;
                 (true, Some(BreakerState::HalfOpen))
@@ -186,6 +190,15 @@ impl Breaker {
             BreakerState::Open => (false, None),
             BreakerState::HalfOpen if self.probes_sent < self.policy.probes => {
                 self.probes_sent += 1;
+                (true, None)
+            }
+            // Probes unanswered for `open_for` are presumed lost (abandoned by their request,
+            // or dropped on the way): a new round of probes starts, so the breaker cannot wait
+            // for them forever.
+            BreakerState::HalfOpen if now >= self.probing_since + self.policy.open_for => {
+                self.probing_since = now;
+                self.probes_sent = 1;
+                self.probes_ok = 0;
                 (true, None)
             }
             BreakerState::HalfOpen => (false, None),
@@ -347,6 +360,24 @@ mod tests {
         assert_eq!(breaker.state(), BreakerState::Open);
         breaker.admit(at(20.0));
         assert_eq!(breaker.record(at(20.1), false), Some(BreakerState::Open));
+    }
+
+    #[test]
+    fn probes_that_never_answer_do_not_hold_the_breaker_half_open() {
+        let policy = BreakerPolicy {
+            window: SimDuration::from_secs(10),
+            min_requests: 1,
+            error_rate: 0.5,
+            open_for: SimDuration::from_secs(5),
+            probes: 1,
+        };
+        let mut breaker = Breaker::new(policy);
+        let at = |s: f64| SimTime((s * 1e9) as u64);
+        assert_eq!(breaker.record(at(0.0), false), Some(BreakerState::Open));
+        assert_eq!(breaker.admit(at(5.0)), (true, Some(BreakerState::HalfOpen)), "the probe, whose answer is lost");
+        assert_eq!(breaker.admit(at(9.9)), (false, None), "still waiting for it");
+        assert_eq!(breaker.admit(at(10.0)), (true, None), "presumed lost after open_for: a new probe");
+        assert_eq!(breaker.record(at(10.1), true), Some(BreakerState::Closed));
     }
 
     #[test]

@@ -123,8 +123,12 @@ impl Router {
 
     /// The epoch whose answers a client sees now, given how old its cached answer is.
     fn seen_epoch(&mut self, now: SimTime) -> usize {
-        if self.epochs.len() == 1 {
-            return 0;
+        let latest = self.epochs.len() - 1;
+        // Once the last change is older than any cached answer can be, everyone sees it: no
+        // draw needed (the draws below could not pick an older epoch).
+        let longest = self.caching.ttl.max(self.caching.stale_for);
+        if latest == 0 || now >= self.epochs[latest].from + longest {
+            return latest;
         }
         let stale = self.caching.stale_share > 0.0 && self.rng.random::<f64>() < self.caching.stale_share;
         let lifetime = if stale { self.caching.stale_for } else { self.caching.ttl };

@@ -2,9 +2,11 @@
 //!
 //! A request that finds a worker idle starts at once; otherwise it waits if the queue has room
 //! and is rejected if not. Overload therefore shows first as queueing delay, then as rejections
-//! (and as client timeouts when the wait exceeds them). Simplifications: a worker keeps serving
-//! a request whose client has already timed out (no cancellation; deadlines arrive with the
-//! fault layer), and service times are independent draws (no warm caches, no contention).
+//! (and as client timeouts when the wait exceeds them). A request may then call the service's
+//! dependencies, holding its worker while it waits. Simplifications: without
+//! `propagate_deadlines` a worker keeps serving a request whose client has already timed out
+//! (with it, expired work is skipped, but a request in service is never cancelled), and service
+//! times are independent draws (no warm caches, no contention).
 
 use super::autoscaler::{AutoscalePolicy, Autoscaler, Decision};
 use super::messages::{Msg, Outcome, RequestRef};
@@ -233,9 +235,9 @@ pub struct ServerStats {
     pub in_system_ns: u128,
     /// Σ time in system of served requests.
     pub sojourn_ns: u128,
-    /// Σ queueing wait of served requests.
+    /// Σ queueing wait of started requests.
     pub wait_ns: u128,
-    /// Queueing waits of served requests, nanoseconds (3 significant digits).
+    /// Queueing waits of started requests, nanoseconds (3 significant digits).
     pub wait_ns_histogram: hdrhistogram::Histogram<u64>,
     /// Fewest and most workers alive at any time of the run.
     pub alive_min: u32,
@@ -291,6 +293,7 @@ pub struct Server {
 }
 
 /// A server's answer to a request; the delay back to the client is the caller's business.
+#[derive(Clone, Copy, Debug)]
 pub struct Reply {
     pub to: RequestRef,
     pub outcome: Outcome,
@@ -547,7 +550,9 @@ impl Server {
             self.stats.served += u64::from(!failed);
             self.stats.errors += u64::from(outcome == Some(Outcome::Error));
             self.stats.expired += u64::from(outcome.is_none());
-            self.stats.sojourn_ns += u128::from(now.since(job.arrived).0);
+            if !failed {
+                self.stats.sojourn_ns += u128::from(now.since(job.arrived).0);
+            }
         }
         if failed {
             self.failed_now();
@@ -670,7 +675,7 @@ impl Server {
     fn crash(&mut self) {
         self.crashed = true;
         while let Some(job) = self.queue.pop_front() {
-            self.pending_replies.push(Reply { to: job.request, outcome: Outcome::Error });
+            self.reset(job);
         }
         for index in 0..self.worker.len() {
             let worker = &mut self.worker[index];
@@ -679,10 +684,16 @@ impl Server {
                 worker.state = WorkerState::Idle;
                 self.busy -= 1;
                 self.idle.push(index as u32);
-                self.pending_replies.push(Reply { to: job.request, outcome: Outcome::Error });
+                self.reset(job);
             }
         }
-        self.stats.errors += self.pending_replies.len() as u64;
+    }
+
+    /// A job's connection is reset: it is answered with an error.
+    fn reset(&mut self, job: Job) {
+        self.stats.errors += u64::from(self.counts(job.arrived));
+        self.failed_now();
+        self.pending_replies.push(Reply { to: job.request, outcome: Outcome::Error });
     }
 
     /// Stops whatever `index` is running (its completion becomes stale) and sets its state.

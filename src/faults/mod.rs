@@ -10,9 +10,6 @@ use crate::kernel::{SimDuration, SimTime};
 use crate::world::network::LinkCapacity;
 use crate::world::{LinkGray, LinkId};
 
-/// Index of a fault in `FaultPlan::faults`.
-pub type FaultIndex = u16;
-
 #[derive(Clone, Debug, Default)]
 pub struct FaultPlan {
     pub faults: Vec<Fault>,
@@ -106,7 +103,8 @@ pub enum ServerOrder {
         share: f64,
     },
     Revive,
-    /// The control plane is down (`true`) or back: the autoscaler may not act while down.
+    /// The control plane is down (`true`) or back: neither the autoscaler nor the mode machine
+    /// may act while it is down.
     Freeze(bool),
 }
 

@@ -280,6 +280,11 @@ impl Recorder {
         self.bump(region, issued, now, |c| &mut c.hedges);
     }
 
+    /// Logs a breaker's change of state.
+    pub fn breaker(&mut self, time: SimTime, label: &str, state: crate::actors::policy::BreakerState) {
+        self.log(time, "breaker", label, state.as_str().to_string());
+    }
+
     /// Records one state sample (for `states.csv`).
     pub fn sample(&mut self, time: SimTime, subject: Subject, state: &'static str, value: StateValue) {
         self.states.push(StateSample { time, subject, state, value });

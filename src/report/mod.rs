@@ -1,4 +1,5 @@
-//! Result files: `summary.json`, `timeline.csv`, `events.csv`, one `.hgrm` per latency histogram, and the
+//! Result files: `summary.json`, `timeline.csv`, `events.csv`, `states.csv`, `variants.csv`, one
+//! `.hgrm` per latency histogram, and the
 //! human-readable summary printed after a run. Formats are documented in docs/OUTPUT.md.
 //!
 //! Architecture invariant: writing results never changes them. Every file is written to a

@@ -288,7 +288,9 @@ fn server_summary(plan: &ScenarioPlan, server: &Server, service: &ServicePlan, m
     let mean_sojourn_s = (stats.served > 0).then(|| stats.sojourn_ns as f64 / stats.served as f64 / 1e9);
     let mut wait_ms = latency(&stats.wait_ns_histogram);
     // The exact mean, from the sum, rather than the histogram's bucketed one.
-    wait_ms.mean = (stats.served > 0).then(|| round(stats.wait_ns as f64 / stats.served as f64 / 1e6, 3));
+    // Every started request's wait is recorded (its outcome is not known yet when it starts).
+    let started = stats.wait_ns_histogram.len();
+    wait_ms.mean = (started > 0).then(|| round(stats.wait_ns as f64 / started as f64 / 1e6, 3));
     ServerSummary {
         service: plan.service_specs[service.service as usize].name.clone(),
         region: plan.topology.region(service.region).id.clone(),
@@ -481,13 +483,12 @@ fn dependencies(plan: &ScenarioPlan, result: &RunResult) -> Vec<DependencySummar
                 let stats = &dependency.stats;
                 counters.merge(&stats.counters);
                 latency_ns.add(&stats.latency_ns).expect("histograms with the same bounds merge");
-                let percentile =
-                    |q: f64| (!stats.latency_ns.is_empty()).then(|| round(stats.latency_ns.value_at_quantile(q) as f64 / 1e6, 3));
+                let latency_ms = latency(&stats.latency_ns);
                 let region = DependencyRegion {
                     calls: stats.counters.attempted,
                     availability: availability(&stats.counters),
-                    p50_ms: percentile(0.5),
-                    p99_ms: percentile(0.99),
+                    p50_ms: latency_ms.p50,
+                    p99_ms: latency_ms.p99,
                     breaker_opened: dependency.caller.breaker.as_ref().map(|b| b.opened),
                 };
                 by_region.insert(plan.topology.region(plan.services[dependency.server as usize].region).id.clone(), region);

@@ -37,14 +37,14 @@ pub fn render_comparison(summaries: &[Summary]) -> String {
     let mut out = String::from("variants (same scenario, same seed)\n");
     let _ = writeln!(
         out,
-        "{:<16} {:>9} {:>8} {:>8} {:>8} {:>10} {:>8} {:>8} {:>8} {:>8}",
-        "variant", "avail", "p50", "p99", "p99.9", "attempts/r", "timeout", "rejected", "error", "breaker"
+        "{:<16} {:>9} {:>8} {:>8} {:>8} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "variant", "avail", "p50", "p99", "p99.9", "attempts/r", "timeout", "rejected", "error", "unreach", "breaker", "shed"
     );
     for summary in summaries {
         let f = &summary.requests.failed;
         let _ = writeln!(
             out,
-            "{:<16} {:>9} {:>8} {:>8} {:>8} {:>10} {:>8} {:>8} {:>8} {:>8}",
+            "{:<16} {:>9} {:>8} {:>8} {:>8} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
             summary.variant.as_deref().unwrap_or("-"),
             percent(summary.availability),
             ms(summary.latency_ms.p50),
@@ -54,7 +54,9 @@ pub fn render_comparison(summaries: &[Summary]) -> String {
             f.timeout,
             f.rejected,
             f.error,
+            f.unreachable,
             f.breaker_open,
+            f.shed,
         );
     }
     out
@@ -71,7 +73,7 @@ pub fn comparison_csv(summaries: &[Summary]) -> String {
         let _ = writeln!(
             out,
             "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            summary.variant.as_deref().unwrap_or(""),
+            super::timeline::csv_field(summary.variant.as_deref().unwrap_or("")),
             number(summary.availability),
             number(summary.latency_ms.p50),
             number(summary.latency_ms.p99),

@@ -17,7 +17,7 @@ pub fn render(plan: &ScenarioPlan, result: &RunResult) -> String {
     for row in &recorder.timeline {
         let scope =
             if row.scope == TimelineRow::ALL { "all" } else { plan.topology.region(recorder.regions[row.scope as usize]).id.as_str() };
-        write_row(&mut out, row, scope);
+        write_row(&mut out, row, &csv_field(scope));
     }
     out
 }
@@ -49,14 +49,26 @@ fn write_row(out: &mut String, row: &TimelineRow, scope: &str) {
     );
 }
 
-/// `events.csv`: what happened to the world (fault starts and ends, route convergences), in
-/// order. Fields never contain commas: names are ids.
+/// `events.csv`: what happened to the world (fault starts and ends, route convergences,
+/// breakers, health, scaling, modes), in order. Names and details are free text, so they are
+/// quoted where CSV needs it.
 pub fn render_events(result: &RunResult) -> String {
     let mut out = String::from("time_s,event,subject,detail\n");
     for event in &result.planet.recorder.events {
-        let _ = writeln!(out, "{},{},{},{}", round(event.time.as_secs_f64(), 6), event.event, event.subject, event.detail);
+        let (subject, detail) = (csv_field(&event.subject), csv_field(&event.detail));
+        let _ = writeln!(out, "{},{},{subject},{detail}", round(event.time.as_secs_f64(), 6), event.event);
     }
     out
+}
+
+/// A CSV field (RFC 4180): quoted, with quotes doubled, when it holds a comma, a quote or a
+/// line break; as it is otherwise.
+pub fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains([',', '"', '\n', '\r']) {
+        std::borrow::Cow::Owned(format!("\"{}\"", text.replace('"', "\"\"")))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 /// `states.csv`: each server's mode, published DNS health, workers alive and busy and queue
@@ -71,7 +83,7 @@ pub fn render_states(plan: &ScenarioPlan, result: &RunResult) -> String {
             Subject::Dependency(index) => result.planet.dependencies[index as usize].caller.label.as_str(),
             Subject::Link(index) => plan.topology.links[index as usize].name.as_str(),
         };
-        let _ = write!(out, "{},{subject},{},", round(sample.time.as_secs_f64(), 6), sample.state);
+        let _ = write!(out, "{},{},{},", round(sample.time.as_secs_f64(), 6), csv_field(subject), sample.state);
         let _ = match sample.value {
             StateValue::Word(word) => writeln!(out, "{word}"),
             StateValue::Count(count) => writeln!(out, "{count}"),

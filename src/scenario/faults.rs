@@ -2,7 +2,7 @@
 
 use super::diagnostic::{Problems, did_you_mean};
 use super::files::{DirectionFile, FaultFile, FaultKindFile, NetworkFile, S};
-use super::units::{INSTANT_FORMS, Instant, parse_instant};
+use super::units::{INSTANT_FORMS, Instant, ns_from_start, parse_instant};
 use super::validate::{duration, region};
 use crate::faults::{Fault, FaultAction, FaultPlan};
 use crate::kernel::{SimDuration, SimTime};
@@ -128,13 +128,20 @@ fn instant(problems: &mut Problems, text: &S<String>, key: &str, context: &Fault
         None => (text.value.clone(), None),
     };
     let parsed = parse_instant(&written);
-    let seconds_to_ns = |s: i64| (s - context.start_unix_s) * 1_000_000_000;
+    let seconds_to_ns = |problems: &mut Problems, s: i64| match ns_from_start(s, context.start_unix_s) {
+        Ok(ns) => Some(ns),
+        Err(message) => {
+            problems.on(text, key, message).expected("a time within the run");
+            None
+        }
+    };
     match (parsed, zone) {
         (Ok(Instant::Offset(offset)), _) => Some(offset.0 as i64),
-        (Ok(Instant::Utc(seconds)), _) => Some(seconds_to_ns(seconds)),
+        (Ok(Instant::Utc(seconds)), _) => seconds_to_ns(problems, seconds),
         (Ok(Instant::Local(seconds)), Some(zone)) => {
             let zone = S { value: zone.to_string(), referenced: text.referenced, defined: text.defined };
-            region(problems, context.topology, &zone, key).map(|r| seconds_to_ns(seconds - context.topology.region(r).utc_offset_s))
+            let offset = region(problems, context.topology, &zone, key).map(|r| context.topology.region(r).utc_offset_s)?;
+            seconds_to_ns(problems, seconds - offset)
         }
         (Ok(Instant::Local(_)), None) => {
             problems.on(text, key, "a fault's local time needs a region").expected("`2027-01-01T00:00:00 local tokyo`");
@@ -354,18 +361,12 @@ fn fault_services(problems: &mut Problems, file: &FaultFile, key: &str, context:
     if file.services.is_empty() {
         return Some(None);
     }
-    let names: Vec<&str> = context.service_specs.iter().map(|s| s.name.as_str()).collect();
-    let mut found = Vec::new();
-    for (slot, name) in file.services.iter().enumerate() {
-        match names.iter().position(|n| *n == name.value) {
-            Some(index) => found.push(index as u32),
-            None => {
-                problems
-                    .on(name, format!("{key}.services[{slot}]"), format!("unknown service `{}`", name.value))
-                    .expected(format!("one of the services: {}", names.join(", ")))
-                    .suggest(did_you_mean(&name.value, names.iter().copied()));
-            }
-        }
-    }
+    let names: Vec<String> = context.service_specs.iter().map(|s| s.name.clone()).collect();
+    let found: Vec<u32> = file
+        .services
+        .iter()
+        .enumerate()
+        .filter_map(|(slot, name)| super::services::service_index(problems, name, &names, &format!("{key}.services[{slot}]")))
+        .collect();
     (found.len() == file.services.len()).then_some(Some(found))
 }

@@ -4,7 +4,7 @@
 use super::diagnostic::Problems;
 use super::files::{BackoffFile, BreakerFile, CallFile, ClientFile, HedgeFile, JitterFile, RetriesFile, RetryCauseFile, S};
 use super::topology::positive;
-use super::validate::duration;
+use super::validate::positive_duration;
 use crate::actors::policy::{Backoff, BreakerPolicy, ClientPolicy, HedgePolicy, Jitter, RetryOn, RetryPolicy};
 use crate::kernel::SimDuration;
 
@@ -63,15 +63,6 @@ fn optional<T>(validated: Option<Option<T>>) -> Option<Option<T>> {
         None => Some(None),
         Some(value) => value.map(Some),
     }
-}
-
-fn positive_duration(problems: &mut Problems, text: &S<String>, key: &str) -> Option<SimDuration> {
-    let value = duration(problems, text, key)?;
-    if value.0 == 0 {
-        problems.on(text, key, "must be longer than zero").expected("a duration like `200ms`");
-        return None;
-    }
-    Some(value)
 }
 
 fn whole(problems: &mut Problems, value: &S<i64>, key: &str, min: i64, max: i64) -> Option<u32> {

@@ -4,9 +4,8 @@
 use super::diagnostic::{Problems, did_you_mean};
 use super::files::{CallFile, CallModeFile, ClientFile, OnFailureFile, S, ServiceFile};
 use super::policy::{PolicyFields, client_policy};
-use super::validate::{MAX_QUEUE, MAX_WORKERS, count, distribution, duration, one_or_many, scaled};
+use super::validate::{MAX_QUEUE, MAX_WORKERS, count, distribution, one_or_many, positive_duration, scaled};
 use crate::actors::dependency::CallSpec;
-use crate::kernel::SimDuration;
 use crate::sim::plan::{ServicePlan, ServiceSpec};
 use crate::world::Topology;
 use std::collections::BTreeSet;
@@ -133,19 +132,13 @@ fn service_specs(problems: &mut Problems, services: &[ServiceFile], names: &[Str
 
 fn call_spec(problems: &mut Problems, call: &CallFile, names: &[String], key: &str) -> Option<CallSpec> {
     let service = service_index(problems, &call.service, names, &format!("{key}.service"));
-    let timeout = duration(problems, &call.timeout, &format!("{key}.timeout")).filter(|t| {
-        let positive = *t > SimDuration::ZERO;
-        if !positive {
-            problems.on(&call.timeout, format!("{key}.timeout"), "must be longer than zero").expected("a duration like `300ms`");
-        }
-        positive
-    });
+    let timeout = positive_duration(problems, &call.timeout, &format!("{key}.timeout"));
     let policy = client_policy(problems, PolicyFields::of_call(call), key);
     let fail_open = call.on_failure.as_ref().is_some_and(|f| f.value == OnFailureFile::FailOpen);
     Some(CallSpec { service: service?, timeout: timeout?, policy: policy?, fail_open })
 }
 
-fn service_index(problems: &mut Problems, name: &S<String>, names: &[String], key: &str) -> Option<u32> {
+pub(super) fn service_index(problems: &mut Problems, name: &S<String>, names: &[String], key: &str) -> Option<u32> {
     if let Some(index) = names.iter().position(|n| *n == name.value) {
         return Some(index as u32);
     }

@@ -4,7 +4,7 @@ use super::diagnostic::Problems;
 use super::files::{
     AdmissionFile, AutoscalingFile, ModeFile, ModesFile, PriorityClassFile, PriorityFile, PrioritySharesFile, S, ThresholdsFile,
 };
-use super::validate::duration;
+use super::validate::{duration, positive_duration};
 use crate::actors::autoscaler::AutoscalePolicy;
 use crate::actors::modes::{ModeEffect, ModePolicy, Thresholds};
 use crate::actors::server::Admission;
@@ -106,7 +106,8 @@ pub fn autoscaling(problems: &mut Problems, file: &AutoscalingFile, key: &str, s
     let timing = |problems: &mut Problems, value: &Option<S<String>>, name: &str, default: SimDuration| {
         value.as_ref().map_or(Some(default), |v| duration(problems, v, &format!("{key}.{name}")))
     };
-    let interval = timing(problems, &file.interval, "interval", DEFAULT_SCALE_INTERVAL).filter(|d| d.0 > 0);
+    let interval =
+        file.interval.as_ref().map_or(Some(DEFAULT_SCALE_INTERVAL), |v| positive_duration(problems, v, &format!("{key}.interval")));
     let provisioning_delay = timing(problems, &file.provisioning_delay, "provisioning_delay", DEFAULT_PROVISIONING_DELAY);
     let cooldown = timing(problems, &file.cooldown, "cooldown", DEFAULT_COOLDOWN);
     let (min, max) = (file.min_workers.value, file.max_workers.value);
@@ -198,11 +199,8 @@ fn mode(problems: &mut Problems, file: &ModeFile, key: &str) -> (Thresholds, Thr
 }
 
 pub fn modes(problems: &mut Problems, file: &ModesFile, key: &str) -> Option<ModePolicy> {
-    let interval = file
-        .interval
-        .as_ref()
-        .map_or(Some(DEFAULT_MODE_INTERVAL), |v| duration(problems, v, &format!("{key}.interval")))
-        .filter(|d| d.0 > 0);
+    let interval =
+        file.interval.as_ref().map_or(Some(DEFAULT_MODE_INTERVAL), |v| positive_duration(problems, v, &format!("{key}.interval")));
     let min_dwell = file.min_dwell.as_ref().map_or(Some(DEFAULT_MIN_DWELL), |v| duration(problems, v, &format!("{key}.min_dwell")));
     let (degraded_enter, degraded_exit, degraded) = mode(problems, &file.degraded, &format!("{key}.degraded"));
     let (floor_enter, floor_exit, floor) = match &file.floor {

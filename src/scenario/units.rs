@@ -57,6 +57,15 @@ pub fn unix_seconds(year: i64, month: u32, day: u32, hour: u32, minute: u32, sec
 }
 
 /// Parses `YYYY-MM-DDTHH:MM[:SS]` into seconds since the epoch (the caller decides the zone).
+/// Nanoseconds from the run's start (`start_unix_s`) to `unix_s`, if that fits simulated time's
+/// range (about 292 years either way).
+pub fn ns_from_start(unix_s: i64, start_unix_s: i64) -> Result<i64, String> {
+    unix_s
+        .checked_sub(start_unix_s)
+        .and_then(|s| s.checked_mul(1_000_000_000))
+        .ok_or_else(|| "this instant is too far from the run's start (more than 292 years)".to_string())
+}
+
 pub fn parse_civil(text: &str) -> Result<i64, String> {
     let bad = || format!("`{text}` is not a date-time like 2026-12-31T23:59:00");
     let (date, time) = text.split_once('T').ok_or_else(bad)?;
@@ -67,6 +76,9 @@ pub fn parse_civil(text: &str) -> Result<i64, String> {
     }
     let number = |s: &str| s.parse::<u32>().map_err(|_| bad());
     let year: i64 = date_parts[0].parse().map_err(|_| bad())?;
+    if !(1..=9999).contains(&year) {
+        return Err(format!("year {year} is out of range (1 to 9999)"));
+    }
     let (month, day) = (number(date_parts[1])?, number(date_parts[2])?);
     let (hour, minute) = (number(time_parts[0])?, number(time_parts[1])?);
     let second = if time_parts.len() == 3 { number(time_parts[2])? } else { 0 };

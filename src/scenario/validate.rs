@@ -5,7 +5,7 @@ use super::files::{
     ClientFile, DailyCurveFile, DistKindFile, DistributionFile, RoutingFile, RoutingPolicyFile, S, ScenarioFile, SurgeFile,
 };
 use super::topology::{non_negative, positive};
-use super::units::{DURATION_FORMS, INSTANT_FORMS, Instant, parse_duration, parse_instant};
+use super::units::{DURATION_FORMS, INSTANT_FORMS, Instant, ns_from_start, parse_duration, parse_instant};
 use crate::actors::messages::RequestRef;
 use crate::actors::server::ServiceTime;
 use crate::actors::traffic::{RateCurve, Surge};
@@ -41,7 +41,7 @@ pub(crate) fn duration(problems: &mut Problems, value: &S<String>, key: &str) ->
     }
 }
 
-fn positive_duration(problems: &mut Problems, value: &S<String>, key: &str) -> Option<SimDuration> {
+pub(crate) fn positive_duration(problems: &mut Problems, value: &S<String>, key: &str) -> Option<SimDuration> {
     let parsed = duration(problems, value, key)?;
     if parsed.0 == 0 {
         problems.on(value, key, "must be longer than zero").expected(DURATION_FORMS);
@@ -469,10 +469,12 @@ fn daily_curve(problems: &mut Problems, curve: Option<&S<DailyCurveFile>>, key: 
 }
 
 fn surge(problems: &mut Problems, file: &SurgeFile, key: &str, start_unix_s: i64, utc_offset_s: i64) -> Option<Surge> {
-    let start_ns = match parse_instant(&file.at.value) {
-        Ok(Instant::Offset(offset)) => Some(offset.0 as i64),
-        Ok(Instant::Utc(seconds)) => Some((seconds - start_unix_s) * 1_000_000_000),
-        Ok(Instant::Local(seconds)) => Some((seconds - utc_offset_s - start_unix_s) * 1_000_000_000),
+    let start_ns = match parse_instant(&file.at.value).and_then(|instant| match instant {
+        Instant::Offset(offset) => Ok(offset.0 as i64),
+        Instant::Utc(seconds) => ns_from_start(seconds, start_unix_s),
+        Instant::Local(seconds) => ns_from_start(seconds - utc_offset_s, start_unix_s),
+    }) {
+        Ok(ns) => Some(ns),
         Err(message) => {
             problems.on(&file.at, format!("{key}.at"), message).expected(INSTANT_FORMS);
             None

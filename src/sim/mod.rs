@@ -155,14 +155,12 @@ fn build(plan: &ScenarioPlan) -> Planet {
         populations,
         router,
         servers,
-        server_service: server_places.iter().map(|(service, _)| *service).collect(),
         dependencies,
         health: plan.health.clone(),
         network,
         network_rng: streams.stream("network", 0),
         faults: plan.faults.clone(),
         recorder,
-        region_names: plan.topology.regions.iter().map(|r| r.id.clone()).collect(),
         server_labels: (0..plan.services.len()).map(|index| plan.server_label(index)).collect(),
         sample_every: plan.timeline_window,
     })
@@ -184,7 +182,9 @@ fn dependencies(plan: &ScenarioPlan, streams: &RngStreams, addresses: Addresses,
                 call.policy.clone(),
                 addresses.router(),
                 call.service,
-                false,
+                // A call's deadline is its issue time plus its timeout, unless the request's
+                // propagated deadline comes sooner: then they are not in issue order.
+                !spec.propagate_deadlines,
             );
             let rng = streams.stream(&format!("calls:{label}"), step as u64);
             dependencies.push(Dependency::new(caller, server as u32, step as u8, call.clone(), rng, window));

@@ -2,9 +2,10 @@
 //! the recorder.
 //!
 //! Actor addresses are dense: populations, the router, the fault injector, the servers, the
-//! health-check probers. Callers (whoever waits for answers) are numbered too, in the
-//! `population` field of every `RequestRef`: populations, then probers, then the dependency
-//! callers of servers (whose timers go to their server's address). Every message between regions crosses the [`Network`]: it takes the
+//! health-check probers. Callers (whoever waits for answers) are numbered too, in the `caller`
+//! field of every `RequestRef`: populations, then probers, then the dependency callers of
+//! servers (whose timers go to their server's address). Every message between regions crosses
+//! the [`Network`]: it takes the
 //! current route's delay, or is lost (a cut not yet re-converged, a partition, a lossy gray
 //! link). A request whose region has no route at all fails fast as unreachable; a lost message
 //! is noticed only by a timeout, as in reality.
@@ -25,8 +26,6 @@ pub struct Planet {
     pub populations: Vec<Population>,
     pub router: Router,
     pub servers: Vec<Server>,
-    /// Each server's service.
-    pub server_service: Vec<u32>,
     /// The dependency callers of all servers; server `s`'s are at
     /// `first_dependency[s]..first_dependency[s + 1]`, in the order of its service's calls.
     pub dependencies: Vec<Dependency>,
@@ -47,8 +46,6 @@ pub struct Planet {
     pub recorder: Recorder,
     /// Messages the network dropped.
     pub messages_lost: u64,
-    /// Region ids by index, for event logs.
-    pub region_names: Vec<String>,
     /// Servers' names in outputs (see `ScenarioPlan::server_label`).
     pub server_labels: Vec<String>,
     /// How often states are sampled (the timeline window).
@@ -60,7 +57,6 @@ pub struct PlanetParts {
     pub populations: Vec<Population>,
     pub router: Router,
     pub servers: Vec<Server>,
-    pub server_service: Vec<u32>,
     /// Grouped by calling server, in server order.
     pub dependencies: Vec<Dependency>,
     pub health: Option<HealthPolicy>,
@@ -68,7 +64,6 @@ pub struct PlanetParts {
     pub network_rng: SimRng,
     pub faults: FaultPlan,
     pub recorder: Recorder,
-    pub region_names: Vec<String>,
     pub server_labels: Vec<String>,
     pub sample_every: SimDuration,
 }
@@ -138,14 +133,12 @@ impl Planet {
             populations,
             router,
             servers,
-            server_service,
             dependencies,
             health,
             network,
             network_rng,
             faults,
             recorder,
-            region_names,
             server_labels,
             sample_every,
         } = parts;
@@ -169,7 +162,6 @@ impl Planet {
             populations,
             router,
             servers,
-            server_service,
             dependencies,
             first_dependency,
             probers,
@@ -182,7 +174,6 @@ impl Planet {
             fault_active: vec![false; count],
             recorder,
             messages_lost: 0,
-            region_names,
             server_labels,
             sample_every,
         }
@@ -444,25 +435,25 @@ impl Planet {
     /// neither is left (a call refused at once by a breaker can complete a job on the spot).
     #[inline]
     fn flush_server(&mut self, ctx: &mut Scheduler<Msg>, server: usize) {
+        // Both lists can grow while they are worked through (a call that ends at once lets its
+        // job make the next call or answer), so they are read by index, in order, to the end.
+        let me = self.addresses().server(server as u32);
+        let (mut replies, mut calls) = (0, 0);
         loop {
-            let (replies, calls) = (&self.servers[server].pending_replies, &self.servers[server].pending_calls);
-            if replies.is_empty() && calls.is_empty() {
-                return;
-            }
-            let mut pending = std::mem::take(&mut self.servers[server].pending_replies);
-            for reply in pending.drain(..) {
+            if let Some(&reply) = self.servers[server].pending_replies.get(replies) {
+                replies += 1;
                 self.reply(ctx, server, reply);
-            }
-            self.servers[server].pending_replies = pending;
-            let mut orders = std::mem::take(&mut self.servers[server].pending_calls);
-            let me = self.addresses().server(server as u32);
-            for order in orders.drain(..) {
+            } else if let Some(&order) = self.servers[server].pending_calls.get(calls) {
+                calls += 1;
                 let index = self.first_dependency[server] + u32::from(order.step);
                 let ended = self.dependencies[index as usize].call(ctx, me, order, &mut self.recorder);
                 self.call_ended(ctx, index, ended);
+            } else {
+                break;
             }
-            self.servers[server].pending_calls = orders;
         }
+        self.servers[server].pending_replies.clear();
+        self.servers[server].pending_calls.clear();
     }
 
     /// Hands a dependency call's end to the server whose job made it.
@@ -487,8 +478,12 @@ impl Planet {
                 self.on_probe_result(ctx.now(), addresses.prober_index(target), request, ok)
             }
             CallerKind::Dependency(index) => {
-                let ended = self.dependencies[index as usize].on_message(ctx, target, msg, &mut self.recorder);
-                self.call_ended(ctx, index, ended);
+                self.dependencies[index as usize].on_message(ctx, target, msg, &mut self.recorder);
+                let mut ended = std::mem::take(&mut self.dependencies[index as usize].ended);
+                for call in ended.drain(..) {
+                    self.call_ended(ctx, index, Some(call));
+                }
+                self.dependencies[index as usize].ended = ended;
                 let server = self.dependencies[index as usize].server as usize;
                 self.flush_server(ctx, server);
             }

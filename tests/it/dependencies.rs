@@ -248,13 +248,7 @@ fn a_slow_dependency_exhausts_its_callers_pool_and_a_short_call_timeout_contains
 }
 
 fn load_error(label: &str, services: &str, clients: &str) -> String {
-    let dir = crate::support::temp_dir(label);
-    crate::support::write(&dir, "topology.yaml", TRIANGLE);
-    let path = crate::support::write(&dir, "scenario.yaml", &scenario(services, clients, ""));
-    match planetsim::scenario::load_scenario(&path) {
-        Ok(_) => panic!("{label}: the scenario should be refused"),
-        Err(error) => error.to_string(),
-    }
+    crate::support::load_error(label, TRIANGLE, &scenario(services, clients, ""))
 }
 
 #[test]
@@ -296,5 +290,88 @@ fn the_bundled_cascade_scenario_shows_what_containment_buys() {
     assert!(naive.1 > 0.99 && hardened.1 > 0.99, "both recover: {} {}", naive.1, hardened.1);
     assert!(naive.2.regions["singapore"].availability.unwrap() < 0.9, "the cascade reaches Singapore");
     assert!(hardened.2.dependencies[0].failed_open > 10_000);
-    assert!(naive.2.services["ratelimit"].per_client_request.unwrap() < naive.2.services["api"].per_client_request.unwrap());
+    // The naive clients' immediate retries reach every layer; the budgeted ones barely do.
+    let api_load = |s: &Summary| s.services["api"].per_client_request.unwrap();
+    assert!(api_load(&naive.2) > 1.3 && api_load(&hardened.2) < 1.05, "{} {}", api_load(&naive.2), api_load(&hardened.2));
+}
+
+/// `api` calls `flaky` (fail open, behind a breaker) and then `store`. `flaky` is down from +30 s
+/// to +60 s.
+const BREAKER_CALLS: &str = "  - name: api
+    region: home
+    workers: 20
+    queue_capacity: 100
+    service_time: {dist: constant, value: 2ms}
+    calls:
+      - service: flaky
+        timeout: 100ms
+        on_failure: fail-open
+        breaker: {window: 5s, min_requests: 20, error_rate: 0.5, open_for: 2s, probes: 3}
+      - {service: store, timeout: 1s}
+  - {name: flaky, region: east, workers: 50, queue_capacity: 100, service_time: {dist: constant, value: 2ms}}
+  - {name: store, region: west, workers: 50, queue_capacity: 100, service_time: {dist: constant, value: 2ms}}
+";
+
+#[test]
+fn a_breaker_on_a_call_opens_fails_open_at_once_and_closes_after_the_outage() {
+    let outage = "faults:\n  - {kind: region-outage, regions: [east], at: +30s, duration: 30s}\n";
+    let plan = plan("call-breaker", TRIANGLE, &scenario(BREAKER_CALLS, CLIENTS, outage));
+    let result = sim::run(&plan);
+    let summary = summary::build(&plan, &result);
+    // Failing open, the api stays up throughout; once the breaker is open, a refused call goes
+    // straight on to the next one instead of waiting out its timeout.
+    assert_eq!(availability_between(&result, 0.0, 120.0), 1.0);
+    let flaky = &summary.dependencies[0];
+    assert!(flaky.by_region["home"].breaker_opened.unwrap() >= 1);
+    assert!(flaky.calls.failed.breaker_open > 2_000, "refused while open: {}", flaky.calls.failed.breaker_open);
+    assert_eq!(flaky.failed_open, flaky.calls.failed.total);
+    // After the outage the breaker closes again, and the calls succeed.
+    let breaker_events: Vec<_> = result.planet.recorder.events.iter().filter(|e| e.event == "breaker").collect();
+    assert_eq!(breaker_events.last().map(|e| (e.subject.as_str(), e.detail.as_str())), Some(("api->flaky@home", "closed")));
+    assert!(breaker_events.last().unwrap().time.as_secs_f64() < 70.0);
+    let states = planetsim::report::timeline::render_states(&plan, &result);
+    assert!(states.contains(",api->flaky@home,breaker,open") && states.contains(",api->flaky@home,breaker,closed"));
+    assert_eq!(summary.dependencies[1].availability, Some(1.0), "the second call is made every time");
+}
+
+#[test]
+fn hedged_calls_cut_the_tail_of_a_dependency_with_slow_workers() {
+    let services = |hedge: &str| {
+        format!(
+            "  - {{name: api, region: home, workers: 50, queue_capacity: 100, service_time: {{dist: constant, value: 1ms}},
+     calls: [{{service: store, timeout: 1s{hedge}}}]}}
+  - {{name: store, region: east, workers: 50, queue_capacity: 100, service_time: {{dist: constant, value: 2ms}}}}
+"
+        )
+    };
+    let slow = "faults:\n  - {kind: slow-servers, regions: [east], share: 0.1, multiplier: 50, at: +0s}\n";
+    let (_, plain) = run("calls-plain", &services(""), CLIENTS, slow);
+    let (_, hedged) = run("calls-hedged", &services(", hedge: {after: 20ms}"), CLIENTS, slow);
+    let (plain_calls, hedged_calls) = (&plain.dependencies[0], &hedged.dependencies[0]);
+    // A tenth of the calls take 100 ms on a slow worker; a hedge after 20 ms usually finds a fast one.
+    assert!(plain_calls.latency_ms.p99.unwrap() > 100.0, "{:?}", plain_calls.latency_ms.p99);
+    assert!(hedged_calls.latency_ms.p99.unwrap() < 40.0, "{:?}", hedged_calls.latency_ms.p99);
+    let extra = hedged_calls.calls.hedges as f64 / hedged_calls.calls.attempted as f64;
+    assert!((0.07..0.14).contains(&extra), "hedges per call {extra}");
+    assert_eq!(plain_calls.calls.hedges, 0);
+}
+
+#[test]
+fn a_server_fault_can_name_the_services_it_hits() {
+    let services = "  - {name: api, region: home, workers: 20, queue_capacity: 100, service_time: {dist: constant, value: 1ms}}
+  - {name: batch, region: home, workers: 20, queue_capacity: 100, service_time: {dist: constant, value: 1ms}}
+";
+    let clients = "  - {name: users, service: api, region: east, rate_rps: 50, timeout: 1s}
+  - {name: jobs, service: batch, region: west, rate_rps: 50, timeout: 1s}
+";
+    let outage = |only: &str| format!("faults:\n  - {{kind: region-outage, regions: [home], {only}at: +30s, duration: 30s}}\n");
+    let (_, targeted) = run("fault-services", services, clients, &outage("services: [batch], "));
+    assert_eq!(targeted.regions["east"].availability, Some(1.0), "api is not hit");
+    assert!(targeted.regions["west"].availability.unwrap() < 0.8, "batch is down for a quarter of the run");
+    assert_eq!(targeted.servers["api@home"].lost, 0);
+    let (_, whole) = run("fault-region", services, clients, &outage(""));
+    assert!(whole.regions["east"].availability.unwrap() < 0.8, "without `services`, every service in the region");
+    let typo = scenario(services, clients, &outage("services: [bacth], "));
+    let error = crate::support::load_error("fault-typo", TRIANGLE, &typo);
+    assert!(error.contains("`faults[0].services[0]`") && error.contains("did you mean `batch`?"), "{error}");
 }

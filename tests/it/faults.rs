@@ -3,10 +3,10 @@
 //! gray links lose and delay; flapping gives bimodal latency; server faults lose, slow down,
 //! fail or remove capacity; and bad fault definitions are located errors.
 
-use crate::support::{plan, temp_dir, write};
+use crate::support::{load_error, plan};
 use planetsim::metrics::TimelineRow;
 use planetsim::report::summary;
-use planetsim::{scenario, sim};
+use planetsim::sim;
 
 /// `near` — 1 ms — `mid` — 1 ms — `far`, and a direct detour `near` — 5 ms — `far`.
 const TRIANGLE: &str = "
@@ -144,6 +144,64 @@ fn servers_that_serve_badly_answer_with_errors() {
     let share = summary.requests.failed.error as f64 / summary.requests.attempted as f64;
     assert!((share - 0.25).abs() < 0.02, "error share {share}");
     assert_eq!(summary.requests.failed.timeout, 0);
+    // The server's own figures describe the requests it served: 1 ms each, no waiting, however
+    // many of the others ended in an error.
+    let server = &summary.servers["far"];
+    assert!((server.littles_law.mean_sojourn_ms.unwrap() - 1.0).abs() < 1e-3, "{:?}", server.littles_law.mean_sojourn_ms);
+    assert_eq!(server.wait_ms.mean, Some(0.0));
+    assert_eq!(server.errors, summary.requests.failed.error);
+}
+
+#[test]
+fn a_crash_resets_what_is_in_flight_and_refuses_until_the_restart() {
+    let (result, summary) = run("crash", "  - {kind: crash, regions: [far], at: +20s, duration: 10s}\n");
+    assert!(succeeded(&windows(&result, 22.0, 29.0)) == 0, "refused while crashed");
+    assert!(succeeded(&windows(&result, 31.0, 60.0)) > 2_500, "serving again after the restart");
+    // Refused at once, not timed out: about 10 s × 100/s errors, counted once each.
+    let errors = summary.requests.failed.error;
+    assert!((900..1_100).contains(&errors), "errors {errors}");
+    assert_eq!(summary.servers["far"].errors, errors);
+    assert_eq!(summary.requests.failed.timeout, 0);
+}
+
+#[test]
+fn zero_intervals_and_instants_out_of_range_are_located_errors() {
+    let scenario = "name: bad
+topology: topology.yaml
+duration: 60s
+services:
+  - region: far
+    workers: 10
+    queue_capacity: 10
+    service_time: {dist: constant, value: 1ms}
+    autoscaling: {target_utilisation: 0.5, interval: 0s, min_workers: 1, max_workers: 20}
+    modes:
+      interval: 0s
+      degraded: {enter: {p99_ms: 100}, exit: {p99_ms: 50}, refuse: 0.5}
+clients:
+  - {name: users, region: near, rate_rps: 10, timeout: 1s}
+faults:
+  - {kind: cut, links: [detour], at: 9999-01-01T00:00:00Z}
+  - {kind: cut, links: [detour], at: 99999-01-01T00:00:00Z}
+";
+    let error = load_error("intervals", TRIANGLE, scenario);
+    for expected in [
+        "`services[0].autoscaling.interval`: must be longer than zero",
+        "`services[0].modes.interval`: must be longer than zero",
+        "too far from the run's start",
+        "year 99999 is out of range",
+    ] {
+        assert!(error.contains(expected), "missing `{expected}` in:\n{error}");
+    }
+}
+
+#[test]
+fn events_csv_quotes_free_text() {
+    let faults = "  - {kind: cut, name: \"detour, then \\\"mid\\\"\", links: [detour], at: +10s, duration: 5s}\n";
+    let (result, _) = run("csv", faults);
+    let csv = planetsim::report::timeline::render_events(&result);
+    let line = csv.lines().find(|l| l.contains("fault-start")).expect("the fault starts");
+    assert_eq!(line, "10,fault-start,\"detour, then \"\"mid\"\"\",cut");
 }
 
 #[test]
@@ -171,8 +229,6 @@ faults:
 
 #[test]
 fn bad_fault_definitions_are_located_errors() {
-    let dir = temp_dir("faults-bad");
-    write(&dir, "topology.yaml", TRIANGLE);
     let bad = scenario_with(
         "  - {kind: cut, links: [mid-fra], at: +10s}
   - {kind: partition, from: [], to: [far], at: +10s}
@@ -181,8 +237,7 @@ fn bad_fault_definitions_are_located_errors() {
   - {kind: slow-servers, regions: [far], share: 0.5, at: +10s}
 ",
     );
-    let path = write(&dir, "scenario.yaml", &bad);
-    let error = scenario::load_scenario(&path).unwrap_err().to_string();
+    let error = load_error("faults-bad", TRIANGLE, &bad);
     for expected in [
         "no link or group is called `mid-fra`",
         "did you mean `mid-far`?",

@@ -3,7 +3,7 @@
 //! attempt timeouts with retries route around lossy links, a breaker opens and fails fast,
 //! hedging cuts the tail for a bounded extra load, and bad policies are located errors.
 
-use crate::support::{availability_between, plan, temp_dir, write};
+use crate::support::{availability_between, load_error, plan, temp_dir, write};
 use planetsim::report::summary::{self, Summary};
 use planetsim::{scenario, sim};
 
@@ -110,8 +110,6 @@ fn hedging_cuts_the_tail_for_a_bounded_extra_load() {
 
 #[test]
 fn bad_policies_are_located_errors() {
-    let dir = temp_dir("policy-bad");
-    write(&dir, "topology.yaml", PAIR);
     let bad = "name: bad
 topology: topology.yaml
 duration: 10s
@@ -126,12 +124,10 @@ clients:
     breaker: {window: 0s, min_requests: 5, error_rate: 0.5, open_for: 1s}
     hedge: {afer: 10ms}
 ";
-    let path = write(&dir, "bad.yaml", bad);
-    let error = scenario::load_scenario(&path).unwrap_err().to_string();
+    let error = load_error("policy-bad", PAIR, bad);
     assert!(error.contains("unknown key `afer`") && error.contains("did you mean `after`?"), "{error}");
     let bad = bad.replace("hedge: {afer: 10ms}", "hedge: {after: 10ms}");
-    let path = write(&dir, "bad.yaml", &bad);
-    let error = scenario::load_scenario(&path).unwrap_err().to_string();
+    let error = load_error("policy-bad", PAIR, &bad);
     for expected in
         ["clients[0].retries.max", "`base` does not apply to immediate retries", "clients[0].retries.budget", "clients[0].breaker.window"]
     {

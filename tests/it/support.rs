@@ -39,6 +39,18 @@ pub fn plan(label: &str, topology: &str, scenario_yaml: &str) -> ScenarioPlan {
     scenario::load_scenario(&path).unwrap_or_else(|e| panic!("test scenario is invalid:\n{e}"))
 }
 
+/// Loads a scenario that must be refused (written as `scenario.yaml` next to `topology`), and
+/// returns the error as the user would read it.
+pub fn load_error(label: &str, topology: &str, scenario_yaml: &str) -> String {
+    let dir = temp_dir(label);
+    write(&dir, "topology.yaml", topology);
+    let path = write(&dir, "scenario.yaml", scenario_yaml);
+    match scenario::load_scenario(&path) {
+        Ok(_) => panic!("{label}: the scenario should be refused"),
+        Err(error) => error.to_string(),
+    }
+}
+
 pub fn repo_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
