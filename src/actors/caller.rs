@@ -13,7 +13,7 @@
 //! Every attempt carries its deadline (the sooner of the request's deadline and the attempt
 //! timeout), which a callee that propagates deadlines uses to skip work nobody waits for.
 
-use super::messages::{Budget, Msg, Outcome, RequestRef};
+use super::messages::{Age, Budget, Msg, Op, Outcome, RequestRef};
 use super::policy::{Breaker, BreakerState, ClientPolicy, RetryBudget};
 use crate::kernel::{ActorId, Scheduler, SimDuration, SimRng, SimTime};
 use crate::metrics::Ending;
@@ -35,6 +35,8 @@ struct Slot {
     priority: u8,
     /// The owner's identification of the request (a server's worker and job).
     tag: u64,
+    /// What every attempt asks for.
+    op: Op,
 }
 
 /// A request that has just ended.
@@ -45,6 +47,26 @@ pub struct Ended {
     pub ending: Ending,
     pub priority: u8,
     pub tag: u64,
+    pub op: Op,
+    /// For a success: the age of the data the winning answer returned.
+    pub age: Age,
+}
+
+/// A request to start: when its caller gives up, its priority class, the owner's tag for it (a
+/// server's worker and job) and what it does to the data.
+#[derive(Clone, Copy, Debug)]
+pub struct NewCall {
+    pub deadline: SimTime,
+    pub priority: u8,
+    pub tag: u64,
+    pub op: Op,
+}
+
+/// An answer to an attempt: how it went and the age of the data it returned.
+#[derive(Clone, Copy, Debug)]
+pub struct Answer {
+    pub outcome: Outcome,
+    pub age: Age,
 }
 
 /// Whether an attempt went out.
@@ -121,12 +143,11 @@ impl Caller {
         &mut self,
         ctx: &mut Scheduler<Msg>,
         me: ActorId,
-        deadline: SimTime,
-        priority: u8,
-        tag: u64,
+        call: NewCall,
         observer: &mut impl Observer,
     ) -> (RequestRef, Option<Ended>) {
-        let request = self.issue(ctx.now(), deadline, priority, tag);
+        let NewCall { deadline, priority, tag, op } = call;
+        let request = self.issue(ctx.now(), deadline, priority, tag, op);
         if let Some(budget) = &mut self.budget {
             budget.deposit();
         }
@@ -149,7 +170,7 @@ impl Caller {
     }
 
     #[inline]
-    fn issue(&mut self, now: SimTime, deadline: SimTime, priority: u8, tag: u64) -> RequestRef {
+    fn issue(&mut self, now: SimTime, deadline: SimTime, priority: u8, tag: u64, op: Op) -> RequestRef {
         let fresh = |generation: u32, active: bool| Slot {
             generation,
             issued: now,
@@ -162,6 +183,7 @@ impl Caller {
             retry_pending: false,
             priority,
             tag,
+            op,
         };
         let slot = match self.free.pop() {
             Some(slot) => slot,
@@ -204,11 +226,11 @@ impl Caller {
         let attempt = RequestRef { attempt: slot.attempts, ..request };
         slot.attempts += 1;
         slot.outstanding |= 1 << attempt.attempt;
-        let (deadline, first) = (slot.deadline, attempt.attempt == 0);
+        let (deadline, first, op) = (slot.deadline, attempt.attempt == 0, slot.op);
         let attempt_limit = self.policy.attempt_timeout.filter(|t| now + *t < deadline);
         let attempt_deadline = attempt_limit.map_or(deadline, |limit| now + limit);
         let budget = Budget::until(attempt_deadline, now + self.access_one_way);
-        ctx.send(self.access_one_way, self.router, Msg::Dispatch { request: attempt, budget });
+        ctx.send(self.access_one_way, self.router, Msg::Dispatch { request: attempt, budget, op });
         if let Some(limit) = attempt_limit {
             ctx.send(limit, me, Msg::AttemptTimeout { request: attempt });
         }
@@ -241,10 +263,11 @@ impl Caller {
         ctx: &mut Scheduler<Msg>,
         me: ActorId,
         attempt: RequestRef,
-        outcome: Outcome,
+        answer: Answer,
         rng: &mut SimRng,
         observer: &mut impl Observer,
     ) -> Option<Ended> {
+        let Answer { outcome, age } = answer;
         if !self.settle(attempt) {
             return None;
         }
@@ -256,7 +279,9 @@ impl Caller {
         let failure = match outcome {
             Outcome::Served => {
                 let issued = self.slots[attempt.slot as usize].issued;
-                return Some(self.end(attempt, Ending::Succeeded(now.since(issued))));
+                let mut ended = self.end(attempt, Ending::Succeeded(now.since(issued)));
+                ended.age = age;
+                return Some(ended);
             }
             Outcome::Rejected => Ending::Rejected,
             Outcome::Error => Ending::Error,
@@ -411,7 +436,7 @@ impl Caller {
     fn end(&mut self, request: RequestRef, ending: Ending) -> Ended {
         let slot = self.live(request).expect("only live requests end");
         slot.active = false;
-        let ended = Ended { request, issued: slot.issued, ending, priority: slot.priority, tag: slot.tag };
+        let ended = Ended { request, issued: slot.issued, ending, priority: slot.priority, tag: slot.tag, op: slot.op, age: Age::FRESH };
         self.free.push(request.slot);
         self.in_flight -= 1;
         ended

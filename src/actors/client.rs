@@ -6,10 +6,11 @@
 //! Simplification: the client does not cancel the server's work when it gives up (a service that
 //! propagates deadlines drops it instead).
 
-use super::caller::{Caller, Ended, Observer};
-use super::messages::Msg;
+use super::caller::{Answer, Caller, Ended, NewCall, Observer};
+use super::messages::{Msg, Op};
 use super::policy::{BreakerState, ClientPolicy};
 use super::traffic::{RateCurve, next_arrival};
+use crate::data::keys::KeySpace;
 use crate::kernel::{ActorId, Scheduler, SimDuration, SimRng, SimTime};
 use crate::metrics::Recorder;
 use crate::world::RegionId;
@@ -31,6 +32,8 @@ pub struct Population {
     issued: u64,
     /// Requests a deadline timer ended, reused between timers.
     expired: Vec<Ended>,
+    /// The keys requests are about, and the share of writes (none: requests carry no key).
+    keys: Option<(std::sync::Arc<KeySpace>, f64)>,
 }
 
 pub struct PopulationSetup {
@@ -48,6 +51,8 @@ pub struct PopulationSetup {
     pub router: ActorId,
     pub arrivals_end: SimTime,
     pub rng: SimRng,
+    /// The scenario's key space and this population's share of writes.
+    pub keys: Option<(std::sync::Arc<KeySpace>, f64)>,
 }
 
 /// A population's requests are recorded as the clients of its region saw them.
@@ -94,6 +99,7 @@ impl Population {
             rng: setup.rng,
             issued: 0,
             expired: Vec::new(),
+            keys: setup.keys,
         }
     }
 
@@ -115,10 +121,12 @@ impl Population {
     pub fn on_arrive(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, recorder: &mut Recorder) {
         let now = ctx.now();
         let priority = self.draw_priority();
+        let op = self.draw_op(now);
         recorder.started(self.region, now, priority);
         self.issued += 1;
         let mut observer = ClientObserver { recorder, region: self.region };
-        let (_, ended) = self.caller.call(ctx, me, now + self.timeout, priority, 0, &mut observer);
+        let call = NewCall { deadline: now + self.timeout, priority, tag: 0, op };
+        let (_, ended) = self.caller.call(ctx, me, call, &mut observer);
         self.record(ended, now, recorder);
         self.schedule_next(ctx, me, now);
     }
@@ -134,10 +142,26 @@ impl Population {
         self.priority_mix.iter().position(|c| draw < *c).unwrap_or(2) as u8
     }
 
+    /// What a new request does to the data: no draw without a key space, and none for the
+    /// kind when every request reads (or every one writes).
+    fn draw_op(&mut self, now: SimTime) -> Op {
+        let Some((keys, writes)) = &self.keys else { return Op::default() };
+        let key = keys.draw(now, &mut self.rng);
+        let write = match *writes {
+            share if share <= 0.0 => false,
+            share if share >= 1.0 => true,
+            share => self.rng.random::<f64>() < share,
+        };
+        if write { Op::write(key) } else { Op::read(key) }
+    }
+
     #[inline]
     fn record(&self, ended: Option<Ended>, now: SimTime, recorder: &mut Recorder) {
         if let Some(ended) = ended {
             recorder.ended(self.region, ended.issued, now, ended.ending, ended.priority);
+            if self.keys.is_some() {
+                recorder.data_ended(ended.issued, ended.op, ended.ending, ended.age);
+            }
         }
     }
 
@@ -147,7 +171,9 @@ impl Population {
         let now = ctx.now();
         let mut observer = ClientObserver { recorder, region: self.region };
         let ended = match msg {
-            Msg::Response { request, outcome } => self.caller.on_response(ctx, me, request, outcome, &mut self.rng, &mut observer),
+            Msg::Response { request, outcome, age } => {
+                self.caller.on_response(ctx, me, request, Answer { outcome, age }, &mut self.rng, &mut observer)
+            }
             Msg::AttemptTimeout { request } => self.caller.on_attempt_timeout(ctx, me, request, &mut self.rng, &mut observer),
             Msg::Retry { request } => self.caller.on_retry(ctx, me, request, &mut observer),
             Msg::Hedge { request } => self.caller.on_hedge(ctx, me, request, &mut observer),

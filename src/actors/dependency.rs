@@ -7,7 +7,7 @@
 //! waits past the request it serves. A failed call either fails the request (fail closed) or is
 //! ignored (fail open: the request is answered without what the dependency would have added).
 
-use super::caller::{Caller, Ended, Observer};
+use super::caller::{Answer, Caller, Ended, NewCall, Observer};
 use super::messages::Msg;
 use super::policy::{BreakerState, ClientPolicy};
 use super::server::CallOrder;
@@ -91,7 +91,8 @@ impl Dependency {
         self.stats.counters.attempted += u64::from(within(self.window, now));
         let deadline = order.deadline.min(now + self.spec.timeout);
         let mut observer = Self::observer(&mut self.stats.counters, self.window, recorder);
-        self.caller.call(ctx, server, deadline, order.priority, order.tag, &mut observer).1
+        let call = NewCall { deadline, priority: order.priority, tag: order.tag, op: order.op };
+        self.caller.call(ctx, server, call, &mut observer).1
     }
 
     /// Delivers one of the call's messages (an answer or a timer).
@@ -101,7 +102,9 @@ impl Dependency {
         let mut observer = Self::observer(&mut self.stats.counters, self.window, recorder);
         let (caller, rng) = (&mut self.caller, &mut self.rng);
         let ended = match msg {
-            Msg::Response { request, outcome } => caller.on_response(ctx, server, request, outcome, rng, &mut observer),
+            Msg::Response { request, outcome, age } => {
+                caller.on_response(ctx, server, request, Answer { outcome, age }, rng, &mut observer)
+            }
             Msg::AttemptTimeout { request } => caller.on_attempt_timeout(ctx, server, request, rng, &mut observer),
             Msg::Retry { request } => caller.on_retry(ctx, server, request, &mut observer),
             Msg::Hedge { request } => caller.on_hedge(ctx, server, request, &mut observer),

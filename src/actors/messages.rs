@@ -1,5 +1,5 @@
-//! The messages actors exchange through the kernel. Small and `Copy`: an event is a value in the
-//! queue, never a heap allocation.
+//! The messages actors exchange through the kernel. Small and `Copy` (24 bytes): an event is a
+//! value in the queue, never a heap allocation.
 
 use crate::kernel::{Message, SimDuration, SimTime};
 
@@ -7,7 +7,7 @@ use crate::kernel::{Message, SimDuration, SimTime};
 /// or a server's dependency caller), the slot in that caller's table, the slot's generation (so
 /// a late message about a finished request is recognised and ignored even after the slot has
 /// been reused) and the attempt's number. Packed into 12 bytes, so that a request message with
-/// its deadline budget stays at 20 bytes.
+/// its deadline budget and its operation stays at 24 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RequestRef {
     pub slot: u32,
@@ -55,6 +55,85 @@ impl Budget {
     }
 }
 
+/// What a request does to the data: which key, and whether it reads or writes it. Requests in a
+/// scenario without a key space all read key 0, which nothing looks at. Packed in a u32 so that
+/// a request message stays at 24 bytes: 30 bits of key, a write bit, and a bit a cache sets on a
+/// request it sends back to itself (a lease holder's wait; see `data::front`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Op(u32);
+
+impl Op {
+    const WRITE: u32 = 1 << 31;
+    const REVISIT: u32 = 1 << 30;
+    /// The most keys a key space can have.
+    pub const MAX_KEYS: u32 = 1 << 30;
+
+    #[inline]
+    pub fn read(key: u32) -> Op {
+        debug_assert!(key < Self::MAX_KEYS);
+        Op(key)
+    }
+
+    #[inline]
+    pub fn write(key: u32) -> Op {
+        debug_assert!(key < Self::MAX_KEYS);
+        Op(key | Self::WRITE)
+    }
+
+    #[inline]
+    pub fn key(self) -> u32 {
+        self.0 & (Self::MAX_KEYS - 1)
+    }
+
+    #[inline]
+    pub fn is_write(self) -> bool {
+        self.0 & Self::WRITE != 0
+    }
+
+    /// The same operation, marked as coming back to the cache that sent it to itself.
+    #[inline]
+    pub fn revisiting(self) -> Op {
+        Op(self.0 | Self::REVISIT)
+    }
+
+    #[inline]
+    pub fn is_revisit(self) -> bool {
+        self.0 & Self::REVISIT != 0
+    }
+
+    /// The operation as its caller issued it (without the revisit mark).
+    #[inline]
+    pub fn plain(self) -> Op {
+        Op(self.0 & !Self::REVISIT)
+    }
+}
+
+/// How old the data in an answer is: the time since it was read from its source of truth (zero
+/// for a server that computed it, the time in cache for a cache hit). Microseconds, saturating at
+/// about 71 minutes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Age(u32);
+
+impl Age {
+    pub const FRESH: Age = Age(0);
+
+    #[inline]
+    pub fn of(duration: SimDuration) -> Age {
+        Age(u32::try_from(duration.0 / 1_000).unwrap_or(u32::MAX))
+    }
+
+    /// The same data, `delay` older.
+    #[inline]
+    pub fn after(self, delay: SimDuration) -> Age {
+        Age(self.0.saturating_add(u32::try_from(delay.0 / 1_000).unwrap_or(u32::MAX)))
+    }
+
+    #[inline]
+    pub fn duration(self) -> SimDuration {
+        SimDuration::from_micros(u64::from(self.0))
+    }
+}
+
 /// Priority classes, most important first: under load, servers shed `Sheddable` first and
 /// `Critical` last.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -93,9 +172,9 @@ pub enum Msg {
     /// To a population: its next request arrives now.
     Arrive,
     /// To the router: choose a serving region for this request.
-    Dispatch { request: RequestRef, budget: Budget },
+    Dispatch { request: RequestRef, budget: Budget, op: Op },
     /// To a server: a request reaches it, with what is left of its caller's deadline.
-    Request { request: RequestRef, budget: Budget },
+    Request { request: RequestRef, budget: Budget, op: Op },
     /// To a server: `worker` finished the request it started in `epoch`.
     ServiceDone { worker: u32, epoch: u32 },
     /// To the fault injector: fault `fault` starts (`true`) or ends.
@@ -108,8 +187,9 @@ pub enum Msg {
     Sample,
     /// To the fault injector: flapping fault `fault` toggles its links (`down` or back up).
     Flap { fault: u16, down: bool },
-    /// To a caller (population, prober or dependency caller): the answer to an attempt.
-    Response { request: RequestRef, outcome: Outcome },
+    /// To a caller (population, prober or dependency caller): the answer to an attempt, with the
+    /// age of the data it returns.
+    Response { request: RequestRef, outcome: Outcome, age: Age },
     /// To a caller: a deadline timer. A population keeps one for all its requests (theirs fall
     /// in issue order), so `request` is only the earliest pending one; the caller ends every
     /// request whose deadline has come.
@@ -132,6 +212,10 @@ pub enum Msg {
     Probe { request: RequestRef },
     /// To a prober: this probe has had no answer in time.
     ProbeTimeout { request: RequestRef },
+    /// To a server with a cache: another region of its service wrote `key`; drop it.
+    Invalidate { key: u32 },
+    /// To a server with a cache: load the most popular keys now.
+    Prewarm,
 }
 
 impl Message for Msg {
@@ -140,15 +224,15 @@ impl Message for Msg {
         let reference = |r: &RequestRef| (u64::from(r.slot) << 32) ^ u64::from(r.generation) ^ (u64::from(r.attempt) << 24);
         match self {
             Msg::Arrive => 1,
-            Msg::Dispatch { request, .. } => 2 ^ reference(request) << 3,
-            Msg::Request { request, .. } => 3 ^ reference(request) << 3,
+            Msg::Dispatch { request, op, .. } => 2 ^ reference(request) << 3 ^ u64::from(op.0) << 7,
+            Msg::Request { request, op, .. } => 3 ^ reference(request) << 3 ^ u64::from(op.0) << 7,
             Msg::ServiceDone { worker, epoch } => 4 ^ (u64::from(*worker) << 3) ^ (u64::from(*epoch) << 35),
             Msg::Fault { fault, starting } => 7 ^ (u64::from(*fault) << 4) ^ (u64::from(*starting) << 3),
             Msg::ServerFault { fault, starting } => 8 ^ (u64::from(*fault) << 5) ^ (u64::from(*starting) << 4),
             Msg::Converge => 9,
             Msg::Sample => 20,
             Msg::Flap { fault, down } => 10 ^ (u64::from(*fault) << 5) ^ (u64::from(*down) << 4),
-            Msg::Response { request, outcome } => (5 + *outcome as u64 * 8) ^ reference(request) << 5,
+            Msg::Response { request, outcome, .. } => (5 + *outcome as u64 * 8) ^ reference(request) << 5,
             Msg::Timeout { request } => 6 ^ reference(request) << 3,
             Msg::AttemptTimeout { request } => 11 ^ reference(request) << 5,
             Msg::Retry { request } => 12 ^ reference(request) << 5,
@@ -159,6 +243,8 @@ impl Message for Msg {
             Msg::WorkersReady { count } => 18 ^ u64::from(*count) << 5,
             Msg::Probe { request } => 15 ^ reference(request) << 5,
             Msg::ProbeTimeout { request } => 16 ^ reference(request) << 5,
+            Msg::Invalidate { key } => 21 ^ u64::from(*key) << 5,
+            Msg::Prewarm => 22,
         }
     }
 }

@@ -9,8 +9,9 @@
 //! times are independent draws (no warm caches, no contention).
 
 use super::autoscaler::{AutoscalePolicy, Autoscaler, Decision};
-use super::messages::{Msg, Outcome, RequestRef};
+use super::messages::{Age, Budget, Msg, Op, Outcome, RequestRef};
 use super::modes::{ModeMachine, ModePolicy, Signals};
+use crate::data::front::{CacheFront, Decision as CacheDecision, Parked};
 use crate::faults::ServerOrder;
 use crate::kernel::{ActorId, Scheduler, SimDuration, SimRng, SimTime};
 use crate::world::RegionId;
@@ -165,6 +166,29 @@ struct Job {
     next_call: u8,
     /// Dependency calls still awaited.
     pending_calls: u8,
+    op: Op,
+    /// The age of the oldest data its dependency calls returned.
+    age: Age,
+    /// A cache miss: its answer fills the cache.
+    fetch: bool,
+    /// Already answered (a write-behind write): its own answer goes to nobody.
+    answered: bool,
+}
+
+impl Job {
+    fn new(request: RequestRef, arrived: SimTime, deadline: SimTime, op: Op) -> Job {
+        Job { request, arrived, deadline, seq: 0, next_call: 0, pending_calls: 0, op, age: Age::FRESH, fetch: false, answered: false }
+    }
+}
+
+/// What a server did to the data that other actors must hear of: the model keeps the ledger and
+/// tells the service's caches in other regions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataEvent {
+    /// A write of this key took effect at the service that holds the data (one without calls).
+    Committed(u32),
+    /// This server wrote the key through its cache: the other regions' caches must drop it.
+    Invalidate(u32),
 }
 
 /// What a server's requests call before answering: `count` dependencies, one after the other
@@ -186,6 +210,8 @@ pub struct CallOrder {
     /// The job's deadline, if the server propagates deadlines (`SimTime::MAX` otherwise).
     pub deadline: SimTime,
     pub priority: u8,
+    /// The job's operation, which the call carries on.
+    pub op: Op,
 }
 
 fn job_tag(worker: u32, seq: u32) -> u64 {
@@ -278,9 +304,16 @@ pub struct Server {
     interval_arrivals: u64,
     interval_failures: u64,
     interval_start_integrals: (u128, u128),
-    /// Replies produced while taking work from the queue (requests shed for waiting too long);
-    /// the model sends them after each call. Reused, so shedding does not allocate.
+    /// Replies produced while taking work from the queue (requests shed for waiting too long),
+    /// or by the cache (parked requests, write-behind writes); the model sends them after each
+    /// call. Reused, so shedding does not allocate.
     pub pending_replies: Vec<Reply>,
+    /// A cache in front of the workers, if the service has one.
+    pub cache: Option<Box<CacheFront>>,
+    /// Commits and invalidations for the model to pass on. Reused.
+    pub data_events: Vec<DataEvent>,
+    /// Reused buffer for the answers a fetch releases.
+    released: Vec<crate::data::front::Released>,
     last_change: SimTime,
     /// All-time integrals of busy and alive workers, for the autoscaler.
     busy_total_ns: u128,
@@ -297,6 +330,26 @@ pub struct Server {
 pub struct Reply {
     pub to: RequestRef,
     pub outcome: Outcome,
+    /// Time spent before the answer leaves (a cache's hit or miss latency).
+    pub delay: SimDuration,
+    /// The age of the data it returns.
+    pub age: Age,
+}
+
+impl Reply {
+    /// An answer sent at once, with data computed now.
+    pub fn now(to: RequestRef, outcome: Outcome) -> Reply {
+        Reply { to, outcome, delay: SimDuration::ZERO, age: Age::FRESH }
+    }
+}
+
+/// What the cache made of a request.
+enum CacheStep {
+    Answer(Reply),
+    /// The cache will answer it later, or sent it back to itself.
+    Wait,
+    /// It goes to the workers.
+    Work,
 }
 
 /// Something the server did that belongs in the event log.
@@ -336,6 +389,9 @@ impl Server {
             interval_failures: 0,
             interval_start_integrals: (0, 0),
             pending_replies: Vec::new(),
+            cache: None,
+            data_events: Vec::new(),
+            released: Vec::new(),
             last_change: SimTime::ZERO,
             busy_total_ns: 0,
             alive_total_ns: 0,
@@ -379,6 +435,11 @@ impl Server {
         self
     }
 
+    pub fn with_cache(mut self, cache: Option<CacheFront>) -> Self {
+        self.cache = cache.map(Box::new);
+        self
+    }
+
     pub fn with_modes(mut self, policy: Option<ModePolicy>) -> Self {
         self.interval_sojourn_ns = policy.as_ref().map(|_| crate::metrics::latency_histogram(2));
         self.modes = policy.map(ModeMachine::new);
@@ -417,16 +478,25 @@ impl Server {
         self.stats.alive_max = self.stats.alive_max.max(alive);
     }
 
-    /// A request arrives. Returns a reply when it is rejected or shed at once; a powered-off
-    /// server answers nothing.
-    pub fn on_request(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, request: RequestRef, deadline: SimTime) -> Option<Reply> {
+    /// A request arrives. Returns a reply when it is rejected or shed at once, or answered by
+    /// the cache; a powered-off server answers nothing. `last_commit` is the time its key was
+    /// last written (for the cache's count of stale hits).
+    pub fn on_request(
+        &mut self,
+        ctx: &mut Scheduler<Msg>,
+        me: ActorId,
+        request: RequestRef,
+        deadline: SimTime,
+        op: Op,
+        last_commit: SimTime,
+    ) -> Option<Reply> {
         let now = ctx.now();
         self.advance(now);
-        let counted = self.counts(now);
-        if counted {
-            self.stats.arrivals += 1;
-        }
-        self.interval_arrivals += 1;
+        // A request a lease sent back is the same arrival, looking again.
+        let arriving = !op.is_revisit();
+        let counted = arriving && self.counts(now);
+        self.stats.arrivals += u64::from(counted);
+        self.interval_arrivals += u64::from(arriving);
         if !self.powered {
             self.stats.lost += u64::from(counted);
             self.failed_now();
@@ -435,31 +505,81 @@ impl Server {
         if self.crashed {
             self.stats.errors += u64::from(counted);
             self.failed_now();
-            return Some(Reply { to: request, outcome: Outcome::Error });
+            return Some(Reply::now(request, Outcome::Error));
         }
+        let mut job = Job::new(request, now, deadline, op);
+        if self.cache.is_some() {
+            match self.consult_cache(ctx, me, &mut job, last_commit) {
+                CacheStep::Answer(reply) => return Some(reply),
+                CacheStep::Wait => return None,
+                CacheStep::Work => {}
+            }
+        }
+        let refusal = self.admit(ctx, me, job, counted);
+        match refusal {
+            Some(reply) if job.answered || job.fetch => {
+                self.settle_data(now, &job, Some(reply.outcome));
+                (!job.answered).then_some(reply)
+            }
+            refusal => refusal,
+        }
+    }
+
+    /// The cache's part in a request: answer a hit, park a miss behind a fetch in flight, send
+    /// it back to look again (a lease is out), or let it through to the workers.
+    fn consult_cache(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, job: &mut Job, last_commit: SimTime) -> CacheStep {
+        let now = ctx.now();
+        let cache = self.cache.as_mut().expect("called only with a cache");
+        let hit_latency = cache.policy.hit_latency;
+        if job.op.is_write() {
+            job.answered = cache.write_arrives(now, job.op, job.arrived);
+            if job.answered {
+                self.pending_replies.push(Reply { to: job.request, outcome: Outcome::Served, delay: hit_latency, age: Age::FRESH });
+            }
+            return CacheStep::Work;
+        }
+        let parked = Parked { request: job.request, arrived: job.arrived, deadline: job.deadline, op: job.op };
+        match cache.read(now, parked, last_commit) {
+            CacheDecision::Hit { age } => CacheStep::Answer(Reply { to: job.request, outcome: Outcome::Served, delay: hit_latency, age }),
+            CacheDecision::Fetch => {
+                job.fetch = true;
+                CacheStep::Work
+            }
+            CacheDecision::Parked => CacheStep::Wait,
+            CacheDecision::Revisit { after } => {
+                let budget = Budget::until(job.deadline, now + after);
+                ctx.send(after, me, Msg::Request { request: job.request, budget, op: job.op.revisiting() });
+                CacheStep::Wait
+            }
+        }
+    }
+
+    /// Starts the job, queues it, or refuses it (the refusal is returned).
+    fn admit(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, job: Job, counted: bool) -> Option<Reply> {
+        let now = ctx.now();
         let refuse = self.modes.as_ref().map_or(0.0, |m| m.effect().refuse);
         if refuse > 0.0 && self.rng.random::<f64>() < refuse {
             // A feature switched off by the current mode: answered at once, no work done.
             self.stats.shed += u64::from(counted);
             self.failed_now();
-            return Some(Reply { to: request, outcome: Outcome::Shed });
+            return Some(Reply::now(job.request, Outcome::Shed));
         }
-        if self.propagate_deadlines && deadline <= now {
+        if self.propagate_deadlines && job.deadline <= now {
             self.stats.expired += u64::from(counted);
             self.failed_now();
+            self.settle_data(now, &job, None);
             return None;
         }
-        let job = Job { request, arrived: now, deadline, seq: 0, next_call: 0, pending_calls: 0 };
         if let Some(worker) = self.take_idle_worker() {
             self.start(ctx, me, worker, job);
             return None;
         }
         if let Some(admission) = &self.admission
-            && !admission.admits(self.queue.len(), request.priority)
+            && !admission.admits(self.queue.len(), job.request.priority)
         {
             self.stats.shed += u64::from(counted);
             self.failed_now();
-            return Some(Reply { to: request, outcome: Outcome::Shed });
+            return Some(Reply::now(job.request, Outcome::Shed));
         }
         if self.queue.len() < self.queue_capacity {
             self.queue.push_back(job);
@@ -468,7 +588,39 @@ impl Server {
         }
         self.stats.rejected += u64::from(counted);
         self.failed_now();
-        Some(Reply { to: request, outcome: Outcome::Rejected })
+        Some(Reply::now(job.request, Outcome::Rejected))
+    }
+
+    /// What a job's end means for the data: a write commits (at a service that holds the data)
+    /// and goes through the cache; a fetch fills it and answers the requests parked behind it.
+    /// `outcome` is `None` for a job dropped unanswered. Returns whether the job's caller still
+    /// gets an answer (not for a write-behind write, answered when it arrived).
+    fn settle_data(&mut self, now: SimTime, job: &Job, outcome: Option<Outcome>) -> bool {
+        let served = outcome == Some(Outcome::Served);
+        let key = job.op.key();
+        if job.op.is_write() && served && self.calls.is_none() {
+            self.data_events.push(DataEvent::Committed(key));
+        }
+        let Some(cache) = self.cache.as_mut() else { return true };
+        if job.op.is_write() {
+            cache.write_done(now, key, served, job.arrived);
+            if served {
+                self.data_events.push(DataEvent::Invalidate(key));
+            }
+        } else if job.fetch {
+            let hit_latency = cache.policy.hit_latency;
+            if let Some(next) = cache.fetched(now, key, outcome, job.age, &mut self.released) {
+                // The fetch was dropped: a request parked behind it fetches instead, next.
+                let mut refetch = Job::new(next.request, next.arrived, next.deadline, next.op.plain());
+                refetch.fetch = true;
+                self.queue.push_front(refetch);
+            }
+            for released in self.released.drain(..) {
+                let reply = Reply { to: released.request, outcome: released.outcome, delay: hit_latency, age: released.age };
+                self.pending_replies.push(reply);
+            }
+        }
+        !job.answered
     }
 
     /// A worker finished. Returns the reply for the request it served, unless the completion is
@@ -504,12 +656,13 @@ impl Server {
 
     fn order_call(&mut self, job: Job, worker: u32, step: u8) {
         let deadline = if self.propagate_deadlines { job.deadline } else { SimTime::MAX };
-        self.pending_calls.push(CallOrder { step, tag: job_tag(worker, job.seq), deadline, priority: job.request.priority });
+        let order = CallOrder { step, tag: job_tag(worker, job.seq), deadline, priority: job.request.priority, op: job.op.plain() };
+        self.pending_calls.push(order);
     }
 
-    /// A dependency call of job `tag` ended; `proceed` is false when it failed and fails closed.
-    /// Returns the job's reply once it is complete.
-    pub fn on_call_ended(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, tag: u64, proceed: bool) -> Option<Reply> {
+    /// A dependency call of job `tag` ended; `proceed` is false when it failed and fails closed,
+    /// `age` is the age of the data it returned. Returns the job's reply once it is complete.
+    pub fn on_call_ended(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, tag: u64, proceed: bool, age: Age) -> Option<Reply> {
         let (worker, seq) = ((tag >> 32) as u32, tag as u32);
         let WorkerState::Busy(mut job) = self.worker[worker as usize].state else { return None };
         let steps = self.calls?;
@@ -522,6 +675,7 @@ impl Server {
             return self.complete(ctx, me, worker, job, Some(Outcome::Error));
         }
         job.pending_calls -= 1;
+        job.age = job.age.max(age);
         if steps.parallel && job.pending_calls > 0 {
             self.worker[worker as usize].state = WorkerState::Busy(job);
             return None;
@@ -560,11 +714,14 @@ impl Server {
         if let Some(histogram) = &mut self.interval_sojourn_ns {
             histogram.saturating_record(now.since(job.arrived).0.max(crate::metrics::LATENCY_LOW_NS));
         }
+        let answer = self.settle_data(now, &job, outcome);
         match self.next_job(now) {
             Some(next) => self.start(ctx, me, worker, next),
             None => self.idle.push(worker),
         }
-        outcome.map(|outcome| Reply { to: job.request, outcome })
+        // A request that went through the cache pays its miss latency.
+        let delay = self.cache.as_ref().map_or(SimDuration::ZERO, |c| c.policy.miss_latency);
+        outcome.filter(|_| answer).map(|outcome| Reply { to: job.request, outcome, delay, age: job.age })
     }
 
     /// The next queued request worth starting: with a `max_wait`, requests that waited longer
@@ -576,13 +733,16 @@ impl Server {
                 // Nobody waits for it any more: skip it without an answer.
                 self.stats.expired += u64::from(self.counts(job.arrived));
                 self.interval_failures += 1;
+                self.settle_data(now, &job, None);
                 continue;
             }
             match max_wait {
                 Some(limit) if now.since(job.arrived) > limit => {
                     self.stats.shed += u64::from(self.counts(job.arrived));
                     self.interval_failures += 1;
-                    self.pending_replies.push(Reply { to: job.request, outcome: Outcome::Shed });
+                    if self.settle_data(now, &job, Some(Outcome::Shed)) {
+                        self.pending_replies.push(Reply::now(job.request, Outcome::Shed));
+                    }
                 }
                 _ => return Some(job),
             }
@@ -642,23 +802,27 @@ impl Server {
         match order {
             ServerOrder::PowerOff => {
                 self.powered = false;
+                // Memory is lost: the cache restarts cold, and whatever waited in it is lost.
+                if let Some(cache) = &mut self.cache {
+                    cache.clear();
+                }
                 self.stats.lost += self.queue.len() as u64;
                 self.queue.clear();
                 for index in 0..self.worker.len() as u32 {
-                    self.stop_worker(index, WorkerState::Idle);
+                    self.stop_worker(index, WorkerState::Idle, ctx.now());
                 }
                 self.idle =
                     (0..self.worker.len() as u32).rev().filter(|&w| matches!(self.worker[w as usize].state, WorkerState::Idle)).collect();
             }
             ServerOrder::PowerOn => self.powered = true,
-            ServerOrder::Crash => self.crash(),
+            ServerOrder::Crash => self.crash(ctx.now()),
             ServerOrder::Restart => self.crashed = false,
             ServerOrder::SetSlow { share, multiplier } => {
                 self.slow_workers = (share * f64::from(self.workers)).round() as u32;
                 self.slow_multiplier = multiplier;
             }
             ServerOrder::SetErrorRate { rate } => self.error_rate = rate,
-            ServerOrder::Kill { share } => self.kill((share * f64::from(self.workers)).round() as u32),
+            ServerOrder::Kill { share } => self.kill((share * f64::from(self.workers)).round() as u32, ctx.now()),
             ServerOrder::Revive => self.revive(ctx, me),
             ServerOrder::Freeze(frozen) => {
                 if let Some(scaler) = &mut self.autoscaler {
@@ -672,10 +836,10 @@ impl Server {
     }
 
     /// Every queued and running request gets a connection reset (an error) now.
-    fn crash(&mut self) {
+    fn crash(&mut self, now: SimTime) {
         self.crashed = true;
         while let Some(job) = self.queue.pop_front() {
-            self.reset(job);
+            self.reset(job, now);
         }
         for index in 0..self.worker.len() {
             let worker = &mut self.worker[index];
@@ -684,26 +848,30 @@ impl Server {
                 worker.state = WorkerState::Idle;
                 self.busy -= 1;
                 self.idle.push(index as u32);
-                self.reset(job);
+                self.reset(job, now);
             }
         }
     }
 
     /// A job's connection is reset: it is answered with an error.
-    fn reset(&mut self, job: Job) {
+    fn reset(&mut self, job: Job, now: SimTime) {
         self.stats.errors += u64::from(self.counts(job.arrived));
         self.failed_now();
-        self.pending_replies.push(Reply { to: job.request, outcome: Outcome::Error });
+        if self.settle_data(now, &job, Some(Outcome::Error)) {
+            self.pending_replies.push(Reply::now(job.request, Outcome::Error));
+        }
     }
 
     /// Stops whatever `index` is running (its completion becomes stale) and sets its state.
-    fn stop_worker(&mut self, index: u32, state: WorkerState) {
-        let worker = &mut self.worker[index as usize];
-        if let WorkerState::Busy(_) = worker.state {
+    fn stop_worker(&mut self, index: u32, state: WorkerState, now: SimTime) {
+        if let WorkerState::Busy(job) = self.worker[index as usize].state {
+            let worker = &mut self.worker[index as usize];
             worker.epoch = worker.epoch.wrapping_add(1);
             self.busy -= 1;
             self.stats.lost += 1;
+            self.settle_data(now, &job, None);
         }
+        let worker = &mut self.worker[index as usize];
         if matches!(worker.state, WorkerState::Idle | WorkerState::Busy(_)) {
             worker.state = state;
             if !matches!(state, WorkerState::Idle) {
@@ -714,14 +882,14 @@ impl Server {
     }
 
     /// Kills `count` more workers, highest index first.
-    fn kill(&mut self, count: u32) {
+    fn kill(&mut self, count: u32, now: SimTime) {
         let mut killed = 0;
         for index in (0..self.worker.len() as u32).rev() {
             if killed == count {
                 break;
             }
             if matches!(self.worker[index as usize].state, WorkerState::Idle | WorkerState::Busy(_)) {
-                self.stop_worker(index, WorkerState::Dead);
+                self.stop_worker(index, WorkerState::Dead, now);
                 killed += 1;
             }
         }

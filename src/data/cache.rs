@@ -1,8 +1,8 @@
-//! A cache's storage: a fixed number of entries, least-recently-used eviction, and an optional
-//! time to live. O(1) per operation, and no allocation after construction: entries live in a
-//! slab threaded by a doubly linked recency list, found through a dense key index.
+//! A cache's storage: a fixed number of entries, least-recently-used eviction, and an expiry time
+//! per entry. O(1) per operation, and no allocation after construction: entries live in a slab
+//! threaded by a doubly linked recency list, found through a dense key index.
 
-use crate::kernel::{SimDuration, SimTime};
+use crate::kernel::SimTime;
 
 const NIL: u32 = u32::MAX;
 
@@ -12,14 +12,17 @@ struct Entry {
     prev: u32,
     next: u32,
     stored_at: SimTime,
+    expires_at: SimTime,
 }
 
 /// What a lookup found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lookup {
-    /// A fresh entry, stored at this time (its age is the staleness of what is served).
+    /// A fresh entry: the data is as of `stored_at` (its age is what is served) and expires at
+    /// `expires_at`.
     Hit {
         stored_at: SimTime,
+        expires_at: SimTime,
     },
     /// The entry had outlived its TTL; it is removed.
     Expired,
@@ -28,7 +31,6 @@ pub enum Lookup {
 
 pub struct LruCache {
     capacity: u32,
-    ttl: Option<SimDuration>,
     /// key -> entry index + 1 (0: not cached).
     index: Vec<u32>,
     entries: Vec<Entry>,
@@ -41,12 +43,11 @@ pub struct LruCache {
 
 impl LruCache {
     /// A cache of `capacity` entries over keys `0..keys`.
-    pub fn new(capacity: u32, keys: u32, ttl: Option<SimDuration>) -> Self {
+    pub fn new(capacity: u32, keys: u32) -> Self {
         assert!(capacity > 0, "validation refuses a cache without capacity");
         let slots = capacity.min(keys);
         LruCache {
             capacity: slots,
-            ttl,
             index: vec![0; keys as usize],
             entries: Vec::with_capacity(slots as usize),
             head: NIL,
@@ -67,21 +68,22 @@ impl LruCache {
     /// Looks `key` up at `now`; a hit becomes the most recently used entry.
     pub fn get(&mut self, key: u32, now: SimTime) -> Lookup {
         let Some(slot) = self.slot_of(key) else { return Lookup::Miss };
-        let stored_at = self.entries[slot as usize].stored_at;
-        if self.ttl.is_some_and(|ttl| now >= stored_at + ttl) {
+        let Entry { stored_at, expires_at, .. } = self.entries[slot as usize];
+        if now >= expires_at {
             self.remove(key);
             return Lookup::Expired;
         }
         self.unlink(slot);
         self.push_front(slot);
-        Lookup::Hit { stored_at }
+        Lookup::Hit { stored_at, expires_at }
     }
 
-    /// Stores `key` as of `stored_at` (the time of the data, for its age and TTL), evicting the
-    /// least recently used entry if the cache is full.
-    pub fn insert(&mut self, key: u32, stored_at: SimTime) {
+    /// Stores `key` as of `stored_at` (the time of the data, for its age) until `expires_at`,
+    /// evicting the least recently used entry if the cache is full.
+    pub fn insert(&mut self, key: u32, stored_at: SimTime, expires_at: SimTime) {
         if let Some(slot) = self.slot_of(key) {
-            self.entries[slot as usize].stored_at = stored_at;
+            let entry = &mut self.entries[slot as usize];
+            (entry.stored_at, entry.expires_at) = (stored_at, expires_at);
             self.unlink(slot);
             self.push_front(slot);
             return;
@@ -91,7 +93,7 @@ impl LruCache {
             self.remove(victim);
             self.evictions += 1;
         }
-        let entry = Entry { key, prev: NIL, next: NIL, stored_at };
+        let entry = Entry { key, prev: NIL, next: NIL, stored_at, expires_at };
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.entries[slot as usize] = entry;
@@ -104,6 +106,14 @@ impl LruCache {
         };
         self.index[key as usize] = slot + 1;
         self.push_front(slot);
+    }
+
+    /// Drops every entry (a server that lost its memory).
+    pub fn clear(&mut self) {
+        while self.head != NIL {
+            let key = self.entries[self.head as usize].key;
+            self.remove(key);
+        }
     }
 
     /// Drops `key` (an invalidation); true if it was cached.
@@ -167,27 +177,32 @@ pub fn che_hit_ratio(probabilities: &[f64], capacity: u32) -> f64 {
 mod tests {
     use super::*;
     use crate::data::keys::KeyPopularity;
-    use crate::kernel::RngStreams;
+    use crate::kernel::{RngStreams, SimDuration};
 
     #[test]
     fn least_recently_used_is_evicted_first() {
-        let mut cache = LruCache::new(2, 10, None);
-        let t = SimTime::ZERO;
-        cache.insert(1, t);
-        cache.insert(2, t);
-        assert_eq!(cache.get(1, t), Lookup::Hit { stored_at: t }, "1 is now the most recent");
-        cache.insert(3, t);
+        let mut cache = LruCache::new(2, 10);
+        let (t, never) = (SimTime::ZERO, SimTime::MAX);
+        cache.insert(1, t, never);
+        cache.insert(2, t, never);
+        assert_eq!(cache.get(1, t), Lookup::Hit { stored_at: t, expires_at: never }, "1 is now the most recent");
+        cache.insert(3, t, never);
         assert_eq!(cache.get(2, t), Lookup::Miss, "2 was the least recent");
         assert!(matches!(cache.get(1, t), Lookup::Hit { .. }) && matches!(cache.get(3, t), Lookup::Hit { .. }));
         assert_eq!((cache.len(), cache.evictions), (2, 1));
         assert!(cache.remove(3) && !cache.remove(3));
         assert_eq!(cache.get(3, t), Lookup::Miss);
+        cache.insert(4, t, never);
+        cache.clear();
+        assert!(cache.is_empty() && cache.get(1, t) == Lookup::Miss && cache.get(4, t) == Lookup::Miss);
+        cache.insert(5, t, never);
+        assert_eq!(cache.len(), 1, "a cleared cache is usable again");
     }
 
     #[test]
     fn entries_expire_after_their_ttl() {
-        let mut cache = LruCache::new(4, 10, Some(SimDuration::from_secs(60)));
-        cache.insert(7, SimTime::ZERO);
+        let mut cache = LruCache::new(4, 10);
+        cache.insert(7, SimTime::ZERO, SimTime::ZERO + SimDuration::from_secs(60));
         assert!(matches!(cache.get(7, SimTime::ZERO + SimDuration::from_secs(59)), Lookup::Hit { .. }));
         assert_eq!(cache.get(7, SimTime::ZERO + SimDuration::from_secs(60)), Lookup::Expired);
         assert_eq!(cache.get(7, SimTime::ZERO + SimDuration::from_secs(61)), Lookup::Miss, "an expired entry is gone");
@@ -199,14 +214,14 @@ mod tests {
         for (keys, s, capacity) in [(10_000, 0.8, 500), (10_000, 0.8, 2_000), (5_000, 1.1, 100)] {
             let popularity = KeyPopularity::zipf(keys, s).unwrap();
             let mut rng = RngStreams::new(3).stream("che", u64::from(capacity));
-            let mut cache = LruCache::new(capacity, keys, None);
+            let mut cache = LruCache::new(capacity, keys);
             let (warmup, measured) = (200_000, 1_000_000);
             let mut hits = 0u64;
             for i in 0..warmup + measured {
                 let key = popularity.sample(&mut rng);
                 match cache.get(key, SimTime::ZERO) {
                     Lookup::Hit { .. } => hits += u64::from(i >= warmup),
-                    _ => cache.insert(key, SimTime::ZERO),
+                    _ => cache.insert(key, SimTime::ZERO, SimTime::MAX),
                 }
             }
             let simulated = hits as f64 / f64::from(measured);

@@ -1,7 +1,7 @@
 //! Which key a request is about: a popularity distribution over `N` keys, numbered from 0 (the
 //! most popular) to `N - 1`.
 
-use crate::kernel::SimRng;
+use crate::kernel::{SimRng, SimTime};
 use rand::RngExt;
 use rand_distr::{Distribution, Zipf};
 
@@ -55,6 +55,15 @@ impl KeyPopularity {
         Ok(KeyPopularity::HotSet { n, hot_keys, hot_share })
     }
 
+    /// As written in reports: `zipf(s=0.99)`, `uniform`, `hot-set(10 keys, 90%)`.
+    pub fn describe(&self) -> String {
+        match self {
+            KeyPopularity::Zipf { s, .. } => format!("zipf(s={s})"),
+            KeyPopularity::Uniform { .. } => "uniform".to_string(),
+            KeyPopularity::HotSet { hot_keys, hot_share, .. } => format!("hot-set({hot_keys} keys, {}%)", hot_share * 100.0),
+        }
+    }
+
     pub fn key_count(&self) -> u32 {
         match self {
             KeyPopularity::Zipf { n, .. } | KeyPopularity::Uniform { n } | KeyPopularity::HotSet { n, .. } => *n,
@@ -92,6 +101,43 @@ impl KeyPopularity {
     }
 }
 
+/// A window during which one key draws a share of all requests (a celebrity's post).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HotKey {
+    pub from: SimTime,
+    pub until: SimTime,
+    pub key: u32,
+    pub share: f64,
+}
+
+/// The keys requests are about: their popularity, and the hot keys of the scenario's timeline.
+#[derive(Clone, Debug)]
+pub struct KeySpace {
+    pub popularity: KeyPopularity,
+    /// In time order; windows may overlap (the first active one wins).
+    pub hot: Vec<HotKey>,
+    /// The share of requests that write, for populations that do not say.
+    pub writes: f64,
+}
+
+impl KeySpace {
+    pub fn key_count(&self) -> u32 {
+        self.popularity.key_count()
+    }
+
+    /// The key of a request issued at `now`. Outside hot windows this is one draw from the
+    /// popularity; inside one, a first draw decides whether the request goes to the hot key.
+    #[inline]
+    pub fn draw(&self, now: SimTime, rng: &mut SimRng) -> u32 {
+        if let Some(hot) = self.hot.iter().find(|h| now >= h.from && now < h.until)
+            && rng.random::<f64>() < hot.share
+        {
+            return hot.key;
+        }
+        self.popularity.sample(rng)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +165,23 @@ mod tests {
         check(&KeyPopularity::zipf(100, 1.2).unwrap(), 400_000);
         check(&KeyPopularity::uniform(50).unwrap(), 200_000);
         check(&KeyPopularity::hot_set(1_000, 10, 0.5).unwrap(), 400_000);
+    }
+
+    #[test]
+    fn a_hot_key_takes_its_share_only_during_its_window() {
+        let hot = HotKey {
+            from: SimTime::ZERO + crate::kernel::SimDuration::from_secs(10),
+            until: SimTime::ZERO + crate::kernel::SimDuration::from_secs(20),
+            key: 77,
+            share: 0.3,
+        };
+        let space = KeySpace { popularity: KeyPopularity::uniform(1_000).unwrap(), hot: vec![hot.clone()], writes: 0.0 };
+        let mut rng = RngStreams::new(9).stream("keys", 1);
+        let share_of_77 = |at: SimTime, rng: &mut SimRng| (0..100_000).filter(|_| space.draw(at, rng) == 77).count() as f64 / 100_000.0;
+        let inside = share_of_77(hot.from, &mut rng);
+        let outside = share_of_77(hot.until, &mut rng);
+        assert!((inside - (0.3 + 0.7 / 1_000.0)).abs() < 0.01, "inside the window: {inside}");
+        assert!(outside < 0.003, "outside the window: {outside}");
     }
 
     #[test]

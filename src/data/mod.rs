@@ -1,6 +1,9 @@
-//! The data layer's building blocks: which key a request is about (`keys`) and a cache's
-//! storage with LRU eviction and TTLs (`cache`), validated against Che's approximation. Issue 4
-//! builds cache tiers and replicas on them.
+//! The data layer: which key a request is about (`keys`), a cache's storage with LRU eviction
+//! and TTLs (`cache`, held to Che's approximation), a cache in front of a service's server with
+//! its write policies and stampede cures (`front`), and the ground truth of writes that stale
+//! reads are measured against (`ledger`).
 
 pub mod cache;
+pub mod front;
 pub mod keys;
+pub mod ledger;

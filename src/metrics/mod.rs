@@ -169,6 +169,18 @@ pub struct Recorder {
     pub events: Vec<WorldEvent>,
     /// Server and breaker states at the end of every timeline window.
     pub states: Vec<StateSample>,
+    /// Reads and writes, for scenarios with a key space.
+    pub data: DataRecord,
+}
+
+/// What clients saw of the data: their reads and writes, and how old the data of successful
+/// reads was when it reached them.
+#[derive(Clone, Debug)]
+pub struct DataRecord {
+    pub reads: Counters,
+    pub writes: Counters,
+    /// Age of the data successful reads returned, nanoseconds (3 significant digits).
+    pub read_age_ns: Histogram<u64>,
 }
 
 /// What a state sample is about.
@@ -234,6 +246,7 @@ impl Recorder {
             by_priority: [Counters::default(); 3],
             events: Vec::new(),
             states: Vec::new(),
+            data: DataRecord { reads: Counters::default(), writes: Counters::default(), read_age_ns: latency_histogram(3) },
         }
     }
 
@@ -257,6 +270,19 @@ impl Recorder {
             self.overall.end(ending);
             self.record_mut(region).end(ending);
             self.by_priority[priority as usize].count(ending);
+        }
+    }
+
+    /// A keyed request ended: counted as a read or a write, with its data's age if it read.
+    pub fn data_ended(&mut self, issued: SimTime, op: crate::actors::messages::Op, ending: Ending, age: crate::actors::messages::Age) {
+        if issued < self.count_from {
+            return;
+        }
+        let counters = if op.is_write() { &mut self.data.writes } else { &mut self.data.reads };
+        counters.attempted += 1;
+        counters.count(ending);
+        if !op.is_write() && matches!(ending, Ending::Succeeded(_)) {
+            self.data.read_age_ns.saturating_record(age.duration().0.max(LATENCY_LOW_NS));
         }
     }
 

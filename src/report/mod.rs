@@ -6,6 +6,7 @@
 //! temporary name and renamed into place, so a run that fails leaves no half-written result
 //! under a final name.
 
+pub mod data;
 pub mod hgrm;
 pub mod recovery;
 pub mod summary;
@@ -27,6 +28,9 @@ pub fn write_results(dir: &Path, plan: &ScenarioPlan, result: &RunResult, summar
     written.push(write_atomically(dir, "timeline.csv", csv.as_bytes())?);
     written.push(write_atomically(dir, "events.csv", timeline::render_events(result).as_bytes())?);
     written.push(write_atomically(dir, "states.csv", timeline::render_states(plan, result).as_bytes())?);
+    if plan.keys.is_some() {
+        written.push(write_atomically(dir, "data.csv", data::render_csv(plan, result).as_bytes())?);
+    }
     let recorder = &result.planet.recorder;
     written.push(write_atomically(dir, "latency_all.hgrm", hgrm::percentile_distribution(&recorder.overall.latency_ns).as_bytes())?);
     for (region, record) in recorder.regions.iter().zip(&recorder.per_region) {

@@ -38,6 +38,9 @@ pub struct Summary {
     pub populations: BTreeMap<String, PopulationSummary>,
     /// Requests per priority class, over all clients (classes with no request are left out).
     pub priorities: BTreeMap<&'static str, PrioritySummary>,
+    /// Reads, writes and caches, for a scenario with a key space.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<super::data::DataSummary>,
 }
 
 #[derive(Serialize)]
@@ -385,6 +388,7 @@ pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
         servers,
         services: services(plan, result),
         dependencies: dependencies(plan, result),
+        data: super::data::summary(plan, result, measured_s),
         priorities: Priority::ALL
             .iter()
             .zip(&result.planet.recorder.by_priority)

@@ -151,6 +151,7 @@ pub fn render(summary: &Summary) -> String {
         );
     }
     dependencies(&mut out, summary);
+    caches(&mut out, summary);
     if !summary.faults.is_empty() {
         let _ = writeln!(
             out,
@@ -209,4 +210,44 @@ fn dependencies(out: &mut String, summary: &Summary) {
         .map(|(name, s)| format!("{name} {}", s.per_client_request.map_or("-".to_string(), |r| format!("{r:.3}"))))
         .collect();
     let _ = writeln!(out, "requests received per client request: {}", layers.join(", "));
+}
+
+/// Reads, writes and each cache tier, for a scenario with keys.
+fn caches(out: &mut String, summary: &Summary) {
+    let Some(data) = &summary.data else { return };
+    let _ = writeln!(
+        out,
+        "\ndata ({} keys, {}): reads {} ({} available), writes {} ({} available), read age p50 {} ms, p99 {} ms",
+        data.keys,
+        data.popularity,
+        data.reads.attempted,
+        percent(data.reads.availability),
+        data.writes.attempted,
+        percent(data.writes.availability),
+        ms(data.read_age_ms.p50),
+        ms(data.read_age_ms.p99),
+    );
+    if data.caches.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{:<16} {:>10} {:>9} {:>9} {:>9} {:>10} {:>10} {:>11} {:>8}",
+        "cache", "lookups", "hit ratio", "coalesced", "lease wait", "origin", "origin/s", "peak/s", "stale"
+    );
+    for (service, cache) in &data.caches {
+        let _ = writeln!(
+            out,
+            "{:<16} {:>10} {:>9} {:>9} {:>9} {:>10} {:>10.1} {:>11.1} {:>8}",
+            service,
+            cache.lookups,
+            percent(cache.hit_ratio),
+            cache.coalesced,
+            cache.lease_waits,
+            cache.origin_requests,
+            cache.origin_per_s_mean,
+            cache.origin_per_s_peak,
+            cache.stale_hits,
+        );
+    }
 }

@@ -122,7 +122,7 @@ fn reject_irrelevant(problems: &mut Problems, file: &FaultFile, key: &str) {
 }
 
 /// Resolves an instant to simulated time; a local time needs a region: `… local <region>`.
-fn instant(problems: &mut Problems, text: &S<String>, key: &str, context: &FaultContext) -> Option<i64> {
+pub(super) fn instant(problems: &mut Problems, text: &S<String>, key: &str, context: &FaultContext) -> Option<i64> {
     let (written, zone) = match text.value.split_once(" local ") {
         Some((time, zone)) => (format!("{time} local"), Some(zone.trim())),
         None => (text.value.clone(), None),

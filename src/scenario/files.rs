@@ -115,6 +115,89 @@ pub struct ScenarioFile {
     pub health_checks: Option<HealthChecksFile>,
     pub dns: Option<DnsFile>,
     pub slo: Option<SloFile>,
+    /// The keys requests are about (for caches and replicas).
+    pub keys: Option<KeysFile>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum PopularityFile {
+    Zipf,
+    Uniform,
+    HotSet,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysFile {
+    pub count: S<i64>,
+    pub popularity: Option<S<PopularityFile>>,
+    /// Zipf's exponent s.
+    pub exponent: Option<S<f64>>,
+    /// A hot set's size and share of requests.
+    pub hot_keys: Option<S<i64>>,
+    pub hot_share: Option<S<f64>>,
+    /// The share of requests that write, for clients that do not say.
+    pub writes: Option<S<f64>>,
+    #[serde(default)]
+    pub hot: Vec<HotKeyFile>,
+}
+
+/// One key taking a share of all requests for a while.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HotKeyFile {
+    pub at: S<String>,
+    pub duration: Option<S<String>>,
+    pub until: Option<S<String>>,
+    pub key: Option<S<i64>>,
+    pub share: S<f64>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum CacheWritesFile {
+    Invalidate,
+    WriteThrough,
+    WriteBehind,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum StampedeFile {
+    None,
+    Coalesce,
+    Lease,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheFile {
+    pub capacity: S<i64>,
+    pub ttl: Option<S<String>>,
+    pub ttl_jitter: Option<S<f64>>,
+    pub hit_latency: Option<S<String>>,
+    pub miss_latency: Option<S<String>>,
+    pub writes: Option<S<CacheWritesFile>>,
+    pub stampede: Option<S<StampedeFile>>,
+    pub lease_retry: Option<S<String>>,
+    pub hold: Option<S<String>>,
+    pub early_refresh: Option<S<EarlyRefreshFile>>,
+    pub prewarm: Option<S<PrewarmFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EarlyRefreshFile {
+    pub recompute: S<String>,
+    pub beta: Option<S<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrewarmFile {
+    pub at: S<String>,
+    pub keys: S<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -291,6 +374,8 @@ pub struct ServiceFile {
     #[serde(default)]
     pub calls: Vec<CallFile>,
     pub call_mode: Option<S<CallModeFile>>,
+    /// A cache in front of the service's servers, in every region.
+    pub cache: Option<S<CacheFile>>,
     /// Drop work whose caller's deadline has passed, and bound calls by it (for the whole service).
     pub propagate_deadlines: Option<S<bool>>,
 }
@@ -458,6 +543,8 @@ pub struct ClientFile {
     pub breaker: Option<BreakerFile>,
     pub hedge: Option<HedgeFile>,
     pub priority: Option<S<PriorityFile>>,
+    /// The share of its requests that write (with `keys:`).
+    pub writes: Option<S<f64>>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

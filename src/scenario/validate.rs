@@ -120,9 +120,8 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
         .as_ref()
         .and_then(|l| l.max_simulated_time.as_ref())
         .and_then(|t| positive_duration(problems, t, "limits.max_simulated_time"));
-    let (service_specs, services) = super::services::validate_services(problems, &file.services, &topology, scale, &file.name);
+    let (mut service_specs, services) = super::services::validate_services(problems, &file.services, &topology, scale, &file.name);
     let routing = validate_routing(problems, file.routing.as_ref(), &topology, &services);
-    let populations = validate_clients(problems, &file.clients, &topology, &service_specs, scale, start_unix_s.unwrap_or(0), &file.name);
     let context = super::faults::FaultContext {
         topology: &topology,
         service_specs: &service_specs,
@@ -130,7 +129,19 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
         start_unix_s: start_unix_s.unwrap_or(0),
         scale,
     };
+    let keys = file.keys.as_ref().map(|k| super::data::key_space(problems, k, &context));
+    let setting = ClientSetting {
+        scale,
+        start_unix_s: start_unix_s.unwrap_or(0),
+        keys: keys.as_ref().and_then(|k| k.as_ref()),
+        has_keys: file.keys.is_some(),
+    };
+    let populations = validate_clients(problems, &file.clients, &topology, &service_specs, &file.name, setting);
     let faults = super::faults::validate_faults(problems, file.network.as_ref(), &file.faults, &context);
+    let caches = super::data::caches(problems, &file.services, &service_specs, keys.as_ref().and_then(|k| k.as_ref()), &context);
+    for (spec, cache) in service_specs.iter_mut().zip(caches) {
+        spec.cache = cache;
+    }
     let client_regions: Vec<RegionId> = populations.iter().map(|p| p.region).collect();
     let health = file.health_checks.as_ref().map(|h| super::health::health_checks(problems, h, &topology, &client_regions));
     let dns = super::health::dns(problems, file.dns.as_ref());
@@ -170,7 +181,18 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
         },
         dns,
         slo,
+        keys: keys.flatten(),
     })
+}
+
+/// What clients need of the rest of the scenario.
+#[derive(Clone, Copy)]
+struct ClientSetting<'a> {
+    scale: f64,
+    start_unix_s: i64,
+    keys: Option<&'a crate::data::keys::KeySpace>,
+    /// The scenario has a `keys:` section (even if it is malformed).
+    has_keys: bool,
 }
 
 fn slo(problems: &mut Problems, file: Option<&super::files::SloFile>) -> Slo {
@@ -384,10 +406,10 @@ fn validate_clients(
     clients: &[ClientFile],
     topology: &Topology,
     service_specs: &[ServiceSpec],
-    scale: f64,
-    start_unix_s: i64,
     anchor: &S<String>,
+    setting: ClientSetting,
 ) -> Vec<PopulationPlan> {
+    let ClientSetting { scale, start_unix_s, keys, has_keys } = setting;
     if clients.is_empty() {
         problems
             .on(anchor, "clients", "the scenario has no clients, so no request would be made")
@@ -405,6 +427,7 @@ fn validate_clients(
         let policy = super::policy::client_policy(problems, super::policy::PolicyFields::of_client(client), &key);
         let service = super::services::client_service(problems, client, service_specs, &key);
         let priority_mix = super::shedding::priority_mix(problems, client.priority.as_ref(), &format!("{key}.priority"));
+        let writes = super::data::client_writes(problems, client.writes.as_ref(), keys, has_keys, &key);
         for region_id in regions {
             if !seen.insert((client.name.value.clone(), region_id)) {
                 problems
@@ -422,8 +445,8 @@ fn validate_clients(
                 .enumerate()
                 .filter_map(|(i, s)| surge(problems, s, &format!("{key}.surges[{i}]"), start_unix_s, offset))
                 .collect();
-            if let (Some(timeout), Some(daily), Some(policy), Some(priority_mix), Some(service)) =
-                (timeout, daily, &policy, priority_mix, service)
+            if let (Some(timeout), Some(daily), Some(policy), Some(priority_mix), Some(service), Some(writes)) =
+                (timeout, daily, &policy, priority_mix, service, writes)
             {
                 plans.push(PopulationPlan {
                     name: client.name.value.clone(),
@@ -434,6 +457,7 @@ fn validate_clients(
                     access_rtt: SimDuration::from_millis_f64(access_rtt_ms),
                     policy: policy.clone(),
                     priority_mix,
+                    writes,
                 });
             }
         }

@@ -9,6 +9,8 @@ use crate::actors::client::{Population, PopulationSetup};
 use crate::actors::dependency::Dependency;
 use crate::actors::router::{Policy, Router};
 use crate::actors::server::{CallSteps, Server};
+use crate::data::front::CacheFront;
+use crate::data::ledger::Ledger;
 use crate::kernel::{self, Limits, RngStreams, RunOutcome, Scheduler, SimDuration, SimTime};
 use crate::metrics::Recorder;
 use crate::world::{Network, RttMatrix};
@@ -98,6 +100,8 @@ fn build(plan: &ScenarioPlan) -> Planet {
     let vantages = plan.health.as_ref().map_or(0, |h| h.vantages.len());
     let addresses = Addresses { populations: plan.populations.len() as u32, servers: plan.services.len() as u32, probers: vantages as u32 };
     let count_from = SimTime::ZERO + plan.warmup;
+    let keys = plan.keys.clone().map(std::sync::Arc::new);
+    let key_count = plan.keys.as_ref().map_or(0, |k| k.key_count());
     let populations = plan
         .populations
         .iter()
@@ -117,10 +121,16 @@ fn build(plan: &ScenarioPlan) -> Planet {
                 router: addresses.router(),
                 arrivals_end: SimTime::ZERO + plan.duration,
                 rng: streams.stream(&format!("traffic:{key}"), 0),
+                keys: keys.clone().map(|space| (space, p.writes)),
             })
         })
         .collect();
     let window = [count_from, SimTime::ZERO + plan.measured_until()];
+    let cache_front = |index: usize, key: &str| {
+        let policy = plan.service_specs[plan.services[index].service as usize].cache.clone()?;
+        let rng = streams.stream(&format!("cache:{key}"), 0);
+        Some(CacheFront::new(policy, key_count, rng, plan.timeline_window, window))
+    };
     let servers: Vec<Server> = plan
         .services
         .iter()
@@ -134,6 +144,7 @@ fn build(plan: &ScenarioPlan) -> Planet {
                 .with_admission(s.admission.clone())
                 .with_autoscaler(s.autoscaling.clone())
                 .with_modes(s.modes.clone())
+                .with_cache(cache_front(index, &key))
         })
         .collect();
     let dependencies = dependencies(plan, &streams, addresses, window);
@@ -162,6 +173,8 @@ fn build(plan: &ScenarioPlan) -> Planet {
         faults: plan.faults.clone(),
         recorder,
         server_labels: (0..plan.services.len()).map(|index| plan.server_label(index)).collect(),
+        server_service: plan.services.iter().map(|s| s.service).collect(),
+        ledger: Ledger::new(plan.keys.as_ref().map_or(0, |k| k.key_count())),
         sample_every: plan.timeline_window,
     })
 }

@@ -14,9 +14,10 @@ use crate::actors::caller::Ended;
 use crate::actors::client::Population;
 use crate::actors::dependency::Dependency;
 use crate::actors::health::{HealthPolicy, ProbeKind, Prober};
-use crate::actors::messages::{Budget, Msg, Outcome, RequestRef};
+use crate::actors::messages::{Age, Budget, Msg, Op, Outcome, RequestRef};
 use crate::actors::router::Router;
-use crate::actors::server::{Reply, Server};
+use crate::actors::server::{DataEvent, Reply, Server};
+use crate::data::ledger::Ledger;
 use crate::faults::{FaultAction, FaultPlan};
 use crate::kernel::{ActorId, Model, Scheduler, SimDuration, SimRng, SimTime};
 use crate::metrics::{Recorder, StateValue, Subject};
@@ -48,6 +49,11 @@ pub struct Planet {
     pub messages_lost: u64,
     /// Servers' names in outputs (see `ScenarioPlan::server_label`).
     pub server_labels: Vec<String>,
+    /// Each server's service, and each service's servers (whose caches a write invalidates).
+    pub server_service: Vec<u32>,
+    servers_of_service: Vec<Vec<u32>>,
+    /// When each key was last written, for measuring stale reads (never read to decide).
+    pub ledger: Ledger,
     /// How often states are sampled (the timeline window).
     sample_every: SimDuration,
 }
@@ -65,6 +71,8 @@ pub struct PlanetParts {
     pub faults: FaultPlan,
     pub recorder: Recorder,
     pub server_labels: Vec<String>,
+    pub server_service: Vec<u32>,
+    pub ledger: Ledger,
     pub sample_every: SimDuration,
 }
 
@@ -140,8 +148,15 @@ impl Planet {
             faults,
             recorder,
             server_labels,
+            server_service,
+            ledger,
             sample_every,
         } = parts;
+        let services = server_service.iter().max().map_or(0, |&s| s as usize + 1);
+        let mut servers_of_service = vec![Vec::new(); services];
+        for (server, &service) in server_service.iter().enumerate() {
+            servers_of_service[service as usize].push(server as u32);
+        }
         let mut first_dependency = vec![0u32; servers.len() + 1];
         for dependency in &dependencies {
             first_dependency[dependency.server as usize + 1] += 1;
@@ -175,6 +190,9 @@ impl Planet {
             recorder,
             messages_lost: 0,
             server_labels,
+            server_service,
+            servers_of_service,
+            ledger,
             sample_every,
         }
     }
@@ -223,6 +241,9 @@ impl Planet {
             if let Some(modes) = &server.modes {
                 ctx.send(modes.policy.interval, addresses.server(index as u32), Msg::ModeTick);
             }
+            if let Some(prewarm) = server.cache.as_ref().and_then(|c| c.policy.prewarm) {
+                ctx.send_at(prewarm.at, addresses.server(index as u32), Msg::Prewarm);
+            }
         }
     }
 
@@ -233,7 +254,7 @@ impl Planet {
         delay
     }
 
-    fn dispatch(&mut self, ctx: &mut Scheduler<Msg>, request: RequestRef, budget: Budget) {
+    fn dispatch(&mut self, ctx: &mut Scheduler<Msg>, request: RequestRef, budget: Budget, op: Op) {
         let addresses = self.addresses();
         let (origin, _, _, service) = self.caller(u32::from(request.caller));
         let Some(server) = self.router.choose(origin, service, ctx.now()) else { return self.fail_fast(ctx, request) };
@@ -243,19 +264,20 @@ impl Planet {
             return self.fail_fast(ctx, request);
         }
         if let Some(delay) = self.transit(ctx.now(), origin, region, request) {
-            ctx.send(delay, addresses.server(server), Msg::Request { request, budget: budget.after(delay) });
+            ctx.send(delay, addresses.server(server), Msg::Request { request, budget: budget.after(delay), op });
         }
     }
 
     fn fail_fast(&self, ctx: &mut Scheduler<Msg>, request: RequestRef) {
         let (_, back, caller, _) = self.caller(u32::from(request.caller));
-        ctx.send(back, caller, Msg::Response { request, outcome: Outcome::Unreachable });
+        ctx.send(back, caller, Msg::Response { request, outcome: Outcome::Unreachable, age: Age::FRESH });
     }
 
     fn reply(&mut self, ctx: &mut Scheduler<Msg>, server: usize, reply: Reply) {
         let (origin, access, caller, _) = self.caller(u32::from(reply.to.caller));
-        let Some(backbone) = self.transit(ctx.now(), self.servers[server].region, origin, reply.to) else { return };
-        ctx.send(backbone + access, caller, Msg::Response { request: reply.to, outcome: reply.outcome });
+        let Some(backbone) = self.transit(ctx.now() + reply.delay, self.servers[server].region, origin, reply.to) else { return };
+        let delay = reply.delay + backbone + access;
+        ctx.send(delay, caller, Msg::Response { request: reply.to, outcome: reply.outcome, age: reply.age.after(delay) });
     }
 
     fn on_probe_tick(&mut self, ctx: &mut Scheduler<Msg>, prober: usize) {
@@ -270,7 +292,10 @@ impl Planet {
             if let Some(delay) = self.transit(ctx.now(), vantage, region, probe) {
                 let msg = match kind {
                     ProbeKind::Shallow => Msg::Probe { request: probe },
-                    ProbeKind::Deep => Msg::Request { request: probe, budget: Budget::until(ctx.now() + timeout, ctx.now() + delay) },
+                    ProbeKind::Deep => {
+                        let budget = Budget::until(ctx.now() + timeout, ctx.now() + delay);
+                        Msg::Request { request: probe, budget, op: Op::default() }
+                    }
                 };
                 ctx.send(delay, self.addresses().server(server), msg);
             }
@@ -397,9 +422,26 @@ impl Planet {
     fn on_server_message(&mut self, ctx: &mut Scheduler<Msg>, target: ActorId, msg: Msg) {
         let server = self.addresses().server_index(target);
         let reply = match msg {
-            Msg::Request { request, budget } => self.servers[server].on_request(ctx, target, request, budget.deadline(ctx.now())),
+            Msg::Request { request, budget, op } => {
+                let last_commit = self.ledger.last_commit(op.key());
+                self.servers[server].on_request(ctx, target, request, budget.deadline(ctx.now()), op, last_commit)
+            }
             Msg::ServiceDone { worker, epoch } => self.servers[server].on_done(ctx, target, worker, epoch),
-            Msg::Probe { request } => self.servers[server].is_up().then_some(Reply { to: request, outcome: Outcome::Served }),
+            Msg::Probe { request } => self.servers[server].is_up().then_some(Reply::now(request, Outcome::Served)),
+            Msg::Invalidate { key } => {
+                if let Some(cache) = &mut self.servers[server].cache {
+                    cache.invalidate(key, ctx.now());
+                }
+                None
+            }
+            Msg::Prewarm => {
+                if let Some(cache) = &mut self.servers[server].cache
+                    && let Some(prewarm) = cache.policy.prewarm
+                {
+                    cache.prewarm(ctx.now(), prewarm.keys);
+                }
+                None
+            }
             Msg::ServerFault { fault, starting } => {
                 if let Some(order) = self.faults.faults[fault as usize].action.server_order(starting) {
                     self.servers[server].on_order(ctx, target, order);
@@ -454,6 +496,38 @@ impl Planet {
         }
         self.servers[server].pending_replies.clear();
         self.servers[server].pending_calls.clear();
+        if !self.servers[server].data_events.is_empty() {
+            self.pass_on_data_events(ctx, server);
+        }
+    }
+
+    /// Records a server's commits in the ledger, and sends its invalidations to the caches of
+    /// its service in other regions (across the network: a partition can keep them stale).
+    fn pass_on_data_events(&mut self, ctx: &mut Scheduler<Msg>, server: usize) {
+        let mut events = std::mem::take(&mut self.servers[server].data_events);
+        let (now, from) = (ctx.now(), self.servers[server].region);
+        for event in events.drain(..) {
+            match event {
+                DataEvent::Committed(key) => self.ledger.commit(key, now),
+                DataEvent::Invalidate(key) => {
+                    let service = self.server_service[server] as usize;
+                    for index in 0..self.servers_of_service[service].len() {
+                        let peer = self.servers_of_service[service][index];
+                        let to = self.servers[peer as usize].region;
+                        if peer as usize == server || self.servers[peer as usize].cache.is_none() {
+                            continue;
+                        }
+                        let flow = (u64::from(key) << 20) ^ u64::from(peer);
+                        let Some(delay) = self.network.transit(from, to, flow, now, &mut self.network_rng) else {
+                            self.messages_lost += 1;
+                            continue;
+                        };
+                        ctx.send(delay, self.addresses().server(peer), Msg::Invalidate { key });
+                    }
+                }
+            }
+        }
+        self.servers[server].data_events = events;
     }
 
     /// Hands a dependency call's end to the server whose job made it.
@@ -462,7 +536,7 @@ impl Planet {
         let proceed = self.dependencies[dependency as usize].settle(&ended);
         let server = self.dependencies[dependency as usize].server;
         let me = self.addresses().server(server);
-        if let Some(reply) = self.servers[server as usize].on_call_ended(ctx, me, ended.tag, proceed) {
+        if let Some(reply) = self.servers[server as usize].on_call_ended(ctx, me, ended.tag, proceed, ended.age) {
             self.reply(ctx, server as usize, reply);
         }
     }
@@ -497,8 +571,10 @@ impl Model for Planet {
     fn handle(&mut self, ctx: &mut Scheduler<Msg>, target: ActorId, msg: Msg) {
         let addresses = self.addresses();
         match msg {
-            Msg::Dispatch { request, budget } => self.dispatch(ctx, request, budget),
+            Msg::Dispatch { request, budget, op } => self.dispatch(ctx, request, budget, op),
             Msg::Request { .. }
+            | Msg::Invalidate { .. }
+            | Msg::Prewarm
             | Msg::ServiceDone { .. }
             | Msg::Probe { .. }
             | Msg::ServerFault { .. }

@@ -9,6 +9,8 @@ use crate::actors::policy::ClientPolicy;
 use crate::actors::router::DnsCaching;
 use crate::actors::server::{Admission, ServiceTime};
 use crate::actors::traffic::RateCurve;
+use crate::data::front::CachePolicy;
+use crate::data::keys::KeySpace;
 use crate::faults::FaultPlan;
 use crate::kernel::SimDuration;
 use crate::world::{RegionId, Topology};
@@ -44,6 +46,8 @@ pub struct ScenarioPlan {
     pub health: Option<HealthPolicy>,
     pub dns: DnsCaching,
     pub slo: Slo,
+    /// The keys requests are about; `None`: requests carry no key (and no service has a cache).
+    pub keys: Option<KeySpace>,
 }
 
 /// What "the service is fine" means, for time-to-recover.
@@ -84,6 +88,8 @@ pub struct ServiceSpec {
     pub parallel_calls: bool,
     /// Drop work whose caller's deadline has passed, and bound calls by that deadline.
     pub propagate_deadlines: bool,
+    /// A cache in front of each of its servers.
+    pub cache: Option<CachePolicy>,
 }
 
 impl ServiceSpec {
@@ -121,6 +127,8 @@ pub struct PopulationPlan {
     pub policy: ClientPolicy,
     /// Shares of priority classes (critical, normal, sheddable), summing to 1.
     pub priority_mix: [f64; 3],
+    /// The share of its requests that write (with a key space).
+    pub writes: f64,
 }
 
 impl ScenarioPlan {

@@ -1,6 +1,7 @@
 //! planetsim's integration tests: one binary, one module per concern (STYLE.md rule 21).
 
 mod allocation;
+mod caches;
 mod cli;
 mod dependencies;
 mod determinism;

@@ -1,0 +1,243 @@
+//! Validation of the data layer: the scenario's `keys:` (popularity, hot keys, the share of
+//! writes) and each service's `cache:`.
+
+use super::diagnostic::Problems;
+use super::faults::{FaultContext, instant};
+use super::files::{CacheFile, CacheWritesFile, HotKeyFile, KeysFile, PopularityFile, S, ServiceFile, StampedeFile};
+use super::validate::{count, duration, positive_duration};
+use crate::actors::messages::Op;
+use crate::data::front::{CachePolicy, EarlyRefresh, Prewarm, Stampede, WritePolicy};
+use crate::data::keys::{HotKey, KeyPopularity, KeySpace};
+use crate::kernel::{SimDuration, SimTime};
+use crate::sim::plan::ServiceSpec;
+
+/// A cache larger than this is a modelling mistake (and would not fit in memory).
+const MAX_CACHE_ENTRIES: i64 = 100_000_000;
+/// A key space larger than this would not fit the dense per-key tables.
+const MAX_KEYS: i64 = 100_000_000;
+const _: () = assert!(MAX_KEYS <= Op::MAX_KEYS as i64);
+
+/// A share: 0 ≤ value ≤ 1.
+fn share(problems: &mut Problems, value: &S<f64>, key: &str) -> Option<f64> {
+    if !(0.0..=1.0).contains(&value.value) {
+        problems.on(value, key, format!("{} is not a share", value.value)).expected("a number from 0 to 1");
+        return None;
+    }
+    Some(value.value)
+}
+
+/// The key space, or `None` (with problems recorded) when it is malformed.
+pub fn key_space(problems: &mut Problems, file: &KeysFile, context: &FaultContext) -> Option<KeySpace> {
+    let key_count = count(problems, &file.count, "keys.count", 1, MAX_KEYS).map(|c| c as u32);
+    let kind = file.popularity.as_ref().map_or(PopularityFile::Zipf, |p| p.value);
+    let irrelevant = |problems: &mut Problems, value: Option<&S<f64>>, name: &str, belongs: &str| {
+        if let Some(value) = value {
+            problems.on(value, format!("keys.{name}"), format!("`{name}` applies to `popularity: {belongs}` only")).expected("remove it");
+        }
+    };
+    let popularity = match kind {
+        PopularityFile::Zipf => {
+            irrelevant(problems, file.hot_share.as_ref(), "hot_share", "hot-set");
+            let s = file.exponent.as_ref().map_or(1.0, |e| e.value);
+            key_count.and_then(|n| rejected(problems, KeyPopularity::zipf(n, s), file.exponent.as_ref(), &file.count, "keys.exponent"))
+        }
+        PopularityFile::Uniform => {
+            irrelevant(problems, file.exponent.as_ref(), "exponent", "zipf");
+            irrelevant(problems, file.hot_share.as_ref(), "hot_share", "hot-set");
+            key_count.and_then(|n| rejected(problems, KeyPopularity::uniform(n), None, &file.count, "keys.count"))
+        }
+        PopularityFile::HotSet => {
+            irrelevant(problems, file.exponent.as_ref(), "exponent", "zipf");
+            let anchor = file.popularity.as_ref().expect("hot-set is stated");
+            let (Some(hot_keys), Some(hot_share)) = (&file.hot_keys, &file.hot_share) else {
+                problems.on(anchor, "keys.popularity", "a hot set needs `hot_keys` and `hot_share`").expected("both keys");
+                return None;
+            };
+            let hot = count(problems, hot_keys, "keys.hot_keys", 1, MAX_KEYS)? as u32;
+            let built = key_count.map(|n| KeyPopularity::hot_set(n, hot, hot_share.value));
+            built.and_then(|b| rejected(problems, b, Some(hot_share), &file.count, "keys.hot_share"))
+        }
+    };
+    let hot = file.hot.iter().enumerate().map(|(i, h)| hot_key(problems, h, &format!("keys.hot[{i}]"), key_count, context)).collect();
+    let hot: Option<Vec<HotKey>> = hot;
+    let writes = file.writes.as_ref().map_or(Some(0.0), |w| share(problems, w, "keys.writes"));
+    Some(KeySpace { popularity: popularity?, hot: hot?, writes: writes? })
+}
+
+/// A popularity's own check, reported at the key it concerns.
+fn rejected(
+    problems: &mut Problems,
+    built: Result<KeyPopularity, String>,
+    at: Option<&S<f64>>,
+    fallback: &S<i64>,
+    key: &str,
+) -> Option<KeyPopularity> {
+    built
+        .map_err(|message| match at {
+            Some(value) => problems.on(value, key, message).expected("see docs/SCENARIOS.md, `keys`"),
+            None => problems.on(fallback, key, message).expected("see docs/SCENARIOS.md, `keys`"),
+        })
+        .ok()
+}
+
+fn hot_key(problems: &mut Problems, file: &HotKeyFile, key: &str, count: Option<u32>, context: &FaultContext) -> Option<HotKey> {
+    let from = window_start(problems, &file.at, &format!("{key}.at"), context);
+    let until = match (&file.duration, &file.until) {
+        (Some(length), None) => from.zip(duration(problems, length, &format!("{key}.duration"))).map(|(f, d)| f + d),
+        (None, Some(until)) => window_start(problems, until, &format!("{key}.until"), context),
+        (None, None) => Some(SimTime::MAX),
+        (Some(_), Some(until)) => {
+            problems.on(until, format!("{key}.until"), "both `duration` and `until` are given").expected("one of them");
+            None
+        }
+    };
+    let hot = match &file.key {
+        None => Some(0),
+        Some(k) => super::validate::count(problems, k, &format!("{key}.key"), 0, i64::from(count.unwrap_or(1)) - 1).map(|k| k as u32),
+    };
+    let share = share(problems, &file.share, &format!("{key}.share"));
+    let (from, until) = (from?, until?);
+    if until <= from {
+        problems.on(&file.at, key, "the hot window ends before it starts").expected("`until` after `at`, or a positive `duration`");
+        return None;
+    }
+    Some(HotKey { from, until, key: hot?, share: share? })
+}
+
+fn window_start(problems: &mut Problems, text: &S<String>, key: &str, context: &FaultContext) -> Option<SimTime> {
+    let ns = instant(problems, text, key, context)?;
+    if ns < 0 {
+        problems.on(text, key, "this is before the run starts").expected("a time at or after the scenario's `start`");
+        return None;
+    }
+    Some(SimTime(ns as u64))
+}
+
+/// Each service's cache (by index of `specs`), stated on one of its entries; `keys` is the
+/// scenario's key space.
+pub fn caches(
+    problems: &mut Problems,
+    services: &[ServiceFile],
+    specs: &[ServiceSpec],
+    keys: Option<&KeySpace>,
+    context: &FaultContext,
+) -> Vec<Option<CachePolicy>> {
+    let mut caches = vec![None; specs.len()];
+    let mut stated = vec![false; specs.len()];
+    for (index, service) in services.iter().enumerate() {
+        let Some(file) = &service.cache else { continue };
+        let key = format!("services[{index}].cache");
+        let name = service.name.as_ref().map_or(ServiceSpec::DEFAULT_NAME, |n| n.value.as_str());
+        let which = specs.iter().position(|s| s.name == name).expect("every service has a spec");
+        if std::mem::replace(&mut stated[which], true) {
+            problems
+                .on(file, &key, format!("service `{name}` already has a cache"))
+                .expected("`cache` on one entry of a service (it applies in every region)");
+            continue;
+        }
+        let Some(keys) = keys else {
+            problems
+                .on(file, &key, "a cache needs to know which key each request is about")
+                .expected("a `keys:` section in the scenario (its count and popularity)");
+            continue;
+        };
+        caches[which] = cache(problems, &file.value, &key, keys, context);
+    }
+    caches
+}
+
+fn cache(problems: &mut Problems, file: &CacheFile, key: &str, keys: &KeySpace, context: &FaultContext) -> Option<CachePolicy> {
+    let capacity = if file.capacity.value == 0 {
+        problems
+            .on(&file.capacity, format!("{key}.capacity"), "a cache with no room holds nothing: every read would miss")
+            .expected(format!("a number of entries from 1 to {MAX_CACHE_ENTRIES}, or no `cache:` at all"));
+        None
+    } else {
+        count(problems, &file.capacity, &format!("{key}.capacity"), 1, MAX_CACHE_ENTRIES).map(|c| c as u32)
+    };
+    let optional = |problems: &mut Problems, value: &Option<S<String>>, name: &str, default: SimDuration| {
+        value.as_ref().map_or(Some(default), |v| duration(problems, v, &format!("{key}.{name}")))
+    };
+    let ttl = file.ttl.as_ref().map(|t| positive_duration(problems, t, &format!("{key}.ttl")));
+    let ttl_jitter = file.ttl_jitter.as_ref().map_or(Some(0.0), |j| share(problems, j, &format!("{key}.ttl_jitter")));
+    if let (Some(jitter), None) = (&file.ttl_jitter, &file.ttl) {
+        problems.on(jitter, format!("{key}.ttl_jitter"), "a jitter without a `ttl` has nothing to spread").expected("a `ttl`");
+    }
+    let hit_latency = optional(problems, &file.hit_latency, "hit_latency", SimDuration::from_micros(500));
+    let miss_latency = optional(problems, &file.miss_latency, "miss_latency", SimDuration::from_micros(500));
+    let hold = file.hold.as_ref().map_or(Some(SimDuration::from_secs(2)), |h| positive_duration(problems, h, &format!("{key}.hold")));
+    let stampede = match file.stampede.as_ref().map_or(StampedeFile::None, |s| s.value) {
+        StampedeFile::None => Some(Stampede::Unprotected),
+        StampedeFile::Coalesce => Some(Stampede::Coalesce),
+        StampedeFile::Lease => file
+            .lease_retry
+            .as_ref()
+            .map_or(Some(SimDuration::from_millis(10)), |r| positive_duration(problems, r, &format!("{key}.lease_retry")))
+            .map(|retry_after| Stampede::Lease { retry_after }),
+    };
+    if let Some(retry) = file.lease_retry.as_ref().filter(|_| !matches!(stampede, Some(Stampede::Lease { .. }))) {
+        problems.on(retry, format!("{key}.lease_retry"), "`lease_retry` applies to `stampede: lease` only").expected("remove it");
+    }
+    let writes = match file.writes.as_ref().map_or(CacheWritesFile::Invalidate, |w| w.value) {
+        CacheWritesFile::Invalidate => WritePolicy::Invalidate,
+        CacheWritesFile::WriteThrough => WritePolicy::WriteThrough,
+        CacheWritesFile::WriteBehind => WritePolicy::WriteBehind,
+    };
+    let early_refresh = file.early_refresh.as_ref().map(|e| early_refresh(problems, e, &format!("{key}.early_refresh")));
+    if let (Some(rule), None) = (&file.early_refresh, &file.ttl) {
+        problems.on(rule, format!("{key}.early_refresh"), "early refresh needs entries that expire").expected("a `ttl`");
+    }
+    let prewarm = file.prewarm.as_ref().map(|p| prewarm(problems, p, &format!("{key}.prewarm"), keys, context));
+    Some(CachePolicy {
+        capacity: capacity?,
+        ttl: ttl.map_or(Some(None), |t| t.map(Some))?,
+        ttl_jitter: ttl_jitter?,
+        hit_latency: hit_latency?,
+        miss_latency: miss_latency?,
+        writes,
+        stampede: stampede?,
+        hold: hold?,
+        early_refresh: early_refresh.map_or(Some(None), |e| e.map(Some))?,
+        prewarm: prewarm.map_or(Some(None), |p| p.map(Some))?,
+    })
+}
+
+fn early_refresh(problems: &mut Problems, file: &S<super::files::EarlyRefreshFile>, key: &str) -> Option<EarlyRefresh> {
+    let recompute = positive_duration(problems, &file.value.recompute, &format!("{key}.recompute"));
+    let beta = match &file.value.beta {
+        None => Some(1.0),
+        Some(b) if b.value.is_finite() && b.value > 0.0 => Some(b.value),
+        Some(b) => {
+            problems
+                .on(b, format!("{key}.beta"), format!("{} is not a positive number", b.value))
+                .expected("a number above 0, 1 by default");
+            None
+        }
+    };
+    Some(EarlyRefresh { recompute: recompute?, beta: beta? })
+}
+
+fn prewarm(
+    problems: &mut Problems,
+    file: &S<super::files::PrewarmFile>,
+    key: &str,
+    keys: &KeySpace,
+    context: &FaultContext,
+) -> Option<Prewarm> {
+    let at = window_start(problems, &file.value.at, &format!("{key}.at"), context);
+    let warmed = count(problems, &file.value.keys, &format!("{key}.keys"), 1, i64::from(keys.key_count())).map(|k| k as u32);
+    Some(Prewarm { at: at?, keys: warmed? })
+}
+
+/// A client's share of writes: its own, or the key space's default. `has_keys`: the scenario
+/// has a `keys:` section.
+pub fn client_writes(problems: &mut Problems, own: Option<&S<f64>>, keys: Option<&KeySpace>, has_keys: bool, key: &str) -> Option<f64> {
+    match own {
+        Some(own) if !has_keys => {
+            problems.on(own, format!("{key}.writes"), "writes need keys to write").expected("a `keys:` section in the scenario");
+            None
+        }
+        Some(own) => share(problems, own, &format!("{key}.writes")),
+        None => Some(keys.map_or(0.0, |k| k.writes)),
+    }
+}
