@@ -807,7 +807,11 @@ impl Server {
                     cache.clear();
                 }
                 self.stats.lost += self.queue.len() as u64;
-                self.queue.clear();
+                let now = ctx.now();
+                while let Some(job) = self.queue.pop_front() {
+                    // Write-behind writes waiting here are lost with the rest.
+                    self.settle_data(now, &job, None);
+                }
                 for index in 0..self.worker.len() as u32 {
                     self.stop_worker(index, WorkerState::Idle, ctx.now());
                 }
