@@ -57,16 +57,20 @@ impl Budget {
 
 /// What a request does to the data: which key, and whether it reads or writes it. Requests in a
 /// scenario without a key space all read key 0, which nothing looks at. Packed in a u32 so that
-/// a request message stays at 24 bytes: 30 bits of key, a write bit, and a bit a cache sets on a
-/// request it sends back to itself (a lease holder's wait; see `data::front`).
+/// a request message stays at 24 bytes: 29 bits of key, a write bit, a bit a cache sets on a
+/// request it sends back to itself (a lease holder's wait; see `data::front`), and a bit for
+/// health probes, which caches let through untouched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Op(u32);
 
 impl Op {
     const WRITE: u32 = 1 << 31;
     const REVISIT: u32 = 1 << 30;
+    const PROBE: u32 = 1 << 29;
     /// The most keys a key space can have.
-    pub const MAX_KEYS: u32 = 1 << 30;
+    pub const MAX_KEYS: u32 = 1 << 29;
+    /// A deep health probe: it tests the workers behind any cache.
+    pub const HEALTH_PROBE: Op = Op(Self::PROBE);
 
     #[inline]
     pub fn read(key: u32) -> Op {
@@ -94,6 +98,11 @@ impl Op {
     #[inline]
     pub fn revisiting(self) -> Op {
         Op(self.0 | Self::REVISIT)
+    }
+
+    #[inline]
+    pub fn is_probe(self) -> bool {
+        self.0 & Self::PROBE != 0
     }
 
     #[inline]

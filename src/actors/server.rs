@@ -169,15 +169,16 @@ struct Job {
     op: Op,
     /// The age of the oldest data its dependency calls returned.
     age: Age,
-    /// A cache miss: its answer fills the cache.
-    fetch: bool,
+    /// A cache miss (its fetch's number; see `CacheFront::fetched`), whose answer fills the
+    /// cache.
+    fetch: Option<u32>,
     /// Already answered (a write-behind write): its own answer goes to nobody.
     answered: bool,
 }
 
 impl Job {
     fn new(request: RequestRef, arrived: SimTime, deadline: SimTime, op: Op) -> Job {
-        Job { request, arrived, deadline, seq: 0, next_call: 0, pending_calls: 0, op, age: Age::FRESH, fetch: false, answered: false }
+        Job { request, arrived, deadline, seq: 0, next_call: 0, pending_calls: 0, op, age: Age::FRESH, fetch: None, answered: false }
     }
 }
 
@@ -508,7 +509,7 @@ impl Server {
             return Some(Reply::now(request, Outcome::Error));
         }
         let mut job = Job::new(request, now, deadline, op);
-        if self.cache.is_some() {
+        if self.cache.is_some() && !op.is_probe() {
             match self.consult_cache(ctx, me, &mut job, last_commit) {
                 CacheStep::Answer(reply) => return Some(reply),
                 CacheStep::Wait => return None,
@@ -517,7 +518,7 @@ impl Server {
         }
         let refusal = self.admit(ctx, me, job, counted);
         match refusal {
-            Some(reply) if job.answered || job.fetch => {
+            Some(reply) if job.answered || job.fetch.is_some() => {
                 self.settle_data(now, &job, Some(reply.outcome));
                 (!job.answered).then_some(reply)
             }
@@ -541,8 +542,8 @@ impl Server {
         let parked = Parked { request: job.request, arrived: job.arrived, deadline: job.deadline, op: job.op };
         match cache.read(now, parked, last_commit) {
             CacheDecision::Hit { age } => CacheStep::Answer(Reply { to: job.request, outcome: Outcome::Served, delay: hit_latency, age }),
-            CacheDecision::Fetch => {
-                job.fetch = true;
+            CacheDecision::Fetch { fetch } => {
+                job.fetch = Some(fetch);
                 CacheStep::Work
             }
             CacheDecision::Parked => CacheStep::Wait,
@@ -568,6 +569,8 @@ impl Server {
             self.stats.expired += u64::from(counted);
             self.failed_now();
             self.settle_data(now, &job, None);
+            // A request parked behind this fetch may now fetch instead.
+            self.drain_queue(ctx, me);
             return None;
         }
         if let Some(worker) = self.take_idle_worker() {
@@ -607,12 +610,13 @@ impl Server {
             if served {
                 self.data_events.push(DataEvent::Invalidate(key));
             }
-        } else if job.fetch {
+        } else if let Some(number) = job.fetch {
             let hit_latency = cache.policy.hit_latency;
-            if let Some(next) = cache.fetched(now, key, outcome, job.age, &mut self.released) {
-                // The fetch was dropped: a request parked behind it fetches instead, next.
+            if let Some((next, number)) = cache.fetched(now, key, number, outcome, job.age, &mut self.released) {
+                // The fetch was dropped: a request parked behind it fetches instead, next (the
+                // caller starts it if a worker is idle).
                 let mut refetch = Job::new(next.request, next.arrived, next.deadline, next.op.plain());
-                refetch.fetch = true;
+                refetch.fetch = Some(number);
                 self.queue.push_front(refetch);
             }
             for released in self.released.drain(..) {
@@ -826,7 +830,11 @@ impl Server {
                 self.slow_multiplier = multiplier;
             }
             ServerOrder::SetErrorRate { rate } => self.error_rate = rate,
-            ServerOrder::Kill { share } => self.kill((share * f64::from(self.workers)).round() as u32, ctx.now()),
+            ServerOrder::Kill { share } => {
+                self.kill((share * f64::from(self.workers)).round() as u32, ctx.now());
+                // A fetch lost with a killed worker hands over to a request parked behind it.
+                self.drain_queue(ctx, me);
+            }
             ServerOrder::Revive => self.revive(ctx, me),
             ServerOrder::Freeze(frozen) => {
                 if let Some(scaler) = &mut self.autoscaler {

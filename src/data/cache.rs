@@ -49,10 +49,12 @@ impl LruCache {
         LruCache {
             capacity: slots,
             index: vec![0; keys as usize],
-            entries: Vec::with_capacity(slots as usize),
+            // Grown as entries arrive (a few doublings), not reserved: a large cache that a
+            // scenario never fills costs only what it holds.
+            entries: Vec::new(),
             head: NIL,
             tail: NIL,
-            free: Vec::with_capacity(slots as usize),
+            free: Vec::new(),
             evictions: 0,
         }
     }

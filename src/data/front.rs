@@ -98,8 +98,9 @@ pub struct Parked {
 pub enum Decision {
     /// Answer from the cache after the hit latency.
     Hit { age: Age },
-    /// Fetch: run the request as a job, and hand its answer to [`CacheFront::fetched`].
-    Fetch,
+    /// Fetch: run the request as a job, and hand its answer to [`CacheFront::fetched`] with
+    /// this fetch's number.
+    Fetch { fetch: u32 },
     /// The request waits here for a fetch in flight; [`CacheFront::fetched`] answers it.
     Parked,
     /// A lease is out on the key: send the request back to this server after `after`.
@@ -149,6 +150,8 @@ pub struct CacheStats {
     pub invalidations: u64,
     /// Write-behind writes acknowledged but never written back.
     pub writes_lost: u64,
+    /// Entries evicted to make room.
+    pub evictions: u64,
     /// Age of the data of hits, nanoseconds.
     pub age_ns: Histogram<u64>,
     pub windows: Vec<WindowCounts>,
@@ -166,6 +169,9 @@ struct Fetch {
     last: u32,
     /// A write dropped the key while it was fetched (leases only): its answer is not stored.
     cancelled: bool,
+    /// Numbers the fetches this entry has had (a restart after `hold` is a new one): only the
+    /// current fetch answers the requests parked here.
+    number: u32,
 }
 
 pub struct CacheFront {
@@ -181,6 +187,8 @@ pub struct CacheFront {
     rng: SimRng,
     window: SimDuration,
     counted: [SimTime; 2],
+    /// Numbers fetches, so a fetch's answer is matched to the entry it belongs to.
+    fetch_number: u32,
     pub stats: CacheStats,
 }
 
@@ -198,6 +206,7 @@ impl CacheFront {
             rng,
             window,
             counted,
+            fetch_number: 0,
             stats: CacheStats {
                 lookups: 0,
                 hits: 0,
@@ -211,6 +220,7 @@ impl CacheFront {
                 stale_hits: 0,
                 invalidations: 0,
                 writes_lost: 0,
+                evictions: 0,
                 age_ns: crate::metrics::latency_histogram(3),
                 windows: Vec::new(),
             },
@@ -223,10 +233,6 @@ impl CacheFront {
 
     pub fn is_empty(&self) -> bool {
         self.storage.is_empty()
-    }
-
-    pub fn evictions(&self) -> u64 {
-        self.storage.evictions
     }
 
     fn counts(&self, arrived: SimTime) -> bool {
@@ -245,8 +251,11 @@ impl CacheFront {
     /// ledger, for counting stale hits only).
     pub fn read(&mut self, now: SimTime, parked: Parked, last_commit: SimTime) -> Decision {
         let key = parked.op.key();
+        // A request a lease sent back counts as one lookup, its first; what it costs the origin
+        // counts whenever it is paid.
         let first_look = !parked.op.is_revisit();
-        let counted = first_look && self.counts(parked.arrived);
+        let in_window = self.counts(parked.arrived);
+        let counted = first_look && in_window;
         if first_look {
             self.stats.lookups += u64::from(counted);
             self.window_at(now).lookups += 1;
@@ -255,8 +264,8 @@ impl CacheFront {
             Lookup::Hit { stored_at, expires_at } => {
                 if self.refreshes_early(now, expires_at) && self.in_flight(key, now).is_none() {
                     self.stats.early_refreshes += u64::from(counted);
-                    self.begin_fetch(key, now);
-                    return self.fetch(now, counted);
+                    let fetch = self.begin_fetch(key, now);
+                    return self.fetch(now, in_window, fetch);
                 }
                 self.stats.hits += u64::from(counted);
                 if first_look {
@@ -272,7 +281,7 @@ impl CacheFront {
             Lookup::Expired => self.stats.expired += u64::from(counted),
             Lookup::Miss => self.stats.misses += u64::from(counted),
         }
-        self.on_miss(now, parked, counted)
+        self.on_miss(now, parked, counted, in_window)
     }
 
     /// XFetch's rule; false without early refresh.
@@ -283,7 +292,7 @@ impl CacheFront {
         now + SimDuration::from_secs_f64(lead) >= expires_at
     }
 
-    fn on_miss(&mut self, now: SimTime, parked: Parked, counted: bool) -> Decision {
+    fn on_miss(&mut self, now: SimTime, parked: Parked, counted: bool, in_window: bool) -> Decision {
         let key = parked.op.key();
         match (self.policy.stampede, self.in_flight(key, now)) {
             (Stampede::Coalesce, Some(fetch)) => {
@@ -295,10 +304,10 @@ impl CacheFront {
                 self.stats.lease_waits += u64::from(counted);
                 Decision::Revisit { after: retry_after }
             }
-            (Stampede::Unprotected, _) => self.fetch(now, counted),
+            (Stampede::Unprotected, _) => self.fetch(now, in_window, 0),
             (_, None) => {
-                self.begin_fetch(key, now);
-                self.fetch(now, counted)
+                let fetch = self.begin_fetch(key, now);
+                self.fetch(now, in_window, fetch)
             }
         }
     }
@@ -308,21 +317,23 @@ impl CacheFront {
         self.fetch_of[key as usize].checked_sub(1).filter(|&f| now.since(self.fetches[f as usize].since) < self.policy.hold)
     }
 
-    fn fetch(&mut self, now: SimTime, counted: bool) -> Decision {
+    fn fetch(&mut self, now: SimTime, counted: bool, fetch: u32) -> Decision {
         self.stats.fetches += u64::from(counted);
         self.window_at(now).origin += 1;
-        Decision::Fetch
+        Decision::Fetch { fetch }
     }
 
     /// Records a fetch of `key` starting now (or restarts one presumed lost, keeping whoever is
-    /// parked behind it).
-    fn begin_fetch(&mut self, key: u32, now: SimTime) {
+    /// parked behind it, and whether a write cancelled its fill); returns its number (never 0).
+    fn begin_fetch(&mut self, key: u32, now: SimTime) -> u32 {
+        self.fetch_number = self.fetch_number.wrapping_add(1).max(1);
+        let number = self.fetch_number;
         if let Some(index) = self.fetch_of[key as usize].checked_sub(1) {
             let fetch = &mut self.fetches[index as usize];
-            (fetch.since, fetch.cancelled) = (now, false);
-            return;
+            (fetch.since, fetch.number) = (now, number);
+            return number;
         }
-        let fetch = Fetch { key, since: now, first: NONE, last: NONE, cancelled: false };
+        let fetch = Fetch { key, since: now, first: NONE, last: NONE, cancelled: false, number };
         let index = match self.free_fetches.pop() {
             Some(index) => {
                 self.fetches[index as usize] = fetch;
@@ -334,6 +345,7 @@ impl CacheFront {
             }
         };
         self.fetch_of[key as usize] = index + 1;
+        number
     }
 
     fn park(&mut self, fetch: u32, parked: Parked) {
@@ -356,17 +368,27 @@ impl CacheFront {
         fetch.last = index;
     }
 
-    /// A fetch of `key` ended with `outcome` (`None`: it was dropped unanswered) and data `age`
-    /// old. Stores a successful answer and answers the requests parked behind it (pushed onto
-    /// `released`). Returns a parked request that must now fetch itself, when the fetch it
-    /// waited for was dropped.
-    pub fn fetched(&mut self, now: SimTime, key: u32, outcome: Option<Outcome>, age: Age, released: &mut Vec<Released>) -> Option<Parked> {
+    /// Fetch `number` of `key` (0: one no entry tracks) ended with `outcome` (`None`: it was
+    /// dropped unanswered) and data `age` old. Stores a successful answer and, if it is the
+    /// entry's current fetch, answers the requests parked behind it (pushed onto `released`).
+    /// Returns a parked request that must now fetch itself (with its fetch number), when the
+    /// fetch it waited for was dropped.
+    pub fn fetched(
+        &mut self,
+        now: SimTime,
+        key: u32,
+        number: u32,
+        outcome: Option<Outcome>,
+        age: Age,
+        released: &mut Vec<Released>,
+    ) -> Option<(Parked, u32)> {
         let fetch = self.fetch_of[key as usize].checked_sub(1).map(|index| (index, self.fetches[index as usize]));
         let cancelled = fetch.is_some_and(|(_, f)| f.cancelled);
         if outcome == Some(Outcome::Served) && !cancelled {
             self.store(now, key, age);
         }
-        let (index, fetch) = fetch?;
+        // An older fetch (one presumed lost and replaced) leaves the entry to the current one.
+        let (index, fetch) = fetch.filter(|(_, f)| f.number == number)?;
         let Some(outcome) = outcome else {
             // Nobody got an answer: the first parked request fetches for the others.
             let first = fetch.first;
@@ -376,12 +398,13 @@ impl CacheFront {
             }
             let (parked, next) = self.parked[first as usize];
             self.free_parked.push(first);
+            self.fetch_number = self.fetch_number.wrapping_add(1).max(1);
             let entry = &mut self.fetches[index as usize];
-            (entry.first, entry.since) = (next, now);
+            (entry.first, entry.since, entry.number) = (next, now, self.fetch_number);
             if next == NONE {
                 entry.last = NONE;
             }
-            return Some(parked);
+            return Some((parked, self.fetch_number));
         };
         let mut at = fetch.first;
         while at != NONE {
@@ -410,7 +433,11 @@ impl CacheFront {
                 stored_at + SimDuration::from_secs_f64(ttl.as_secs_f64() * (1.0 - jitter))
             }
         };
+        let evicted = self.storage.evictions;
         self.storage.insert(key, stored_at, expires_at);
+        if self.counts(now) {
+            self.stats.evictions += self.storage.evictions - evicted;
+        }
     }
 
     /// A write arrives. True when the cache answers it at once (write-behind: the value is
@@ -423,6 +450,8 @@ impl CacheFront {
         if self.policy.writes != WritePolicy::WriteBehind {
             return false;
         }
+        // The new value must not be overwritten by a fill that raced it (under leases).
+        self.drop_key(op.key());
         self.store(now, op.key(), Age::FRESH);
         true
     }
@@ -518,49 +547,62 @@ mod tests {
         {
             let mut cache = front(stampede);
             let decisions: Vec<Decision> = (0..10).map(|slot| cache.read(at(1), read(slot, 7), SimTime::ZERO)).collect();
-            assert_eq!(decisions.iter().filter(|d| **d == Decision::Fetch).count(), fetches, "{stampede:?}");
+            assert_eq!(decisions.iter().filter(|d| matches!(d, Decision::Fetch { .. })).count(), fetches, "{stampede:?}");
             assert_eq!(cache.stats.fetches, fetches as u64);
+            let number = decisions.iter().find_map(|d| fetch_number(*d)).expect("a fetch");
             let mut released = Vec::new();
-            cache.fetched(at(1), 7, Some(Outcome::Served), Age::FRESH, &mut released);
+            cache.fetched(at(1), 7, number, Some(Outcome::Served), Age::FRESH, &mut released);
             let parked = if stampede == Stampede::Coalesce { 9 } else { 0 };
             assert_eq!(released.len(), parked, "{stampede:?}: the parked requests get the fetch's answer");
             assert_eq!(cache.read(at(2), read(20, 7), SimTime::ZERO), Decision::Hit { age: Age::of(SimDuration::from_secs(1)) });
         }
     }
 
+    fn fetch_number(decision: Decision) -> Option<u32> {
+        match decision {
+            Decision::Fetch { fetch } => Some(fetch),
+            _ => None,
+        }
+    }
+
     #[test]
     fn a_dropped_fetch_hands_over_to_a_parked_request_and_a_lost_one_is_retaken_after_hold() {
         let mut cache = front(Stampede::Coalesce);
-        assert_eq!(cache.read(at(1), read(1, 3), SimTime::ZERO), Decision::Fetch);
+        let first = fetch_number(cache.read(at(1), read(1, 3), SimTime::ZERO)).expect("fetch");
         assert_eq!(cache.read(at(1), read(2, 3), SimTime::ZERO), Decision::Parked);
         assert_eq!(cache.read(at(1), read(3, 3), SimTime::ZERO), Decision::Parked);
         let mut released = Vec::new();
-        let next = cache.fetched(at(1), 3, None, Age::FRESH, &mut released).expect("a parked request takes over");
+        let (next, number) = cache.fetched(at(1), 3, first, None, Age::FRESH, &mut released).expect("a parked request takes over");
         assert_eq!(next.request.slot, 2);
-        cache.fetched(at(1), 3, Some(Outcome::Error), Age::FRESH, &mut released);
+        cache.fetched(at(1), 3, number, Some(Outcome::Error), Age::FRESH, &mut released);
         assert_eq!(released.len(), 1, "the last parked request shares the error");
         assert_eq!(released[0].outcome, Outcome::Error);
         // A fetch that never answers holds others back for `hold` only.
-        assert_eq!(cache.read(at(10), read(4, 5), SimTime::ZERO), Decision::Fetch);
+        released.clear();
+        let lost = fetch_number(cache.read(at(10), read(4, 5), SimTime::ZERO)).expect("fetch");
         assert_eq!(cache.read(at(11), read(5, 5), SimTime::ZERO), Decision::Parked);
-        assert_eq!(cache.read(at(12), read(6, 5), SimTime::ZERO), Decision::Fetch, "presumed lost after 2 s");
-        cache.fetched(at(12), 5, Some(Outcome::Served), Age::FRESH, &mut released);
-        assert_eq!(released.len(), 2, "the request parked behind the lost fetch is answered by the new one");
+        let retaken = fetch_number(cache.read(at(12), read(6, 5), SimTime::ZERO)).expect("presumed lost after 2 s");
+        // The old fetch's late failure is not the new fetch's answer.
+        cache.fetched(at(13), 5, lost, Some(Outcome::Error), Age::FRESH, &mut released);
+        assert!(released.is_empty(), "the parked request waits for the current fetch");
+        cache.fetched(at(13), 5, retaken, Some(Outcome::Served), Age::FRESH, &mut released);
+        assert_eq!(released.len(), 1, "the request parked behind the lost fetch is answered by the new one");
+        assert_eq!(released[0].outcome, Outcome::Served);
     }
 
     #[test]
     fn writes_invalidate_or_store_and_leases_drop_a_racing_fill() {
         let mut cache = front(Stampede::Lease { retry_after: SimDuration::from_millis(10) });
-        cache.fetched(at(0), 1, Some(Outcome::Served), Age::FRESH, &mut Vec::new());
+        cache.fetched(at(0), 1, 0, Some(Outcome::Served), Age::FRESH, &mut Vec::new());
         assert!(matches!(cache.read(at(1), read(1, 1), SimTime::ZERO), Decision::Hit { .. }));
         assert!(matches!(cache.read(at(2), read(1, 1), at(1)), Decision::Hit { .. }), "served, but stale");
         assert_eq!(cache.stats.stale_hits, 1);
         cache.write_done(at(2), 1, true, at(2));
         // A fetch starts, a write lands while it is in flight: its (old) answer is not stored.
-        assert_eq!(cache.read(at(3), read(2, 1), SimTime::ZERO), Decision::Fetch);
+        let racing = fetch_number(cache.read(at(3), read(2, 1), SimTime::ZERO)).expect("fetch");
         cache.invalidate(1, at(3));
-        cache.fetched(at(3), 1, Some(Outcome::Served), Age::FRESH, &mut Vec::new());
-        assert_eq!(cache.read(at(4), read(3, 1), SimTime::ZERO), Decision::Fetch);
+        cache.fetched(at(3), 1, racing, Some(Outcome::Served), Age::FRESH, &mut Vec::new());
+        assert!(fetch_number(cache.read(at(4), read(3, 1), SimTime::ZERO)).is_some(), "the racing fill was not stored");
 
         let mut through = front(Stampede::Unprotected);
         through.policy.writes = WritePolicy::WriteThrough;
@@ -578,15 +620,17 @@ mod tests {
         let mut cache = front(Stampede::Unprotected);
         cache.prewarm(at(0), 5);
         assert_eq!(cache.len(), 5);
-        let expired =
-            |cache: &mut CacheFront, t: SimTime| (0..5).filter(|&k| cache.read(t, read(1, k), SimTime::ZERO) == Decision::Fetch).count();
+        let expired = |cache: &mut CacheFront, t: SimTime| {
+            (0..5).filter(|&k| matches!(cache.read(t, read(1, k), SimTime::ZERO), Decision::Fetch { .. })).count()
+        };
         assert_eq!(expired(&mut cache, at(59)), 0);
         assert_eq!(expired(&mut cache, at(60)), 5, "all five expire at once");
         let mut jittered = front(Stampede::Unprotected);
         jittered.policy.ttl_jitter = 0.5;
         jittered.prewarm(at(0), 10);
-        let all =
-            |cache: &mut CacheFront, t: SimTime| (0..10).filter(|&k| cache.read(t, read(1, k), SimTime::ZERO) == Decision::Fetch).count();
+        let all = |cache: &mut CacheFront, t: SimTime| {
+            (0..10).filter(|&k| matches!(cache.read(t, read(1, k), SimTime::ZERO), Decision::Fetch { .. })).count()
+        };
         assert_eq!(all(&mut jittered, at(29)), 0, "no TTL is cut by more than half");
         let halfway = all(&mut jittered, at(45));
         assert!((2..=8).contains(&halfway), "expiries spread over [30 s, 60 s]: {halfway} of 10 gone at 45 s");
@@ -603,7 +647,7 @@ mod tests {
         let mut refreshed_at = None;
         for step in 0..6_000 {
             let now = SimTime::ZERO + SimDuration::from_millis(10 * step);
-            if cache.read(now, read(1, 0), SimTime::ZERO) == Decision::Fetch {
+            if fetch_number(cache.read(now, read(1, 0), SimTime::ZERO)).is_some() {
                 refreshed_at = Some(now);
                 break;
             }

@@ -175,7 +175,7 @@ fn cache_summary(plan: &ScenarioPlan, result: &RunResult, service: u32, measured
         total.stale_hits += s.stale_hits;
         total.invalidations += s.invalidations;
         total.writes_lost += s.writes_lost;
-        total.evictions += front.evictions();
+        total.evictions += s.evictions;
         ages.add(&s.age_ns).expect("histograms share their bounds");
         if per_window.len() < s.windows.len() {
             per_window.resize(s.windows.len(), 0);

@@ -13,6 +13,9 @@ use crate::sim::plan::ServiceSpec;
 
 /// A cache larger than this is a modelling mistake (and would not fit in memory).
 const MAX_CACHE_ENTRIES: i64 = 100_000_000;
+/// Each cache keeps two 4-byte tables over the whole key space (its index and its fetches in
+/// flight); their total over every cached server is bounded so a scenario cannot exhaust memory.
+const MAX_KEY_TABLE_ENTRIES: u64 = 500_000_000;
 /// A key space larger than this would not fit the dense per-key tables.
 const MAX_KEYS: i64 = 100_000_000;
 const _: () = assert!(MAX_KEYS <= Op::MAX_KEYS as i64);
@@ -35,6 +38,11 @@ pub fn key_space(problems: &mut Problems, file: &KeysFile, context: &FaultContex
             problems.on(value, format!("keys.{name}"), format!("`{name}` applies to `popularity: {belongs}` only")).expected("remove it");
         }
     };
+    if kind != PopularityFile::HotSet
+        && let Some(hot_keys) = &file.hot_keys
+    {
+        problems.on(hot_keys, "keys.hot_keys", "`hot_keys` applies to `popularity: hot-set` only").expected("remove it");
+    }
     let popularity = match kind {
         PopularityFile::Zipf => {
             irrelevant(problems, file.hot_share.as_ref(), "hot_share", "hot-set");
@@ -159,7 +167,15 @@ fn cache(problems: &mut Problems, file: &CacheFile, key: &str, keys: &KeySpace, 
         value.as_ref().map_or(Some(default), |v| duration(problems, v, &format!("{key}.{name}")))
     };
     let ttl = file.ttl.as_ref().map(|t| positive_duration(problems, t, &format!("{key}.ttl")));
-    let ttl_jitter = file.ttl_jitter.as_ref().map_or(Some(0.0), |j| share(problems, j, &format!("{key}.ttl_jitter")));
+    let ttl_jitter = file.ttl_jitter.as_ref().map_or(Some(0.0), |j| {
+        if !(0.0..1.0).contains(&j.value) {
+            problems
+                .on(j, format!("{key}.ttl_jitter"), format!("{} would cut some TTLs to nothing", j.value))
+                .expected("a share from 0 up to (not including) 1");
+            return None;
+        }
+        Some(j.value)
+    });
     if let (Some(jitter), None) = (&file.ttl_jitter, &file.ttl) {
         problems.on(jitter, format!("{key}.ttl_jitter"), "a jitter without a `ttl` has nothing to spread").expected("a `ttl`");
     }
@@ -188,6 +204,13 @@ fn cache(problems: &mut Problems, file: &CacheFile, key: &str, keys: &KeySpace, 
         problems.on(rule, format!("{key}.early_refresh"), "early refresh needs entries that expire").expected("a `ttl`");
     }
     let prewarm = file.prewarm.as_ref().map(|p| prewarm(problems, p, &format!("{key}.prewarm"), keys, context));
+    if let (Some(Some(warm)), Some(capacity), Some(file)) = (&prewarm, capacity, &file.prewarm)
+        && warm.keys > capacity
+    {
+        problems
+            .on(&file.value.keys, format!("{key}.prewarm.keys"), format!("{} keys do not fit a cache of {capacity}", warm.keys))
+            .expected(format!("at most the capacity, {capacity}"));
+    }
     Some(CachePolicy {
         capacity: capacity?,
         ttl: ttl.map_or(Some(None), |t| t.map(Some))?,
@@ -239,5 +262,20 @@ pub fn client_writes(problems: &mut Problems, own: Option<&S<f64>>, keys: Option
         }
         Some(own) => share(problems, own, &format!("{key}.writes")),
         None => Some(keys.map_or(0.0, |k| k.writes)),
+    }
+}
+
+/// Refuses a key space too large for the caches that index it (each cached server keeps tables
+/// over every key).
+pub fn check_key_tables(problems: &mut Problems, file: &KeysFile, keys: &KeySpace, cached_servers: usize) {
+    let entries = u64::from(keys.key_count()) * cached_servers as u64;
+    if entries > MAX_KEY_TABLE_ENTRIES {
+        problems
+            .on(
+                &file.count,
+                "keys.count",
+                format!("{} keys × {cached_servers} cached servers need {entries} table entries", keys.key_count()),
+            )
+            .expected(format!("at most {MAX_KEY_TABLE_ENTRIES} in all (about 4 GB): fewer keys or fewer cached regions"));
     }
 }

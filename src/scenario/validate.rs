@@ -142,6 +142,10 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
     for (spec, cache) in service_specs.iter_mut().zip(caches) {
         spec.cache = cache;
     }
+    if let (Some(file_keys), Some(Some(space))) = (&file.keys, &keys) {
+        let cached = services.iter().filter(|s| service_specs[s.service as usize].cache.is_some()).count();
+        super::data::check_key_tables(problems, file_keys, space, cached);
+    }
     let client_regions: Vec<RegionId> = populations.iter().map(|p| p.region).collect();
     let health = file.health_checks.as_ref().map(|h| super::health::health_checks(problems, h, &topology, &client_regions));
     let dns = super::health::dns(problems, file.dns.as_ref());

@@ -294,7 +294,7 @@ impl Planet {
                     ProbeKind::Shallow => Msg::Probe { request: probe },
                     ProbeKind::Deep => {
                         let budget = Budget::until(ctx.now() + timeout, ctx.now() + delay);
-                        Msg::Request { request: probe, budget, op: Op::default() }
+                        Msg::Request { request: probe, budget, op: Op::HEALTH_PROBE }
                     }
                 };
                 ctx.send(delay, self.addresses().server(server), msg);
@@ -435,7 +435,9 @@ impl Planet {
                 None
             }
             Msg::Prewarm => {
-                if let Some(cache) = &mut self.servers[server].cache
+                // A server that is off has no memory to load.
+                let up = self.servers[server].is_up();
+                if let Some(cache) = self.servers[server].cache.as_mut().filter(|_| up)
                     && let Some(prewarm) = cache.policy.prewarm
                 {
                     cache.prewarm(ctx.now(), prewarm.keys);

@@ -273,6 +273,12 @@ clients:
     assert!(error.contains("keys.hot[0].key") && error.contains("0 to 99"), "{error}");
     let error = load_error("stampede-typo", SOLO_TOPOLOGY, &base(keys, "cache: {capacity: 10, stampede: coalesse}", ""));
     assert!(error.contains("coalesse") && error.contains("coalesce"), "{error}");
+    let error = load_error("jitter-one", SOLO_TOPOLOGY, &base(keys, "cache: {capacity: 10, ttl: 1s, ttl_jitter: 1.0}", ""));
+    assert!(error.contains("services[0].cache.ttl_jitter"), "{error}");
+    let error = load_error("prewarm-too-many", SOLO_TOPOLOGY, &base(keys, "cache: {capacity: 10, prewarm: {at: +0s, keys: 50}}", ""));
+    assert!(error.contains("services[0].cache.prewarm.keys") && error.contains("at most the capacity, 10"), "{error}");
+    let error = load_error("hot-keys-zipf", SOLO_TOPOLOGY, &base("keys: {count: 100, hot_keys: 5}", "", ""));
+    assert!(error.contains("keys.hot_keys") && error.contains("hot-set"), "{error}");
 }
 
 /// The bundled celebrity scenario, shortened to two expiries of the celebrity's page: without
