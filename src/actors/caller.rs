@@ -381,7 +381,12 @@ impl Caller {
         let issued = slot.issued;
         match self.send_attempt(ctx, me, request, observer) {
             Attempt::Sent => {
-                self.live(request).expect("a sent hedge's request is live").hedges += 1;
+                let slot = self.live(request).expect("a sent hedge's request is live");
+                slot.hedges += 1;
+                // The next hedge, if the policy allows more and the deadline leaves room.
+                if u32::from(slot.hedges) < hedge.max && ctx.now() + hedge.after < slot.deadline {
+                    ctx.send(hedge.after, me, Msg::Hedge { request });
+                }
                 observer.hedged(issued, ctx.now());
                 None
             }

@@ -516,14 +516,7 @@ impl Server {
                 CacheStep::Work => {}
             }
         }
-        let refusal = self.admit(ctx, me, job, counted);
-        match refusal {
-            Some(reply) if job.answered || job.fetch.is_some() => {
-                self.settle_data(now, &job, Some(reply.outcome));
-                (!job.answered).then_some(reply)
-            }
-            refusal => refusal,
-        }
+        self.admit(ctx, me, job)
     }
 
     /// The cache's part in a request: answer a hit, park a miss behind a fetch in flight, send
@@ -556,19 +549,15 @@ impl Server {
     }
 
     /// Starts the job, queues it, or refuses it (the refusal is returned).
-    fn admit(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, job: Job, counted: bool) -> Option<Reply> {
+    fn admit(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, job: Job) -> Option<Reply> {
         let now = ctx.now();
         let refuse = self.modes.as_ref().map_or(0.0, |m| m.effect().refuse);
         if refuse > 0.0 && self.rng.random::<f64>() < refuse {
             // A feature switched off by the current mode: answered at once, no work done.
-            self.stats.shed += u64::from(counted);
-            self.failed_now();
-            return Some(Reply::now(job.request, Outcome::Shed));
+            return self.drop_job(now, &job, |s| &mut s.shed, Some(Outcome::Shed));
         }
         if self.propagate_deadlines && job.deadline <= now {
-            self.stats.expired += u64::from(counted);
-            self.failed_now();
-            self.settle_data(now, &job, None);
+            self.drop_job(now, &job, |s| &mut s.expired, None);
             // A request parked behind this fetch may now fetch instead.
             self.drain_queue(ctx, me);
             return None;
@@ -580,18 +569,27 @@ impl Server {
         if let Some(admission) = &self.admission
             && !admission.admits(self.queue.len(), job.request.priority)
         {
-            self.stats.shed += u64::from(counted);
-            self.failed_now();
-            return Some(Reply::now(job.request, Outcome::Shed));
+            return self.drop_job(now, &job, |s| &mut s.shed, Some(Outcome::Shed));
         }
         if self.queue.len() < self.queue_capacity {
             self.queue.push_back(job);
             self.stats.queue_len_max = self.stats.queue_len_max.max(self.queue.len() as u64);
             return None;
         }
-        self.stats.rejected += u64::from(counted);
+        self.drop_job(now, &job, |s| &mut s.rejected, Some(Outcome::Rejected))
+    }
+
+    /// A job that ends without being served: counted under `counter` (if it arrived in the
+    /// measured window), a failure for the mode machine, and settled with the data layer.
+    /// Returns the answer its caller gets, `outcome`, unless it gets none (`None`) or was
+    /// already answered (a write-behind write).
+    fn drop_job(&mut self, now: SimTime, job: &Job, counter: fn(&mut ServerStats) -> &mut u64, outcome: Option<Outcome>) -> Option<Reply> {
+        if self.counts(job.arrived) {
+            *counter(&mut self.stats) += 1;
+        }
         self.failed_now();
-        Some(Reply::now(job.request, Outcome::Rejected))
+        let answered = !self.settle_data(now, job, outcome);
+        outcome.filter(|_| !answered).map(|outcome| Reply::now(job.request, outcome))
     }
 
     /// What a job's end means for the data: a write commits (at a service that holds the data)
@@ -735,17 +733,13 @@ impl Server {
         while let Some(job) = self.queue.pop_front() {
             if self.propagate_deadlines && job.deadline <= now {
                 // Nobody waits for it any more: skip it without an answer.
-                self.stats.expired += u64::from(self.counts(job.arrived));
-                self.interval_failures += 1;
-                self.settle_data(now, &job, None);
+                self.drop_job(now, &job, |s| &mut s.expired, None);
                 continue;
             }
             match max_wait {
                 Some(limit) if now.since(job.arrived) > limit => {
-                    self.stats.shed += u64::from(self.counts(job.arrived));
-                    self.interval_failures += 1;
-                    if self.settle_data(now, &job, Some(Outcome::Shed)) {
-                        self.pending_replies.push(Reply::now(job.request, Outcome::Shed));
+                    if let Some(reply) = self.drop_job(now, &job, |s| &mut s.shed, Some(Outcome::Shed)) {
+                        self.pending_replies.push(reply);
                     }
                 }
                 _ => return Some(job),
@@ -810,11 +804,9 @@ impl Server {
                 if let Some(cache) = &mut self.cache {
                     cache.clear();
                 }
-                self.stats.lost += self.queue.len() as u64;
                 let now = ctx.now();
                 while let Some(job) = self.queue.pop_front() {
-                    // Write-behind writes waiting here are lost with the rest.
-                    self.settle_data(now, &job, None);
+                    self.drop_job(now, &job, |s| &mut s.lost, None);
                 }
                 for index in 0..self.worker.len() as u32 {
                     self.stop_worker(index, WorkerState::Idle, ctx.now());
@@ -867,10 +859,8 @@ impl Server {
 
     /// A job's connection is reset: it is answered with an error.
     fn reset(&mut self, job: Job, now: SimTime) {
-        self.stats.errors += u64::from(self.counts(job.arrived));
-        self.failed_now();
-        if self.settle_data(now, &job, Some(Outcome::Error)) {
-            self.pending_replies.push(Reply::now(job.request, Outcome::Error));
+        if let Some(reply) = self.drop_job(now, &job, |s| &mut s.errors, Some(Outcome::Error)) {
+            self.pending_replies.push(reply);
         }
     }
 
@@ -880,8 +870,7 @@ impl Server {
             let worker = &mut self.worker[index as usize];
             worker.epoch = worker.epoch.wrapping_add(1);
             self.busy -= 1;
-            self.stats.lost += 1;
-            self.settle_data(now, &job, None);
+            self.drop_job(now, &job, |s| &mut s.lost, None);
         }
         let worker = &mut self.worker[index as usize];
         if matches!(worker.state, WorkerState::Idle | WorkerState::Busy(_)) {
@@ -1012,6 +1001,12 @@ impl Server {
     /// Answers a shallow health probe: alive if powered.
     pub fn is_up(&self) -> bool {
         self.powered
+    }
+
+    /// What a shallow health probe gets: nothing from a server that is off, an error from a
+    /// crashed one (its connections are refused), success otherwise.
+    pub fn probe_answer(&self) -> Option<Outcome> {
+        self.powered.then_some(if self.crashed { Outcome::Error } else { Outcome::Served })
     }
 
     /// Closes the integrals at the end of the run.

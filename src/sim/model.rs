@@ -427,7 +427,7 @@ impl Planet {
                 self.servers[server].on_request(ctx, target, request, budget.deadline(ctx.now()), op, last_commit)
             }
             Msg::ServiceDone { worker, epoch } => self.servers[server].on_done(ctx, target, worker, epoch),
-            Msg::Probe { request } => self.servers[server].is_up().then_some(Reply::now(request, Outcome::Served)),
+            Msg::Probe { request } => self.servers[server].probe_answer().map(|outcome| Reply::now(request, outcome)),
             Msg::Invalidate { key } => {
                 if let Some(cache) = &mut self.servers[server].cache {
                     cache.invalidate(key, ctx.now());

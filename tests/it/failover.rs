@@ -159,3 +159,16 @@ fn states_are_sampled_every_window_for_servers_and_breakers() {
     // One sample per window per state: 60 windows over 5 minutes.
     assert_eq!(rows.iter().filter(|r| r[1] == "backup" && r[2] == "mode").count(), 60);
 }
+
+/// A crashed process refuses connections, so even a shallow probe (is the port open?) fails:
+/// GeoDNS takes the region out after three failed rounds, and puts it back after the restart.
+#[test]
+fn a_shallow_probe_fails_on_a_crashed_server() {
+    let crash = "  - {kind: crash, regions: [far], at: +60s, duration: 1m}\n";
+    let shallow = "health_checks: {interval: 5s, timeout: 2s, unhealthy_after: 3, healthy_after: 2, kind: shallow}\n";
+    let result = run("crash-shallow", shallow, crash);
+    let events = health_events(&result);
+    // Rounds at 60, 65 and 70 s fail; the third answer is back one RTT (10 ms) later.
+    assert_eq!(events.first().map(|(t, d)| (*t, d.as_str())), Some((70.01, "unhealthy")), "{events:?}");
+    assert!(events.iter().any(|(t, d)| *t > 120.0 && d == "healthy"), "back after the restart: {events:?}");
+}

@@ -108,6 +108,19 @@ fn hedging_cuts_the_tail_for_a_bounded_extra_load() {
     assert!((0.03..0.08).contains(&extra), "extra load {extra}");
 }
 
+/// Every attempt takes 110 ms (100 ms of service, 10 ms of RTT); hedges go out every 20 ms
+/// until the policy's maximum: 1, or 3 (at 20, 40 and 60 ms, all before the first answer).
+#[test]
+fn hedges_go_out_one_interval_apart_up_to_the_maximum() {
+    let slow = "  - {kind: slow-servers, regions: [far], share: 1.0, multiplier: 50, at: +0s}\n";
+    for max in [1, 3] {
+        let hedged = run(&format!("hedged-{max}"), &format!("    hedge: {{after: 20ms, max: {max}}}\n"), slow);
+        let per_request = hedged.requests.hedges as f64 / hedged.requests.attempted as f64;
+        assert!((per_request - f64::from(max)).abs() < 0.01, "max {max}: {per_request} hedges per request");
+        assert_eq!(hedged.availability, Some(1.0));
+    }
+}
+
 #[test]
 fn bad_policies_are_located_errors() {
     let bad = "name: bad
