@@ -21,7 +21,7 @@ use crate::data::ledger::Ledger;
 use crate::faults::{FaultAction, FaultPlan};
 use crate::kernel::{ActorId, Model, Scheduler, SimDuration, SimRng, SimTime};
 use crate::metrics::{Recorder, StateValue, Subject};
-use crate::world::{LinkGray, Network, Partition, RegionId};
+use crate::world::{LinkGray, Network, Partition, RegionId, Transit};
 
 pub struct Planet {
     pub populations: Vec<Population>,
@@ -49,9 +49,9 @@ pub struct Planet {
     pub messages_lost: u64,
     /// Servers' names in outputs (see `ScenarioPlan::server_label`).
     pub server_labels: Vec<String>,
-    /// Each server's service, and each service's servers (whose caches a write invalidates).
-    pub server_service: Vec<u32>,
-    servers_of_service: Vec<Vec<u32>>,
+    /// For each server, the other servers of its service that have a cache: where a write
+    /// through its cache sends invalidations.
+    cache_peers: Vec<Vec<u32>>,
     /// When each key was last written, for measuring stale reads (never read to decide).
     pub ledger: Ledger,
     /// How often states are sampled (the timeline window).
@@ -152,11 +152,12 @@ impl Planet {
             ledger,
             sample_every,
         } = parts;
-        let services = server_service.iter().max().map_or(0, |&s| s as usize + 1);
-        let mut servers_of_service = vec![Vec::new(); services];
-        for (server, &service) in server_service.iter().enumerate() {
-            servers_of_service[service as usize].push(server as u32);
-        }
+        let cache_peers = (0..servers.len())
+            .map(|server| {
+                let peers = (0..servers.len() as u32).filter(|&peer| peer as usize != server && servers[peer as usize].cache.is_some());
+                peers.filter(|&peer| server_service[peer as usize] == server_service[server]).collect()
+            })
+            .collect();
         let mut first_dependency = vec![0u32; servers.len() + 1];
         for dependency in &dependencies {
             first_dependency[dependency.server as usize + 1] += 1;
@@ -190,8 +191,7 @@ impl Planet {
             recorder,
             messages_lost: 0,
             server_labels,
-            server_service,
-            servers_of_service,
+            cache_peers,
             ledger,
             sample_every,
         }
@@ -247,24 +247,30 @@ impl Planet {
         }
     }
 
+    /// One message of `flow` across the network: its delay, or `None` (counted) if it is lost.
     #[inline]
-    fn transit(&mut self, now: SimTime, from: RegionId, to: RegionId, request: RequestRef) -> Option<SimDuration> {
-        let delay = self.network.transit(from, to, flow(request), now, &mut self.network_rng);
-        self.messages_lost += u64::from(delay.is_none());
-        delay
+    fn transit(&mut self, now: SimTime, from: RegionId, to: RegionId, flow: u64) -> Option<SimDuration> {
+        match self.network.send(from, to, flow, now, &mut self.network_rng) {
+            Transit::Delay(delay) => Some(delay),
+            Transit::Lost | Transit::NoRoute => {
+                self.messages_lost += 1;
+                None
+            }
+        }
     }
 
     fn dispatch(&mut self, ctx: &mut Scheduler<Msg>, request: RequestRef, budget: Budget, op: Op) {
-        let addresses = self.addresses();
         let (origin, _, _, service) = self.caller(u32::from(request.caller));
         let Some(server) = self.router.choose(origin, service, ctx.now()) else { return self.fail_fast(ctx, request) };
         let region = self.servers[server as usize].region;
-        if self.network.route_one_way(origin, region).is_none() {
+        match self.network.send(origin, region, flow(request), ctx.now(), &mut self.network_rng) {
+            Transit::Delay(delay) => {
+                let msg = Msg::Request { request, budget: budget.after(delay), op };
+                ctx.send(delay, self.addresses().server(server), msg);
+            }
+            Transit::Lost => self.messages_lost += 1,
             // No route at all: the client's first router answers "unreachable" at once.
-            return self.fail_fast(ctx, request);
-        }
-        if let Some(delay) = self.transit(ctx.now(), origin, region, request) {
-            ctx.send(delay, addresses.server(server), Msg::Request { request, budget: budget.after(delay), op });
+            Transit::NoRoute => self.fail_fast(ctx, request),
         }
     }
 
@@ -275,7 +281,7 @@ impl Planet {
 
     fn reply(&mut self, ctx: &mut Scheduler<Msg>, server: usize, reply: Reply) {
         let (origin, access, caller, _) = self.caller(u32::from(reply.to.caller));
-        let Some(backbone) = self.transit(ctx.now() + reply.delay, self.servers[server].region, origin, reply.to) else { return };
+        let Some(backbone) = self.transit(ctx.now() + reply.delay, self.servers[server].region, origin, flow(reply.to)) else { return };
         let delay = reply.delay + backbone + access;
         ctx.send(delay, caller, Msg::Response { request: reply.to, outcome: reply.outcome, age: reply.age.after(delay) });
     }
@@ -289,7 +295,7 @@ impl Planet {
         let (vantage, kind, timeout) = (self.probers[prober].vantage, policy.kind, policy.timeout);
         for &(server, probe) in &probes {
             let region = self.servers[server as usize].region;
-            if let Some(delay) = self.transit(ctx.now(), vantage, region, probe) {
+            if let Some(delay) = self.transit(ctx.now(), vantage, region, flow(probe)) {
                 let msg = match kind {
                     ProbeKind::Shallow => Msg::Probe { request: probe },
                     ProbeKind::Deep => {
@@ -512,19 +518,12 @@ impl Planet {
             match event {
                 DataEvent::Committed(key) => self.ledger.commit(key, now),
                 DataEvent::Invalidate(key) => {
-                    let service = self.server_service[server] as usize;
-                    for index in 0..self.servers_of_service[service].len() {
-                        let peer = self.servers_of_service[service][index];
+                    for index in 0..self.cache_peers[server].len() {
+                        let peer = self.cache_peers[server][index];
                         let to = self.servers[peer as usize].region;
-                        if peer as usize == server || self.servers[peer as usize].cache.is_none() {
-                            continue;
+                        if let Some(delay) = self.transit(now, from, to, (u64::from(key) << 20) ^ u64::from(peer)) {
+                            ctx.send(delay, self.addresses().server(peer), Msg::Invalidate { key });
                         }
-                        let flow = (u64::from(key) << 20) ^ u64::from(peer);
-                        let Some(delay) = self.network.transit(from, to, flow, now, &mut self.network_rng) else {
-                            self.messages_lost += 1;
-                            continue;
-                        };
-                        ctx.send(delay, self.addresses().server(peer), Msg::Invalidate { key });
                     }
                 }
             }

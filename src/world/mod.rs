@@ -11,6 +11,6 @@ pub mod routing;
 pub mod topology;
 
 pub use geo::{GeoPoint, great_circle_km, path_km};
-pub use network::{LinkGray, Network, Partition};
+pub use network::{LinkGray, Network, Partition, Transit};
 pub use routing::{LinkState, RttMatrix};
 pub use topology::{Link, LinkId, LinkKind, NodeId, Region, RegionId, Site, Topology};

@@ -130,6 +130,14 @@ impl LinkCapacity {
     }
 }
 
+/// What the network does with one message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transit {
+    Delay(SimDuration),
+    Lost,
+    NoRoute,
+}
+
 pub struct Network {
     regions: usize,
     intra_region_one_way: SimDuration,
@@ -145,7 +153,10 @@ pub struct Network {
     /// link by link.
     route_gray: Vec<bool>,
     capacity: Vec<Option<LinkCapacity>>,
-    partitions: Vec<Partition>,
+    /// Partitions by index, `None` once healed (indices stay stable), and how many are in
+    /// force: messages look at them only while one is.
+    partitions: Vec<Option<Partition>>,
+    partitions_in_force: usize,
     /// Convergences so far, for reports.
     pub convergences: u32,
 }
@@ -171,6 +182,7 @@ impl Network {
             route_gray: vec![false; regions * regions],
             capacity: vec![None; topology.links.len()],
             partitions: Vec::new(),
+            partitions_in_force: 0,
             convergences: 0,
         };
         network.converge();
@@ -296,13 +308,16 @@ impl Network {
     }
 
     pub fn add_partition(&mut self, partition: Partition) -> usize {
-        self.partitions.push(partition);
+        self.partitions.push(Some(partition));
+        self.partitions_in_force += 1;
         self.partitions.len() - 1
     }
 
     /// Heals a partition (by index; other partitions keep their indices).
     pub fn heal_partition(&mut self, index: usize) {
-        self.partitions[index].share = 0.0;
+        if self.partitions[index].take().is_some() {
+            self.partitions_in_force -= 1;
+        }
     }
 
     /// The one-way latency of the current route, ignoring gray failures and partitions; `None`
@@ -319,24 +334,36 @@ impl Network {
         &self.routes[self.pair(from, to)].links
     }
 
-    /// The delay of one message of `flow` from `from` to `to`, or `None` if it is lost.
+    /// The delay of one message of `flow` from `from` to `to`, or `None` if it is lost (or
+    /// routing has no path).
     #[inline]
     pub fn transit(&mut self, from: RegionId, to: RegionId, flow: u64, now: SimTime, rng: &mut SimRng) -> Option<SimDuration> {
-        if !self.partitions.is_empty() && self.partitions.iter().any(|p| p.drops(from, to, flow)) {
-            return None;
+        match self.send(from, to, flow, now, rng) {
+            Transit::Delay(delay) => Some(delay),
+            Transit::Lost | Transit::NoRoute => None,
         }
-        if from == to {
-            return Some(self.intra_region_one_way);
+    }
+
+    /// What becomes of one message of `flow` from `from` to `to`: its delay, lost on the way
+    /// (a partition, a black-holed route before convergence, a lossy link, a full buffer), or
+    /// no route at all (which the sender's first router knows at once).
+    #[inline]
+    pub fn send(&mut self, from: RegionId, to: RegionId, flow: u64, now: SimTime, rng: &mut SimRng) -> Transit {
+        let index = (from != to).then(|| self.pair(from, to));
+        let Some(base) = index.map_or(Some(self.intra_region_one_way), |index| self.routes[index].one_way) else {
+            return Transit::NoRoute;
+        };
+        if self.partitions_in_force > 0 && self.partitions.iter().flatten().any(|p| p.drops(from, to, flow)) {
+            return Transit::Lost;
         }
-        let index = self.pair(from, to);
+        let Some(index) = index else { return Transit::Delay(base) };
         if self.route_broken[index] {
-            return None;
+            return Transit::Lost;
         }
-        let base = self.routes[index].one_way?;
         if !self.route_gray[index] {
-            return Some(base);
+            return Transit::Delay(base);
         }
-        self.slow_transit(index, now, rng)
+        self.slow_transit(index, now, rng).map_or(Transit::Lost, Transit::Delay)
     }
 
     /// Link by link: gray degradations, then the queue of a capacity-limited link. The queueing
