@@ -6,7 +6,7 @@
 //! Simplification: the client does not cancel the server's work when it gives up (a service that
 //! propagates deadlines drops it instead).
 
-use super::caller::{Answer, Caller, Ended, NewCall, Observer};
+use super::caller::{Caller, Ended, NewCall, Observer};
 use super::messages::{Msg, Op};
 use super::policy::{BreakerState, ClientPolicy};
 use super::traffic::{RateCurve, next_arrival};
@@ -30,8 +30,8 @@ pub struct Population {
     rng: SimRng,
     /// Requests issued over the whole run, warm-up included.
     issued: u64,
-    /// Requests a deadline timer ended, reused between timers.
-    expired: Vec<Ended>,
+    /// Requests the last message ended, reused between messages.
+    ended: Vec<Ended>,
     /// The keys requests are about, and the share of writes (none: requests carry no key).
     keys: Option<(std::sync::Arc<KeySpace>, f64)>,
 }
@@ -98,7 +98,7 @@ impl Population {
             arrivals_end: setup.arrivals_end,
             rng: setup.rng,
             issued: 0,
-            expired: Vec::new(),
+            ended: Vec::new(),
             keys: setup.keys,
         }
     }
@@ -168,27 +168,13 @@ impl Population {
     /// Delivers one of the caller's messages (an answer or a timer) and records an end.
     #[inline]
     pub fn on_message(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, msg: Msg, recorder: &mut Recorder) {
-        let now = ctx.now();
+        let mut ended = std::mem::take(&mut self.ended);
         let mut observer = ClientObserver { recorder, region: self.region };
-        let ended = match msg {
-            Msg::Response { request, outcome, age } => {
-                self.caller.on_response(ctx, me, request, Answer { outcome, age }, &mut self.rng, &mut observer)
-            }
-            Msg::AttemptTimeout { request } => self.caller.on_attempt_timeout(ctx, me, request, &mut self.rng, &mut observer),
-            Msg::Retry { request } => self.caller.on_retry(ctx, me, request, &mut observer),
-            Msg::Hedge { request } => self.caller.on_hedge(ctx, me, request, &mut observer),
-            Msg::Timeout { request } => {
-                let mut expired = std::mem::take(&mut self.expired);
-                self.caller.on_timeout(ctx, me, request, &mut observer, &mut expired);
-                for ended in expired.drain(..) {
-                    self.record(Some(ended), now, recorder);
-                }
-                self.expired = expired;
-                None
-            }
-            other => unreachable!("{other:?} is not a caller message"),
-        };
-        self.record(ended, now, recorder);
+        self.caller.on_message(ctx, me, msg, &mut self.rng, &mut observer, &mut ended);
+        for request in ended.drain(..) {
+            self.record(Some(request), ctx.now(), recorder);
+        }
+        self.ended = ended;
     }
 
     pub fn issued(&self) -> u64 {

@@ -7,7 +7,7 @@
 //! waits past the request it serves. A failed call either fails the request (fail closed) or is
 //! ignored (fail open: the request is answered without what the dependency would have added).
 
-use super::caller::{Answer, Caller, Ended, NewCall, Observer};
+use super::caller::{Caller, Ended, NewCall, Observer};
 use super::messages::Msg;
 use super::policy::{BreakerState, ClientPolicy};
 use super::server::CallOrder;
@@ -95,26 +95,11 @@ impl Dependency {
         self.caller.call(ctx, server, call, &mut observer).1
     }
 
-    /// Delivers one of the call's messages (an answer or a timer).
     /// Delivers one of the call's messages (an answer or a timer); the calls it ended are left
     /// in `ended` (a deadline timer can end several).
     pub fn on_message(&mut self, ctx: &mut Scheduler<Msg>, server: ActorId, msg: Msg, recorder: &mut Recorder) {
         let mut observer = Self::observer(&mut self.stats.counters, self.window, recorder);
-        let (caller, rng) = (&mut self.caller, &mut self.rng);
-        let ended = match msg {
-            Msg::Response { request, outcome, age } => {
-                caller.on_response(ctx, server, request, Answer { outcome, age }, rng, &mut observer)
-            }
-            Msg::AttemptTimeout { request } => caller.on_attempt_timeout(ctx, server, request, rng, &mut observer),
-            Msg::Retry { request } => caller.on_retry(ctx, server, request, &mut observer),
-            Msg::Hedge { request } => caller.on_hedge(ctx, server, request, &mut observer),
-            Msg::Timeout { request } => {
-                caller.on_timeout(ctx, server, request, &mut observer, &mut self.ended);
-                None
-            }
-            other => unreachable!("{other:?} is not a caller message"),
-        };
-        self.ended.extend(ended);
+        self.caller.on_message(ctx, server, msg, &mut self.rng, &mut observer, &mut self.ended);
     }
 
     /// Counts an ended call; returns whether its request goes on (success, or failing open).

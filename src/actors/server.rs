@@ -493,8 +493,9 @@ impl Server {
     ) -> Option<Reply> {
         let now = ctx.now();
         self.advance(now);
-        // A request a lease sent back is the same arrival, looking again.
-        let arriving = !op.is_revisit();
+        // A request a lease sent back is the same arrival, looking again: from here on it is
+        // the operation its caller asked for.
+        let (arriving, op) = (!op.is_revisit(), op.plain());
         let counted = arriving && self.counts(now);
         self.stats.arrivals += u64::from(counted);
         self.interval_arrivals += u64::from(arriving);
@@ -510,7 +511,7 @@ impl Server {
         }
         let mut job = Job::new(request, now, deadline, op);
         if self.cache.is_some() && !op.is_probe() {
-            match self.consult_cache(ctx, me, &mut job, last_commit) {
+            match self.consult_cache(ctx, me, &mut job, arriving, last_commit) {
                 CacheStep::Answer(reply) => return Some(reply),
                 CacheStep::Wait => return None,
                 CacheStep::Work => {}
@@ -521,7 +522,7 @@ impl Server {
 
     /// The cache's part in a request: answer a hit, park a miss behind a fetch in flight, send
     /// it back to look again (a lease is out), or let it through to the workers.
-    fn consult_cache(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, job: &mut Job, last_commit: SimTime) -> CacheStep {
+    fn consult_cache(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, job: &mut Job, first_look: bool, last_commit: SimTime) -> CacheStep {
         let now = ctx.now();
         let cache = self.cache.as_mut().expect("called only with a cache");
         let hit_latency = cache.policy.hit_latency;
@@ -533,7 +534,7 @@ impl Server {
             return CacheStep::Work;
         }
         let parked = Parked { request: job.request, arrived: job.arrived, deadline: job.deadline, op: job.op };
-        match cache.read(now, parked, last_commit) {
+        match cache.read(now, parked, first_look, last_commit) {
             CacheDecision::Hit { age } => CacheStep::Answer(Reply { to: job.request, outcome: Outcome::Served, delay: hit_latency, age }),
             CacheDecision::Fetch { fetch } => {
                 job.fetch = Some(fetch);
@@ -613,7 +614,7 @@ impl Server {
             if let Some((next, number)) = cache.fetched(now, key, number, outcome, job.age, &mut self.released) {
                 // The fetch was dropped: a request parked behind it fetches instead, next (the
                 // caller starts it if a worker is idle).
-                let mut refetch = Job::new(next.request, next.arrived, next.deadline, next.op.plain());
+                let mut refetch = Job::new(next.request, next.arrived, next.deadline, next.op);
                 refetch.fetch = Some(number);
                 self.queue.push_front(refetch);
             }
@@ -658,7 +659,7 @@ impl Server {
 
     fn order_call(&mut self, job: Job, worker: u32, step: u8) {
         let deadline = if self.propagate_deadlines { job.deadline } else { SimTime::MAX };
-        let order = CallOrder { step, tag: job_tag(worker, job.seq), deadline, priority: job.request.priority, op: job.op.plain() };
+        let order = CallOrder { step, tag: job_tag(worker, job.seq), deadline, priority: job.request.priority, op: job.op };
         self.pending_calls.push(order);
     }
 

@@ -35,6 +35,17 @@ pub enum WritePolicy {
     WriteBehind,
 }
 
+impl WritePolicy {
+    /// As written in scenarios and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WritePolicy::Invalidate => "invalidate",
+            WritePolicy::WriteThrough => "write-through",
+            WritePolicy::WriteBehind => "write-behind",
+        }
+    }
+}
+
 /// What a miss on a key already being fetched does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stampede {
@@ -44,6 +55,17 @@ pub enum Stampede {
     Coalesce,
     /// It is told to look again after `retry_after` (memcache's leases).
     Lease { retry_after: SimDuration },
+}
+
+impl Stampede {
+    /// As written in scenarios and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stampede::Unprotected => "none",
+            Stampede::Coalesce => "coalesce",
+            Stampede::Lease { .. } => "lease",
+        }
+    }
 }
 
 /// XFetch (Vattani, Chierichetti and Lowenstein, 2015): a hit refreshes the key when
@@ -157,6 +179,66 @@ pub struct CacheStats {
     pub windows: Vec<WindowCounts>,
 }
 
+impl Default for CacheStats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CacheStats {
+    pub fn new() -> Self {
+        CacheStats {
+            lookups: 0,
+            hits: 0,
+            misses: 0,
+            expired: 0,
+            coalesced: 0,
+            lease_waits: 0,
+            early_refreshes: 0,
+            fetches: 0,
+            writes: 0,
+            stale_hits: 0,
+            invalidations: 0,
+            writes_lost: 0,
+            evictions: 0,
+            age_ns: crate::metrics::latency_histogram(3),
+            windows: Vec::new(),
+        }
+    }
+
+    /// Adds another cache's counts (a tier's caches summed over its regions); the window
+    /// series add up window by window.
+    pub fn merge(&mut self, other: &CacheStats) {
+        self.lookups += other.lookups;
+        self.hits += other.hits;
+        self.misses += other.misses;
+        self.expired += other.expired;
+        self.coalesced += other.coalesced;
+        self.lease_waits += other.lease_waits;
+        self.early_refreshes += other.early_refreshes;
+        self.fetches += other.fetches;
+        self.writes += other.writes;
+        self.stale_hits += other.stale_hits;
+        self.invalidations += other.invalidations;
+        self.writes_lost += other.writes_lost;
+        self.evictions += other.evictions;
+        self.age_ns.add(&other.age_ns).expect("cache histograms share their bounds");
+        if self.windows.len() < other.windows.len() {
+            self.windows.resize(other.windows.len(), WindowCounts::default());
+        }
+        for (sum, window) in self.windows.iter_mut().zip(&other.windows) {
+            sum.lookups += window.lookups;
+            sum.hits += window.hits;
+            sum.origin += window.origin;
+        }
+    }
+
+    /// Reads sent on plus writes received: the load on what is behind the cache.
+    pub fn origin_requests(&self) -> u64 {
+        self.fetches + self.writes
+    }
+}
+
 const NONE: u32 = u32::MAX;
 
 /// A fetch in flight for one key, with the requests parked behind it (a linked list in
@@ -207,23 +289,7 @@ impl CacheFront {
             window,
             counted,
             fetch_number: 0,
-            stats: CacheStats {
-                lookups: 0,
-                hits: 0,
-                misses: 0,
-                expired: 0,
-                coalesced: 0,
-                lease_waits: 0,
-                early_refreshes: 0,
-                fetches: 0,
-                writes: 0,
-                stale_hits: 0,
-                invalidations: 0,
-                writes_lost: 0,
-                evictions: 0,
-                age_ns: crate::metrics::latency_histogram(3),
-                windows: Vec::new(),
-            },
+            stats: CacheStats::new(),
         }
     }
 
@@ -247,13 +313,13 @@ impl CacheFront {
         &mut self.stats.windows[index]
     }
 
-    /// A read for `parked.op`'s key. `last_commit` is the key's last committed write (from the
-    /// ledger, for counting stale hits only).
-    pub fn read(&mut self, now: SimTime, parked: Parked, last_commit: SimTime) -> Decision {
+    /// A read for `parked.op`'s key; `first_look` is false for a request a lease sent back.
+    /// `last_commit` is the key's last committed write (from the ledger, for counting stale hits
+    /// only).
+    pub fn read(&mut self, now: SimTime, parked: Parked, first_look: bool, last_commit: SimTime) -> Decision {
         let key = parked.op.key();
-        // A request a lease sent back counts as one lookup, its first; what it costs the origin
-        // counts whenever it is paid.
-        let first_look = !parked.op.is_revisit();
+        // A request a lease sent back counts as one lookup, its first (the hit ratio is per
+        // request); what it is served and what it costs the origin count whenever they happen.
         let in_window = self.counts(parked.arrived);
         let counted = first_look && in_window;
         if first_look {
@@ -272,7 +338,7 @@ impl CacheFront {
                     self.window_at(now).hits += 1;
                 }
                 let age = now.since(stored_at);
-                if counted {
+                if in_window {
                     self.stats.stale_hits += u64::from(stored_at < last_commit);
                     self.stats.age_ns.saturating_record(age.0.max(crate::metrics::LATENCY_LOW_NS));
                 }
@@ -443,10 +509,8 @@ impl CacheFront {
     /// A write arrives. True when the cache answers it at once (write-behind: the value is
     /// stored now and written back by a job whose answer nobody waits for).
     pub fn write_arrives(&mut self, now: SimTime, op: Op, arrived: SimTime) -> bool {
-        if !op.is_revisit() {
-            self.stats.writes += u64::from(self.counts(arrived));
-            self.window_at(now).origin += 1;
-        }
+        self.stats.writes += u64::from(self.counts(arrived));
+        self.window_at(now).origin += 1;
         if self.policy.writes != WritePolicy::WriteBehind {
             return false;
         }
@@ -546,7 +610,7 @@ mod tests {
             [(Stampede::Unprotected, 10), (Stampede::Coalesce, 1), (Stampede::Lease { retry_after: SimDuration::from_millis(10) }, 1)]
         {
             let mut cache = front(stampede);
-            let decisions: Vec<Decision> = (0..10).map(|slot| cache.read(at(1), read(slot, 7), SimTime::ZERO)).collect();
+            let decisions: Vec<Decision> = (0..10).map(|slot| cache.read(at(1), read(slot, 7), true, SimTime::ZERO)).collect();
             assert_eq!(decisions.iter().filter(|d| matches!(d, Decision::Fetch { .. })).count(), fetches, "{stampede:?}");
             assert_eq!(cache.stats.fetches, fetches as u64);
             let number = decisions.iter().find_map(|d| fetch_number(*d)).expect("a fetch");
@@ -554,7 +618,7 @@ mod tests {
             cache.fetched(at(1), 7, number, Some(Outcome::Served), Age::FRESH, &mut released);
             let parked = if stampede == Stampede::Coalesce { 9 } else { 0 };
             assert_eq!(released.len(), parked, "{stampede:?}: the parked requests get the fetch's answer");
-            assert_eq!(cache.read(at(2), read(20, 7), SimTime::ZERO), Decision::Hit { age: Age::of(SimDuration::from_secs(1)) });
+            assert_eq!(cache.read(at(2), read(20, 7), true, SimTime::ZERO), Decision::Hit { age: Age::of(SimDuration::from_secs(1)) });
         }
     }
 
@@ -568,9 +632,9 @@ mod tests {
     #[test]
     fn a_dropped_fetch_hands_over_to_a_parked_request_and_a_lost_one_is_retaken_after_hold() {
         let mut cache = front(Stampede::Coalesce);
-        let first = fetch_number(cache.read(at(1), read(1, 3), SimTime::ZERO)).expect("fetch");
-        assert_eq!(cache.read(at(1), read(2, 3), SimTime::ZERO), Decision::Parked);
-        assert_eq!(cache.read(at(1), read(3, 3), SimTime::ZERO), Decision::Parked);
+        let first = fetch_number(cache.read(at(1), read(1, 3), true, SimTime::ZERO)).expect("fetch");
+        assert_eq!(cache.read(at(1), read(2, 3), true, SimTime::ZERO), Decision::Parked);
+        assert_eq!(cache.read(at(1), read(3, 3), true, SimTime::ZERO), Decision::Parked);
         let mut released = Vec::new();
         let (next, number) = cache.fetched(at(1), 3, first, None, Age::FRESH, &mut released).expect("a parked request takes over");
         assert_eq!(next.request.slot, 2);
@@ -579,9 +643,9 @@ mod tests {
         assert_eq!(released[0].outcome, Outcome::Error);
         // A fetch that never answers holds others back for `hold` only.
         released.clear();
-        let lost = fetch_number(cache.read(at(10), read(4, 5), SimTime::ZERO)).expect("fetch");
-        assert_eq!(cache.read(at(11), read(5, 5), SimTime::ZERO), Decision::Parked);
-        let retaken = fetch_number(cache.read(at(12), read(6, 5), SimTime::ZERO)).expect("presumed lost after 2 s");
+        let lost = fetch_number(cache.read(at(10), read(4, 5), true, SimTime::ZERO)).expect("fetch");
+        assert_eq!(cache.read(at(11), read(5, 5), true, SimTime::ZERO), Decision::Parked);
+        let retaken = fetch_number(cache.read(at(12), read(6, 5), true, SimTime::ZERO)).expect("presumed lost after 2 s");
         // The old fetch's late failure is not the new fetch's answer.
         cache.fetched(at(13), 5, lost, Some(Outcome::Error), Age::FRESH, &mut released);
         assert!(released.is_empty(), "the parked request waits for the current fetch");
@@ -594,23 +658,23 @@ mod tests {
     fn writes_invalidate_or_store_and_leases_drop_a_racing_fill() {
         let mut cache = front(Stampede::Lease { retry_after: SimDuration::from_millis(10) });
         cache.fetched(at(0), 1, 0, Some(Outcome::Served), Age::FRESH, &mut Vec::new());
-        assert!(matches!(cache.read(at(1), read(1, 1), SimTime::ZERO), Decision::Hit { .. }));
-        assert!(matches!(cache.read(at(2), read(1, 1), at(1)), Decision::Hit { .. }), "served, but stale");
+        assert!(matches!(cache.read(at(1), read(1, 1), true, SimTime::ZERO), Decision::Hit { .. }));
+        assert!(matches!(cache.read(at(2), read(1, 1), true, at(1)), Decision::Hit { .. }), "served, but stale");
         assert_eq!(cache.stats.stale_hits, 1);
         cache.write_done(at(2), 1, true, at(2));
         // A fetch starts, a write lands while it is in flight: its (old) answer is not stored.
-        let racing = fetch_number(cache.read(at(3), read(2, 1), SimTime::ZERO)).expect("fetch");
+        let racing = fetch_number(cache.read(at(3), read(2, 1), true, SimTime::ZERO)).expect("fetch");
         cache.invalidate(1, at(3));
         cache.fetched(at(3), 1, racing, Some(Outcome::Served), Age::FRESH, &mut Vec::new());
-        assert!(fetch_number(cache.read(at(4), read(3, 1), SimTime::ZERO)).is_some(), "the racing fill was not stored");
+        assert!(fetch_number(cache.read(at(4), read(3, 1), true, SimTime::ZERO)).is_some(), "the racing fill was not stored");
 
         let mut through = front(Stampede::Unprotected);
         through.policy.writes = WritePolicy::WriteThrough;
         through.write_done(at(5), 9, true, at(5));
-        assert_eq!(through.read(at(6), read(1, 9), SimTime::ZERO), Decision::Hit { age: Age::of(SimDuration::from_secs(1)) });
+        assert_eq!(through.read(at(6), read(1, 9), true, SimTime::ZERO), Decision::Hit { age: Age::of(SimDuration::from_secs(1)) });
         through.policy.writes = WritePolicy::WriteBehind;
         assert!(through.write_arrives(at(7), Op::write(8), at(7)), "write-behind answers at once");
-        assert!(matches!(through.read(at(7), read(2, 8), SimTime::ZERO), Decision::Hit { .. }));
+        assert!(matches!(through.read(at(7), read(2, 8), true, SimTime::ZERO), Decision::Hit { .. }));
         through.write_done(at(8), 8, false, at(7));
         assert_eq!(through.stats.writes_lost, 1);
     }
@@ -621,7 +685,7 @@ mod tests {
         cache.prewarm(at(0), 5);
         assert_eq!(cache.len(), 5);
         let expired = |cache: &mut CacheFront, t: SimTime| {
-            (0..5).filter(|&k| matches!(cache.read(t, read(1, k), SimTime::ZERO), Decision::Fetch { .. })).count()
+            (0..5).filter(|&k| matches!(cache.read(t, read(1, k), true, SimTime::ZERO), Decision::Fetch { .. })).count()
         };
         assert_eq!(expired(&mut cache, at(59)), 0);
         assert_eq!(expired(&mut cache, at(60)), 5, "all five expire at once");
@@ -629,7 +693,7 @@ mod tests {
         jittered.policy.ttl_jitter = 0.5;
         jittered.prewarm(at(0), 10);
         let all = |cache: &mut CacheFront, t: SimTime| {
-            (0..10).filter(|&k| matches!(cache.read(t, read(1, k), SimTime::ZERO), Decision::Fetch { .. })).count()
+            (0..10).filter(|&k| matches!(cache.read(t, read(1, k), true, SimTime::ZERO), Decision::Fetch { .. })).count()
         };
         assert_eq!(all(&mut jittered, at(29)), 0, "no TTL is cut by more than half");
         let halfway = all(&mut jittered, at(45));
@@ -647,7 +711,7 @@ mod tests {
         let mut refreshed_at = None;
         for step in 0..6_000 {
             let now = SimTime::ZERO + SimDuration::from_millis(10 * step);
-            if fetch_number(cache.read(now, read(1, 0), SimTime::ZERO)).is_some() {
+            if fetch_number(cache.read(now, read(1, 0), true, SimTime::ZERO)).is_some() {
                 refreshed_at = Some(now);
                 break;
             }

@@ -5,7 +5,7 @@
 
 use super::summary::{LatencySummary, latency, round};
 use super::timeline::csv_field;
-use crate::data::front::{CacheFront, Stampede, WritePolicy};
+use crate::data::front::{CacheFront, CacheStats};
 use crate::metrics::Counters;
 use crate::sim::RunResult;
 use crate::sim::plan::ScenarioPlan;
@@ -85,22 +85,6 @@ fn ratio(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| round(part as f64 / whole as f64, 6))
 }
 
-fn stampede_name(stampede: Stampede) -> &'static str {
-    match stampede {
-        Stampede::Unprotected => "none",
-        Stampede::Coalesce => "coalesce",
-        Stampede::Lease { .. } => "lease",
-    }
-}
-
-fn writes_name(writes: WritePolicy) -> &'static str {
-    match writes {
-        WritePolicy::Invalidate => "invalidate",
-        WritePolicy::WriteThrough => "write-through",
-        WritePolicy::WriteBehind => "write-behind",
-    }
-}
-
 /// The `data` section, or `None` for a scenario without keys.
 pub fn summary(plan: &ScenarioPlan, result: &RunResult, measured_s: f64) -> Option<DataSummary> {
     let keys = plan.keys.as_ref()?;
@@ -132,73 +116,46 @@ fn fronts<'a>(plan: &'a ScenarioPlan, result: &'a RunResult, service: u32) -> im
 
 fn cache_summary(plan: &ScenarioPlan, result: &RunResult, service: u32, measured_s: f64) -> Option<CacheSummary> {
     let policy = plan.service_specs[service as usize].cache.as_ref()?;
-    let mut total = CacheSummary {
-        capacity: policy.capacity,
-        ttl_s: policy.ttl.map(|t| t.as_secs_f64()),
-        writes: writes_name(policy.writes),
-        stampede: stampede_name(policy.stampede),
-        early_refresh: policy.early_refresh.is_some(),
-        lookups: 0,
-        hits: 0,
-        hit_ratio: None,
-        misses: 0,
-        expired: 0,
-        coalesced: 0,
-        lease_waits: 0,
-        early_refreshes: 0,
-        origin_requests: 0,
-        fetches: 0,
-        writes_received: 0,
-        origin_per_s_mean: 0.0,
-        origin_per_s_peak: 0.0,
-        origin_peak_at_s: None,
-        stale_hits: 0,
-        invalidations: 0,
-        writes_lost: 0,
-        evictions: 0,
-        hit_age_ms: latency(&crate::metrics::latency_histogram(3)),
-        by_region: BTreeMap::new(),
-    };
-    let mut ages = crate::metrics::latency_histogram(3);
-    let mut per_window: Vec<u64> = Vec::new();
+    let mut total = CacheStats::new();
+    let mut by_region = BTreeMap::new();
     for (region, front) in fronts(plan, result, service) {
         let s = &front.stats;
-        total.lookups += s.lookups;
-        total.hits += s.hits;
-        total.misses += s.misses;
-        total.expired += s.expired;
-        total.coalesced += s.coalesced;
-        total.lease_waits += s.lease_waits;
-        total.early_refreshes += s.early_refreshes;
-        total.fetches += s.fetches;
-        total.writes_received += s.writes;
-        total.stale_hits += s.stale_hits;
-        total.invalidations += s.invalidations;
-        total.writes_lost += s.writes_lost;
-        total.evictions += s.evictions;
-        ages.add(&s.age_ns).expect("histograms share their bounds");
-        if per_window.len() < s.windows.len() {
-            per_window.resize(s.windows.len(), 0);
-        }
-        for (sum, window) in per_window.iter_mut().zip(&s.windows) {
-            *sum += window.origin;
-        }
-        let origin = s.fetches + s.writes;
-        total.by_region.insert(region, CacheRegion { lookups: s.lookups, hit_ratio: ratio(s.hits, s.lookups), origin_requests: origin });
+        total.merge(s);
+        by_region
+            .insert(region, CacheRegion { lookups: s.lookups, hit_ratio: ratio(s.hits, s.lookups), origin_requests: s.origin_requests() });
     }
-    total.origin_requests = total.fetches + total.writes_received;
-    total.hit_ratio = ratio(total.hits, total.lookups);
-    total.hit_age_ms = latency(&ages);
-    total.origin_per_s_mean = round(total.origin_requests as f64 / measured_s.max(1e-9), 3);
     // The busiest window of the measured span (after the warm-up, before arrivals stop).
     let window_s = plan.timeline_window.as_secs_f64();
     let measured = (plan.warmup.0.div_ceil(plan.timeline_window.0) as usize)..(plan.measured_until().0 / plan.timeline_window.0) as usize;
-    let windows = per_window.iter().enumerate().filter(|(index, _)| measured.contains(index));
-    if let Some((index, peak)) = windows.max_by_key(|(index, count)| (**count, std::cmp::Reverse(*index))) {
-        total.origin_per_s_peak = round(*peak as f64 / window_s, 3);
-        total.origin_peak_at_s = Some(round(index as f64 * window_s, 6));
-    }
-    Some(total)
+    let windows = total.windows.iter().enumerate().filter(|(index, _)| measured.contains(index));
+    let peak = windows.max_by_key(|(index, w)| (w.origin, std::cmp::Reverse(*index)));
+    Some(CacheSummary {
+        capacity: policy.capacity,
+        ttl_s: policy.ttl.map(|t| t.as_secs_f64()),
+        writes: policy.writes.as_str(),
+        stampede: policy.stampede.as_str(),
+        early_refresh: policy.early_refresh.is_some(),
+        lookups: total.lookups,
+        hits: total.hits,
+        hit_ratio: ratio(total.hits, total.lookups),
+        misses: total.misses,
+        expired: total.expired,
+        coalesced: total.coalesced,
+        lease_waits: total.lease_waits,
+        early_refreshes: total.early_refreshes,
+        origin_requests: total.origin_requests(),
+        fetches: total.fetches,
+        writes_received: total.writes,
+        origin_per_s_mean: round(total.origin_requests() as f64 / measured_s.max(1e-9), 3),
+        origin_per_s_peak: peak.map_or(0.0, |(_, w)| round(w.origin as f64 / window_s, 3)),
+        origin_peak_at_s: peak.map(|(index, _)| round(index as f64 * window_s, 6)),
+        stale_hits: total.stale_hits,
+        invalidations: total.invalidations,
+        writes_lost: total.writes_lost,
+        evictions: total.evictions,
+        hit_age_ms: latency(&total.age_ns),
+        by_region,
+    })
 }
 
 pub const CSV_HEADER: &str = "window_start_s,window_s,service,region,lookups,hits,hit_ratio,origin_requests,origin_per_s";
@@ -218,7 +175,7 @@ pub fn render_csv(plan: &ScenarioPlan, result: &RunResult) -> String {
                     round(window as f64 * window_s, 6),
                     round(window_s, 6),
                     csv_field(&spec.name),
-                    region,
+                    csv_field(&region),
                     counts.lookups,
                     counts.hits,
                     counts.origin,

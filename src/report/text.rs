@@ -1,6 +1,6 @@
 //! The summary printed after a run: one table of client regions, one of servers.
 
-use super::summary::{LatencySummary, RequestCounts, Summary};
+use super::summary::{FailureCounts, LatencySummary, RequestCounts, Summary};
 use std::fmt::Write;
 
 fn ms(value: Option<f64>) -> String {
@@ -33,46 +33,60 @@ fn row(out: &mut String, name: &str, requests: &RequestCounts, availability: Opt
 }
 
 /// One line per variant, side by side: the comparison a variant scenario exists for.
+/// The failure causes the variant comparison shows, in its column order, with their names in
+/// the printed table and in `variants.csv`.
+const FAILURE_COLUMNS: [(&str, &str); 6] = [
+    ("timeout", "failed_timeout"),
+    ("rejected", "failed_rejected"),
+    ("error", "failed_error"),
+    ("unreach", "failed_unreachable"),
+    ("breaker", "failed_breaker_open"),
+    ("shed", "failed_shed"),
+];
+
+fn failure_cells(f: &FailureCounts) -> [u64; 6] {
+    [f.timeout, f.rejected, f.error, f.unreachable, f.breaker_open, f.shed]
+}
+
 pub fn render_comparison(summaries: &[Summary]) -> String {
     let mut out = String::from("variants (same scenario, same seed)\n");
-    let _ = writeln!(
-        out,
-        "{:<16} {:>9} {:>8} {:>8} {:>8} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
-        "variant", "avail", "p50", "p99", "p99.9", "attempts/r", "timeout", "rejected", "error", "unreach", "breaker", "shed"
-    );
+    let _ = write!(out, "{:<16} {:>9} {:>8} {:>8} {:>8} {:>10}", "variant", "avail", "p50", "p99", "p99.9", "attempts/r");
+    for (name, _) in FAILURE_COLUMNS {
+        let _ = write!(out, " {name:>8}");
+    }
+    out.push('\n');
     for summary in summaries {
-        let f = &summary.requests.failed;
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "{:<16} {:>9} {:>8} {:>8} {:>8} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "{:<16} {:>9} {:>8} {:>8} {:>8} {:>10}",
             summary.variant.as_deref().unwrap_or("-"),
             percent(summary.availability),
             ms(summary.latency_ms.p50),
             ms(summary.latency_ms.p99),
             ms(summary.latency_ms.p999),
             summary.requests.amplification.map_or("-".to_string(), |a| format!("{a:.3}")),
-            f.timeout,
-            f.rejected,
-            f.error,
-            f.unreachable,
-            f.breaker_open,
-            f.shed,
         );
+        for count in failure_cells(&summary.requests.failed) {
+            let _ = write!(out, " {count:>8}");
+        }
+        out.push('\n');
     }
     out
 }
 
 /// `variants.csv`: the comparison as a table for tools.
 pub fn comparison_csv(summaries: &[Summary]) -> String {
-    let mut out = String::from(
-        "variant,availability,p50_ms,p99_ms,p999_ms,amplification,attempted,succeeded,failed_timeout,failed_rejected,failed_error,failed_unreachable,failed_breaker_open,failed_shed\n",
-    );
+    let mut out = String::from("variant,availability,p50_ms,p99_ms,p999_ms,amplification,attempted,succeeded");
+    for (_, name) in FAILURE_COLUMNS {
+        let _ = write!(out, ",{name}");
+    }
+    out.push('\n');
     let number = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
     for summary in summaries {
-        let (r, f) = (&summary.requests, &summary.requests.failed);
-        let _ = writeln!(
+        let r = &summary.requests;
+        let _ = write!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{}",
             super::timeline::csv_field(summary.variant.as_deref().unwrap_or("")),
             number(summary.availability),
             number(summary.latency_ms.p50),
@@ -81,13 +95,11 @@ pub fn comparison_csv(summaries: &[Summary]) -> String {
             number(r.amplification),
             r.attempted,
             r.succeeded,
-            f.timeout,
-            f.rejected,
-            f.error,
-            f.unreachable,
-            f.breaker_open,
-            f.shed,
         );
+        for count in failure_cells(&r.failed) {
+            let _ = write!(out, ",{count}");
+        }
+        out.push('\n');
     }
     out
 }

@@ -1,10 +1,10 @@
 //! Validation of the data layer: the scenario's `keys:` (popularity, hot keys, the share of
 //! writes) and each service's `cache:`.
 
+use super::checks::{duration, optional, positive_duration, share_or_zero, whole};
 use super::diagnostic::Problems;
-use super::faults::{FaultContext, instant};
+use super::faults::{FaultContext, Span, run_instant, window};
 use super::files::{CacheFile, CacheWritesFile, HotKeyFile, KeysFile, PopularityFile, S, ServiceFile, StampedeFile};
-use super::validate::{count, duration, positive_duration};
 use crate::actors::messages::Op;
 use crate::data::front::{CachePolicy, EarlyRefresh, Prewarm, Stampede, WritePolicy};
 use crate::data::keys::{HotKey, KeyPopularity, KeySpace};
@@ -20,18 +20,9 @@ const MAX_KEY_TABLE_ENTRIES: u64 = 500_000_000;
 const MAX_KEYS: i64 = 100_000_000;
 const _: () = assert!(MAX_KEYS <= Op::MAX_KEYS as i64);
 
-/// A share: 0 ≤ value ≤ 1.
-fn share(problems: &mut Problems, value: &S<f64>, key: &str) -> Option<f64> {
-    if !(0.0..=1.0).contains(&value.value) {
-        problems.on(value, key, format!("{} is not a share", value.value)).expected("a number from 0 to 1");
-        return None;
-    }
-    Some(value.value)
-}
-
 /// The key space, or `None` (with problems recorded) when it is malformed.
 pub fn key_space(problems: &mut Problems, file: &KeysFile, context: &FaultContext) -> Option<KeySpace> {
-    let key_count = count(problems, &file.count, "keys.count", 1, MAX_KEYS).map(|c| c as u32);
+    let key_count = whole::<u32>(problems, &file.count, "keys.count", 1, MAX_KEYS);
     let kind = file.popularity.as_ref().map_or(PopularityFile::Zipf, |p| p.value);
     let irrelevant = |problems: &mut Problems, value: Option<&S<f64>>, name: &str, belongs: &str| {
         if let Some(value) = value {
@@ -61,14 +52,14 @@ pub fn key_space(problems: &mut Problems, file: &KeysFile, context: &FaultContex
                 problems.on(anchor, "keys.popularity", "a hot set needs `hot_keys` and `hot_share`").expected("both keys");
                 return None;
             };
-            let hot = count(problems, hot_keys, "keys.hot_keys", 1, MAX_KEYS)? as u32;
+            let hot = whole::<u32>(problems, hot_keys, "keys.hot_keys", 1, MAX_KEYS)?;
             let built = key_count.map(|n| KeyPopularity::hot_set(n, hot, hot_share.value));
             built.and_then(|b| rejected(problems, b, Some(hot_share), &file.count, "keys.hot_share"))
         }
     };
     let hot = file.hot.iter().enumerate().map(|(i, h)| hot_key(problems, h, &format!("keys.hot[{i}]"), key_count, context)).collect();
     let hot: Option<Vec<HotKey>> = hot;
-    let writes = file.writes.as_ref().map_or(Some(0.0), |w| share(problems, w, "keys.writes"));
+    let writes = file.writes.as_ref().map_or(Some(0.0), |w| share_or_zero(problems, w, "keys.writes"));
     Some(KeySpace { popularity: popularity?, hot: hot?, writes: writes? })
 }
 
@@ -89,36 +80,15 @@ fn rejected(
 }
 
 fn hot_key(problems: &mut Problems, file: &HotKeyFile, key: &str, count: Option<u32>, context: &FaultContext) -> Option<HotKey> {
-    let from = window_start(problems, &file.at, &format!("{key}.at"), context);
-    let until = match (&file.duration, &file.until) {
-        (Some(length), None) => from.zip(duration(problems, length, &format!("{key}.duration"))).map(|(f, d)| f + d),
-        (None, Some(until)) => window_start(problems, until, &format!("{key}.until"), context),
-        (None, None) => Some(SimTime::MAX),
-        (Some(_), Some(until)) => {
-            problems.on(until, format!("{key}.until"), "both `duration` and `until` are given").expected("one of them");
-            None
-        }
-    };
+    let span = Span { at: &file.at, duration: &file.duration, until: &file.until };
+    let window = window(problems, "hot key", span, key, context);
     let hot = match &file.key {
         None => Some(0),
-        Some(k) => super::validate::count(problems, k, &format!("{key}.key"), 0, i64::from(count.unwrap_or(1)) - 1).map(|k| k as u32),
+        Some(k) => whole::<u32>(problems, k, &format!("{key}.key"), 0, i64::from(count.unwrap_or(1)) - 1),
     };
-    let share = share(problems, &file.share, &format!("{key}.share"));
-    let (from, until) = (from?, until?);
-    if until <= from {
-        problems.on(&file.at, key, "the hot window ends before it starts").expected("`until` after `at`, or a positive `duration`");
-        return None;
-    }
-    Some(HotKey { from, until, key: hot?, share: share? })
-}
-
-fn window_start(problems: &mut Problems, text: &S<String>, key: &str, context: &FaultContext) -> Option<SimTime> {
-    let ns = instant(problems, text, key, context)?;
-    if ns < 0 {
-        problems.on(text, key, "this is before the run starts").expected("a time at or after the scenario's `start`");
-        return None;
-    }
-    Some(SimTime(ns as u64))
+    let share = share_or_zero(problems, &file.share, &format!("{key}.share"));
+    let (from, until) = window?;
+    Some(HotKey { from, until: until.unwrap_or(SimTime::MAX), key: hot?, share: share? })
 }
 
 /// Each service's cache (by index of `specs`), stated on one of its entries; `keys` is the
@@ -161,9 +131,9 @@ fn cache(problems: &mut Problems, file: &CacheFile, key: &str, keys: &KeySpace, 
             .expected(format!("a number of entries from 1 to {MAX_CACHE_ENTRIES}, or no `cache:` at all"));
         None
     } else {
-        count(problems, &file.capacity, &format!("{key}.capacity"), 1, MAX_CACHE_ENTRIES).map(|c| c as u32)
+        whole::<u32>(problems, &file.capacity, &format!("{key}.capacity"), 1, MAX_CACHE_ENTRIES)
     };
-    let optional = |problems: &mut Problems, value: &Option<S<String>>, name: &str, default: SimDuration| {
+    let or_default = |problems: &mut Problems, value: &Option<S<String>>, name: &str, default: SimDuration| {
         value.as_ref().map_or(Some(default), |v| duration(problems, v, &format!("{key}.{name}")))
     };
     let ttl = file.ttl.as_ref().map(|t| positive_duration(problems, t, &format!("{key}.ttl")));
@@ -179,8 +149,8 @@ fn cache(problems: &mut Problems, file: &CacheFile, key: &str, keys: &KeySpace, 
     if let (Some(jitter), None) = (&file.ttl_jitter, &file.ttl) {
         problems.on(jitter, format!("{key}.ttl_jitter"), "a jitter without a `ttl` has nothing to spread").expected("a `ttl`");
     }
-    let hit_latency = optional(problems, &file.hit_latency, "hit_latency", SimDuration::from_micros(500));
-    let miss_latency = optional(problems, &file.miss_latency, "miss_latency", SimDuration::from_micros(500));
+    let hit_latency = or_default(problems, &file.hit_latency, "hit_latency", SimDuration::from_micros(500));
+    let miss_latency = or_default(problems, &file.miss_latency, "miss_latency", SimDuration::from_micros(500));
     let hold = file.hold.as_ref().map_or(Some(SimDuration::from_secs(2)), |h| positive_duration(problems, h, &format!("{key}.hold")));
     let stampede = match file.stampede.as_ref().map_or(StampedeFile::None, |s| s.value) {
         StampedeFile::None => Some(Stampede::Unprotected),
@@ -213,15 +183,15 @@ fn cache(problems: &mut Problems, file: &CacheFile, key: &str, keys: &KeySpace, 
     }
     Some(CachePolicy {
         capacity: capacity?,
-        ttl: ttl.map_or(Some(None), |t| t.map(Some))?,
+        ttl: optional(ttl)?,
         ttl_jitter: ttl_jitter?,
         hit_latency: hit_latency?,
         miss_latency: miss_latency?,
         writes,
         stampede: stampede?,
         hold: hold?,
-        early_refresh: early_refresh.map_or(Some(None), |e| e.map(Some))?,
-        prewarm: prewarm.map_or(Some(None), |p| p.map(Some))?,
+        early_refresh: optional(early_refresh)?,
+        prewarm: optional(prewarm)?,
     })
 }
 
@@ -247,8 +217,8 @@ fn prewarm(
     keys: &KeySpace,
     context: &FaultContext,
 ) -> Option<Prewarm> {
-    let at = window_start(problems, &file.value.at, &format!("{key}.at"), context);
-    let warmed = count(problems, &file.value.keys, &format!("{key}.keys"), 1, i64::from(keys.key_count())).map(|k| k as u32);
+    let at = run_instant(problems, &file.value.at, &format!("{key}.at"), context);
+    let warmed = whole::<u32>(problems, &file.value.keys, &format!("{key}.keys"), 1, i64::from(keys.key_count()));
     Some(Prewarm { at: at?, keys: warmed? })
 }
 
@@ -260,7 +230,7 @@ pub fn client_writes(problems: &mut Problems, own: Option<&S<f64>>, keys: Option
             problems.on(own, format!("{key}.writes"), "writes need keys to write").expected("a `keys:` section in the scenario");
             None
         }
-        Some(own) => share(problems, own, &format!("{key}.writes")),
+        Some(own) => share_or_zero(problems, own, &format!("{key}.writes")),
         None => Some(keys.map_or(0.0, |k| k.writes)),
     }
 }

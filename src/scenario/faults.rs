@@ -1,9 +1,10 @@
 //! Validation of the scenario's `faults:` timeline and `network:` settings into a [`FaultPlan`].
 
+use super::checks::{duration, share};
 use super::diagnostic::{Problems, did_you_mean};
 use super::files::{DirectionFile, FaultFile, FaultKindFile, NetworkFile, S};
 use super::units::{INSTANT_FORMS, Instant, ns_from_start, parse_instant};
-use super::validate::{duration, region};
+use super::validate::region;
 use crate::faults::{Fault, FaultAction, FaultPlan};
 use crate::kernel::{SimDuration, SimTime};
 use crate::sim::plan::{ServicePlan, ServiceSpec};
@@ -28,7 +29,7 @@ fn capacities(problems: &mut Problems, files: &[super::files::CapacityFile], con
     let mut result = Vec::new();
     for (index, file) in files.iter().enumerate() {
         let key = format!("network.capacities[{index}]");
-        let per_second = super::topology::positive(problems, &file.per_second, &format!("{key}.per_second"));
+        let per_second = super::checks::positive(problems, &file.per_second, &format!("{key}.per_second"));
         let buffer = file.buffer.as_ref().map_or(Some(DEFAULT_LINK_BUFFER), |b| duration(problems, b, &format!("{key}.buffer")));
         let links = resolve_links(problems, &file.links, &key, &file.per_second.referenced, context.topology);
         if let (Some(links), Some(buffer)) = (links, buffer) {
@@ -155,34 +156,56 @@ pub(super) fn instant(problems: &mut Problems, text: &S<String>, key: &str, cont
 }
 
 fn timing(problems: &mut Problems, file: &FaultFile, key: &str, context: &FaultContext) -> Option<(SimTime, Option<SimTime>)> {
-    let start_ns = instant(problems, &file.at, &format!("{key}.at"), context)?;
-    if start_ns < 0 {
-        problems.on(&file.at, format!("{key}.at"), "this is before the run starts").expected("a time at or after the scenario's `start`");
-        return None;
-    }
-    let start = SimTime(start_ns as u64);
-    let end = match (&file.duration, &file.until) {
+    window(problems, "fault", Span { at: &file.at, duration: &file.duration, until: &file.until }, key, context)
+}
+
+/// When something starts, and for how long: `at`, then `duration` or `until` (or neither: to
+/// the end of the run).
+pub(super) struct Span<'a> {
+    pub at: &'a S<String>,
+    pub duration: &'a Option<S<String>>,
+    pub until: &'a Option<S<String>>,
+}
+
+/// Resolves a span of the run (a fault, a hot key): its start, and its end if it has one.
+/// `what` names it in messages.
+pub(super) fn window(
+    problems: &mut Problems,
+    what: &str,
+    span: Span,
+    key: &str,
+    context: &FaultContext,
+) -> Option<(SimTime, Option<SimTime>)> {
+    let start = run_instant(problems, span.at, &format!("{key}.at"), context)?;
+    let end = match (span.duration, span.until) {
         (Some(_), Some(until)) => {
             problems
                 .on(until, format!("{key}.until"), "both `duration` and `until` are given")
-                .expected("one of them, or neither (the fault lasts to the end)");
+                .expected(format!("one of them, or neither (the {what} lasts to the end)"));
             return None;
         }
-        (Some(length), None) => {
-            let length = duration(problems, length, &format!("{key}.duration"))?;
-            Some(start + length)
-        }
+        (Some(length), None) => Some(start + duration(problems, length, &format!("{key}.duration"))?),
         (None, Some(until)) => {
-            let end_ns = instant(problems, until, &format!("{key}.until"), context)?;
-            if end_ns <= start_ns {
-                problems.on(until, format!("{key}.until"), "the fault would end before it starts").expected("a time after `at`");
+            let end = run_instant(problems, until, &format!("{key}.until"), context)?;
+            if end <= start {
+                problems.on(until, format!("{key}.until"), format!("the {what} would end before it starts")).expected("a time after `at`");
                 return None;
             }
-            Some(SimTime(end_ns as u64))
+            Some(end)
         }
         (None, None) => None,
     };
     Some((start, end))
+}
+
+/// An instant within the run: not before its start.
+pub(super) fn run_instant(problems: &mut Problems, text: &S<String>, key: &str, context: &FaultContext) -> Option<SimTime> {
+    let ns = instant(problems, text, key, context)?;
+    if ns < 0 {
+        problems.on(text, key, "this is before the run starts").expected("a time at or after the scenario's `start`");
+        return None;
+    }
+    Some(SimTime(ns as u64))
 }
 
 fn action(problems: &mut Problems, file: &FaultFile, key: &str, context: &FaultContext) -> Option<FaultAction> {
@@ -208,18 +231,18 @@ fn action(problems: &mut Problems, file: &FaultFile, key: &str, context: &FaultC
         FaultKindFile::RegionOutage => Some(FaultAction::Outage { servers: servers(problems, file, key, context)? }),
         FaultKindFile::Crash => Some(FaultAction::Crash { servers: servers(problems, file, key, context)? }),
         FaultKindFile::SlowServers => {
-            let share = required(problems, &file.share, file, key, "share").map(|s| fraction(problems, s, &format!("{key}.share")));
+            let share = required(problems, &file.share, file, key, "share").and_then(|s| share(problems, s, &format!("{key}.share")));
             let multiplier = required(problems, &file.multiplier, file, key, "multiplier")
-                .map(|m| super::topology::positive(problems, m, &format!("{key}.multiplier")));
+                .map(|m| super::checks::positive(problems, m, &format!("{key}.multiplier")));
             Some(FaultAction::Slow { servers: servers(problems, file, key, context)?, share: share?, multiplier: multiplier? })
         }
         FaultKindFile::ErrorServers => {
-            let rate = required(problems, &file.rate, file, key, "rate").map(|r| fraction(problems, r, &format!("{key}.rate")));
+            let rate = required(problems, &file.rate, file, key, "rate").and_then(|r| share(problems, r, &format!("{key}.rate")));
             Some(FaultAction::Errors { servers: servers(problems, file, key, context)?, rate: rate? })
         }
         FaultKindFile::ControlPlane => Some(FaultAction::ControlPlane),
         FaultKindFile::CapacityLoss => {
-            let share = required(problems, &file.share, file, key, "share").map(|s| fraction(problems, s, &format!("{key}.share")));
+            let share = required(problems, &file.share, file, key, "share").and_then(|s| share(problems, s, &format!("{key}.share")));
             Some(FaultAction::CapacityLoss { servers: servers(problems, file, key, context)?, share: share? })
         }
     }
@@ -230,14 +253,6 @@ fn required<'a, T>(problems: &mut Problems, value: &'a Option<S<T>>, file: &Faul
         problems.on(&file.kind, format!("{key}.{name}"), format!("a `{}` fault needs `{name}`", kind_name(file.kind.value)));
     }
     value.as_ref()
-}
-
-/// A share or probability: 0 < value ≤ 1.
-fn fraction(problems: &mut Problems, value: &S<f64>, key: &str) -> f64 {
-    if !(value.value > 0.0 && value.value <= 1.0) {
-        problems.on(value, key, format!("{} is not a share", value.value)).expected("a number greater than 0 and at most 1");
-    }
-    value.value
 }
 
 fn links(problems: &mut Problems, file: &FaultFile, key: &str, topology: &Topology) -> Option<Vec<LinkId>> {
@@ -294,7 +309,7 @@ fn region_set(
 fn partition(problems: &mut Problems, file: &FaultFile, key: &str, topology: &Topology) -> Option<FaultAction> {
     let from = region_set(problems, &file.from, &format!("{key}.from"), topology, &file.kind);
     let to = region_set(problems, &file.to, &format!("{key}.to"), topology, &file.kind);
-    let share = file.share.as_ref().map_or(1.0, |s| fraction(problems, s, &format!("{key}.share")));
+    let share = file.share.as_ref().map_or(Some(1.0), |s| super::checks::share(problems, s, &format!("{key}.share")));
     let both_ways = file.direction.as_ref().is_none_or(|d| d.value == DirectionFile::Both);
     let (from, to) = (from?, to?);
     if let Some(overlap) = (0..from.len()).find(|&i| from[i] && to[i]) {
@@ -304,7 +319,7 @@ fn partition(problems: &mut Problems, file: &FaultFile, key: &str, topology: &To
             .expected("disjoint `from` and `to`");
         return None;
     }
-    Some(FaultAction::Partition { from, to, both_ways, share })
+    Some(FaultAction::Partition { from, to, both_ways, share: share? })
 }
 
 fn gray_link(problems: &mut Problems, file: &FaultFile, key: &str, topology: &Topology) -> Option<FaultAction> {
@@ -317,7 +332,7 @@ fn gray_link(problems: &mut Problems, file: &FaultFile, key: &str, topology: &To
     let added = file.added_latency.as_ref().map_or(Some(SimDuration::ZERO), |d| duration(problems, d, &format!("{key}.added_latency")));
     let jitter = file.jitter.as_ref().map_or(Some(SimDuration::ZERO), |d| duration(problems, d, &format!("{key}.jitter")));
     let multiplier =
-        file.latency_multiplier.as_ref().map_or(1.0, |m| super::topology::positive(problems, m, &format!("{key}.latency_multiplier")));
+        file.latency_multiplier.as_ref().map_or(1.0, |m| super::checks::positive(problems, m, &format!("{key}.latency_multiplier")));
     let gray = LinkGray { loss, added: added?, multiplier, jitter: jitter? };
     if gray == LinkGray::default() {
         problems

@@ -1,8 +1,9 @@
 //! Validation of `health_checks:` and `dns:`.
 
+use super::checks::{duration, whole};
 use super::diagnostic::Problems;
 use super::files::{DnsFile, HealthChecksFile, ProbeKindFile, S};
-use super::validate::{duration, region};
+use super::validate::region;
 use crate::actors::health::{HealthPolicy, ProbeKind};
 use crate::actors::router::DnsCaching;
 use crate::world::{RegionId, Topology};
@@ -10,15 +11,9 @@ use crate::world::{RegionId, Topology};
 pub const DEFAULT_UNHEALTHY_AFTER: u32 = 3;
 pub const DEFAULT_HEALTHY_AFTER: u32 = 2;
 
+/// A count of probe results, 1 to 1000, or `default`.
 fn count(problems: &mut Problems, value: &Option<S<i64>>, key: &str, default: u32) -> Option<u32> {
-    match value {
-        None => Some(default),
-        Some(v) if (1..=1000).contains(&v.value) => Some(v.value as u32),
-        Some(v) => {
-            problems.on(v, key, format!("{} is out of range", v.value)).expected("a whole number from 1 to 1000");
-            None
-        }
-    }
+    value.as_ref().map_or(Some(default), |v| whole(problems, v, key, 1, 1000))
 }
 
 /// `client_regions` are the default vantages: health is judged from where the clients are.

@@ -3,6 +3,7 @@
 //! Architecture invariant: this is the only module that knows YAML or serde. Files are parsed
 //! with serde-saphyr (panic-free, with budgets against alias bombs and located errors).
 
+pub mod checks;
 pub mod data;
 pub mod diagnostic;
 pub mod faults;

@@ -1,10 +1,9 @@
 //! Validation of a client population's resilience policy: `attempt_timeout`, `retries`,
 //! `breaker` and `hedge`.
 
+use super::checks::{optional, positive, positive_duration, share, whole};
 use super::diagnostic::Problems;
 use super::files::{BackoffFile, BreakerFile, CallFile, ClientFile, HedgeFile, JitterFile, RetriesFile, RetryCauseFile, S};
-use super::topology::positive;
-use super::validate::positive_duration;
 use crate::actors::policy::{Backoff, BreakerPolicy, ClientPolicy, HedgePolicy, Jitter, RetryOn, RetryPolicy};
 use crate::kernel::SimDuration;
 
@@ -54,31 +53,6 @@ pub fn client_policy(problems: &mut Problems, fields: PolicyFields, key: &str) -
         breaker: optional(breaker)?,
         hedge: optional(hedge)?,
     })
-}
-
-/// An optional setting, validated: absent is fine (`Some(None)`), present and valid is
-/// `Some(Some(v))`, present and invalid is `None` (its problem is already recorded).
-fn optional<T>(validated: Option<Option<T>>) -> Option<Option<T>> {
-    match validated {
-        None => Some(None),
-        Some(value) => value.map(Some),
-    }
-}
-
-fn whole(problems: &mut Problems, value: &S<i64>, key: &str, min: i64, max: i64) -> Option<u32> {
-    if !(min..=max).contains(&value.value) {
-        problems.on(value, key, format!("{} is out of range", value.value)).expected(format!("a whole number from {min} to {max}"));
-        return None;
-    }
-    Some(value.value as u32)
-}
-
-fn share(problems: &mut Problems, value: &S<f64>, key: &str) -> Option<f64> {
-    if !(value.value > 0.0 && value.value <= 1.0) {
-        problems.on(value, key, format!("{} is not a share", value.value)).expected("a number greater than 0 and at most 1");
-        return None;
-    }
-    Some(value.value)
 }
 
 fn retries(problems: &mut Problems, file: &RetriesFile, key: &str) -> Option<RetryPolicy> {

@@ -1,10 +1,11 @@
 //! Validation of `services:`: the servers of each named service per region, and what each
 //! service calls (its dependencies), which must not form a cycle.
 
+use super::checks::{positive_duration, whole};
 use super::diagnostic::{Problems, did_you_mean};
 use super::files::{CallFile, CallModeFile, ClientFile, OnFailureFile, S, ServiceFile};
 use super::policy::{PolicyFields, client_policy};
-use super::validate::{MAX_QUEUE, MAX_WORKERS, count, distribution, one_or_many, positive_duration, scaled};
+use super::validate::{MAX_QUEUE, MAX_WORKERS, distribution, one_or_many, scaled};
 use crate::actors::dependency::CallSpec;
 use crate::sim::plan::{ServicePlan, ServiceSpec};
 use crate::world::Topology;
@@ -34,8 +35,8 @@ pub fn validate_services(
         let key = format!("services[{index}]");
         let service_index = names.iter().position(|n| n == name_of(service)).expect("every entry's name is listed") as u32;
         let regions = one_or_many(problems, topology, &service.region, &service.regions, &key, &service.workers.referenced);
-        let workers = count(problems, &service.workers, &format!("{key}.workers"), 1, MAX_WORKERS);
-        let queue = count(problems, &service.queue_capacity, &format!("{key}.queue_capacity"), 0, MAX_QUEUE);
+        let workers = whole::<u64>(problems, &service.workers, &format!("{key}.workers"), 1, MAX_WORKERS);
+        let queue = whole::<u64>(problems, &service.queue_capacity, &format!("{key}.queue_capacity"), 0, MAX_QUEUE);
         let service_time = distribution(problems, &service.service_time, &format!("{key}.service_time"));
         let admission = service.admission.as_ref().map(|a| super::shedding::admission(problems, a, &format!("{key}.admission"), scale));
         let autoscaling = service

@@ -1,10 +1,11 @@
 //! Validation of services' `admission:`, `autoscaling:` and `modes:`, and clients' `priority:`.
 
+use super::checks::{duration, positive_duration, share_or_zero, whole};
 use super::diagnostic::Problems;
 use super::files::{
     AdmissionFile, AutoscalingFile, ModeFile, ModesFile, PriorityClassFile, PriorityFile, PrioritySharesFile, S, ThresholdsFile,
 };
-use super::validate::{duration, positive_duration};
+use super::validate::{MAX_QUEUE, MAX_WORKERS, scaled};
 use crate::actors::autoscaler::AutoscalePolicy;
 use crate::actors::modes::{ModeEffect, ModePolicy, Thresholds};
 use crate::actors::server::Admission;
@@ -13,7 +14,6 @@ use crate::kernel::SimDuration;
 /// By default critical requests may fill the whole bound, normal ones 80 % of it, sheddable
 /// ones half: under pressure the sheddable go first and the critical last.
 pub const DEFAULT_SHARES: [f64; 3] = [1.0, 0.8, 0.5];
-const MAX_QUEUE: i64 = 1_000_000_000;
 
 fn shares(problems: &mut Problems, file: &PrioritySharesFile, key: &str, defaults: [f64; 3]) -> Option<[f64; 3]> {
     let mut values = defaults;
@@ -21,11 +21,10 @@ fn shares(problems: &mut Problems, file: &PrioritySharesFile, key: &str, default
     let mut valid = true;
     for (slot, (value, name)) in given.iter().zip(["critical", "normal", "sheddable"]).enumerate() {
         if let Some(value) = value {
-            if !(0.0..=1.0).contains(&value.value) {
-                problems.on(value, format!("{key}.{name}"), format!("{} is not a share", value.value)).expected("a number from 0 to 1");
-                valid = false;
+            match share_or_zero(problems, value, &format!("{key}.{name}")) {
+                Some(share) => values[slot] = share,
+                None => valid = false,
             }
-            values[slot] = value.value;
         }
     }
     valid.then_some(values)
@@ -34,14 +33,7 @@ fn shares(problems: &mut Problems, file: &PrioritySharesFile, key: &str, default
 /// `scale` divides the queue bound like it divides queue capacities.
 pub fn admission(problems: &mut Problems, file: &AdmissionFile, key: &str, scale: f64) -> Option<Admission> {
     let max_queue = &file.max_queue;
-    let bound = if (1..=MAX_QUEUE).contains(&max_queue.value) {
-        Some(((max_queue.value as f64 / scale).ceil() as u32).max(1))
-    } else {
-        problems
-            .on(max_queue, format!("{key}.max_queue"), format!("{} is out of range", max_queue.value))
-            .expected(format!("a whole number from 1 to {MAX_QUEUE}"));
-        None
-    };
+    let bound = whole::<u64>(problems, max_queue, &format!("{key}.max_queue"), 1, MAX_QUEUE).map(|q| scaled(q, scale).max(1) as u32);
     let max_wait = match &file.max_wait {
         Some(text) => Some(duration(problems, text, &format!("{key}.max_wait"))?),
         None => None,
@@ -111,10 +103,10 @@ pub fn autoscaling(problems: &mut Problems, file: &AutoscalingFile, key: &str, s
     let provisioning_delay = timing(problems, &file.provisioning_delay, "provisioning_delay", DEFAULT_PROVISIONING_DELAY);
     let cooldown = timing(problems, &file.cooldown, "cooldown", DEFAULT_COOLDOWN);
     let (min, max) = (file.min_workers.value, file.max_workers.value);
-    if min < 1 || max < min || max > 100_000_000 {
+    if min < 1 || max < min || max > MAX_WORKERS {
         problems
             .on(&file.max_workers, format!("{key}.max_workers"), format!("min_workers {min}, max_workers {max}"))
-            .expected("1 ≤ min_workers ≤ max_workers ≤ 100,000,000");
+            .expected(format!("1 ≤ min_workers ≤ max_workers ≤ {MAX_WORKERS}"));
         return None;
     }
     if !(min..=max).contains(&workers.value) {
@@ -122,7 +114,7 @@ pub fn autoscaling(problems: &mut Problems, file: &AutoscalingFile, key: &str, s
             .on(workers, format!("{key}.workers"), format!("{} workers is outside the autoscaling bounds {min}–{max}", workers.value))
             .expected("a starting pool within min_workers and max_workers");
     }
-    let scaled = |n: i64| ((n as f64 / scale).ceil() as u32).max(1);
+    let scaled = |n: i64| scaled(n as u64, scale).max(1) as u32;
     Some(AutoscalePolicy {
         target_utilisation: target,
         scale_out_above: out,
@@ -156,7 +148,7 @@ fn thresholds(problems: &mut Problems, file: &ThresholdsFile, key: &str) -> Thre
     }
 }
 
-fn mode(problems: &mut Problems, file: &ModeFile, key: &str) -> (Thresholds, Thresholds, ModeEffect) {
+fn mode(problems: &mut Problems, file: &ModeFile, key: &str) -> (Thresholds, Thresholds, Option<ModeEffect>) {
     let enter = thresholds(problems, &file.enter, &format!("{key}.enter"));
     let exit = thresholds(problems, &file.exit, &format!("{key}.exit"));
     if enter == Thresholds::default() {
@@ -183,17 +175,16 @@ fn mode(problems: &mut Problems, file: &ModeFile, key: &str) -> (Thresholds, Thr
         }
     }
     let share = |problems: &mut Problems, value: &Option<S<f64>>, name: &str, default: f64| {
-        value.as_ref().map_or(default, |v| {
-            if !(0.0..=1.0).contains(&v.value) {
-                problems.on(v, format!("{key}.{name}"), format!("{} is not a share", v.value)).expected("a number from 0 to 1");
-            }
-            v.value
-        })
+        value.as_ref().map_or(Some(default), |v| share_or_zero(problems, v, &format!("{key}.{name}")))
     };
-    let effect = ModeEffect {
-        cheaper: share(problems, &file.cheaper, "cheaper", 0.0),
-        cost: share(problems, &file.cost, "cost", 1.0),
-        refuse: share(problems, &file.refuse, "refuse", 0.0),
+    let effect = (
+        share(problems, &file.cheaper, "cheaper", 0.0),
+        share(problems, &file.cost, "cost", 1.0),
+        share(problems, &file.refuse, "refuse", 0.0),
+    );
+    let effect = match effect {
+        (Some(cheaper), Some(cost), Some(refuse)) => Some(ModeEffect { cheaper, cost, refuse }),
+        _ => None,
     };
     (enter, exit, effect)
 }
@@ -205,7 +196,8 @@ pub fn modes(problems: &mut Problems, file: &ModesFile, key: &str) -> Option<Mod
     let (degraded_enter, degraded_exit, degraded) = mode(problems, &file.degraded, &format!("{key}.degraded"));
     let (floor_enter, floor_exit, floor) = match &file.floor {
         Some(floor) => mode(problems, floor, &format!("{key}.floor")),
-        None => (Thresholds::default(), Thresholds::default(), ModeEffect { cheaper: 0.0, cost: 1.0, refuse: 0.0 }),
+        None => (Thresholds::default(), Thresholds::default(), Some(ModeEffect { cheaper: 0.0, cost: 1.0, refuse: 0.0 })),
     };
+    let (degraded, floor) = (degraded?, floor?);
     Some(ModePolicy { interval: interval?, min_dwell: min_dwell?, degraded_enter, degraded_exit, degraded, floor_enter, floor_exit, floor })
 }

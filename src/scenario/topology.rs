@@ -1,5 +1,6 @@
 //! Validation of topology files into a [`Topology`].
 
+use super::checks::{non_negative, positive};
 use super::diagnostic::{LoadError, Problems, did_you_mean};
 use super::files::{LinkFile, LinkKindFile, S, TopologyFile};
 use crate::kernel::SimDuration;
@@ -55,20 +56,6 @@ fn resolve_defaults(file: &TopologyFile, problems: &mut Problems) -> Defaults {
         defaults.intra_region_rtt_ms = non_negative(problems, v, "defaults.intra_region_rtt_ms");
     }
     defaults
-}
-
-pub(crate) fn positive(problems: &mut Problems, value: &S<f64>, key: &str) -> f64 {
-    if !(value.value.is_finite() && value.value > 0.0) {
-        problems.on(value, key, format!("{} is not allowed here", value.value)).expected("a number greater than 0");
-    }
-    value.value
-}
-
-pub(crate) fn non_negative(problems: &mut Problems, value: &S<f64>, key: &str) -> f64 {
-    if !(value.value.is_finite() && value.value >= 0.0) {
-        problems.on(value, key, format!("{} is not allowed here", value.value)).expected("a number of at least 0");
-    }
-    value.value
 }
 
 fn check_position(problems: &mut Problems, lat: &S<f64>, lon: &S<f64>, key: &str) -> GeoPoint {

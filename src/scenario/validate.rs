@@ -1,11 +1,11 @@
 //! Validation of scenario files into a [`ScenarioPlan`].
 
+use super::checks::{duration, non_negative, positive, positive_duration};
 use super::diagnostic::{Problems, did_you_mean};
 use super::files::{
     ClientFile, DailyCurveFile, DistKindFile, DistributionFile, RoutingFile, RoutingPolicyFile, S, ScenarioFile, SurgeFile,
 };
-use super::topology::{non_negative, positive};
-use super::units::{DURATION_FORMS, INSTANT_FORMS, Instant, ns_from_start, parse_duration, parse_instant};
+use super::units::{DURATION_FORMS, INSTANT_FORMS, Instant, ns_from_start, parse_instant};
 use crate::actors::messages::RequestRef;
 use crate::actors::server::ServiceTime;
 use crate::actors::traffic::{RateCurve, Surge};
@@ -29,26 +29,6 @@ const DIURNAL: [f64; 24] = [
     0.62, 0.45, 0.35, 0.30, 0.28, 0.32, 0.45, 0.65, 0.85, 1.00, 1.10, 1.18, 1.22, 1.20, 1.18, 1.18, 1.20, 1.25, 1.35, 1.45, 1.55, 1.55,
     1.35, 0.95,
 ];
-
-/// Parses a duration-valued key, recording a problem if it is malformed.
-pub(crate) fn duration(problems: &mut Problems, value: &S<String>, key: &str) -> Option<SimDuration> {
-    match parse_duration(&value.value) {
-        Ok(d) => Some(d),
-        Err(message) => {
-            problems.on(value, key, message).expected(DURATION_FORMS);
-            None
-        }
-    }
-}
-
-pub(crate) fn positive_duration(problems: &mut Problems, value: &S<String>, key: &str) -> Option<SimDuration> {
-    let parsed = duration(problems, value, key)?;
-    if parsed.0 == 0 {
-        problems.on(value, key, "must be longer than zero").expected(DURATION_FORMS);
-        return None;
-    }
-    Some(parsed)
-}
 
 /// Resolves a region name, suggesting the nearest valid one when it is unknown.
 pub(crate) fn region(problems: &mut Problems, topology: &Topology, name: &S<String>, key: &str) -> Option<RegionId> {
@@ -243,14 +223,6 @@ fn limits(problems: &mut Problems, file: &ScenarioFile) -> u64 {
 /// Divides a count by the scale, rounding up so that no capacity is scaled away entirely.
 pub(super) fn scaled(value: u64, scale: f64) -> u64 {
     (value as f64 / scale).ceil() as u64
-}
-
-pub(super) fn count(problems: &mut Problems, value: &S<i64>, key: &str, min: i64, max: i64) -> Option<u64> {
-    if value.value < min || value.value > max {
-        problems.on(value, key, format!("{} is out of range", value.value)).expected(format!("a whole number from {min} to {max}"));
-        return None;
-    }
-    Some(value.value as u64)
 }
 
 pub(super) fn distribution(problems: &mut Problems, file: &DistributionFile, key: &str) -> Option<ServiceTime> {
