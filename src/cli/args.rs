@@ -29,8 +29,8 @@ pub enum Command {
     /// Run a scenario and write its results.
     #[command(
         after_help = "Examples:\n  planetsim run scenarios/quickstart.yaml\n  planetsim run scenarios/quickstart.yaml --seed 42 --out /tmp/run42 --format json\n\n\
-Writes summary.json, timeline.csv, events.csv, states.csv and latency_*.hgrm into results/<scenario name>/
-(or --out), one folder per variant, and variants.csv for a scenario with variants."
+Writes summary.json, timeline.csv, events.csv, states.csv, latency_*.hgrm (and data.csv with keys:) into
+results/<scenario name>/ (or --out), one folder per variant, and variants.csv for a scenario with variants."
     )]
     Run {
         /// The scenario file (YAML).

@@ -68,9 +68,10 @@ mod tests {
 
     #[test]
     fn generator_output_is_value_stable() {
-        // Pinned value: if this changes, every committed result changes with it.
+        // Pinned values: if these change, every committed result changes with them. The first
+        // pins how a stream is derived from the seed and its name, the second the generator.
         let first = RngStreams::new(1).stream("traffic", 0).next_u64();
-        assert_eq!(first, RngStreams::new(1).stream("traffic", 0).next_u64());
+        assert_eq!(first, 0x7ceed18a5e4aa862, "stream derivation: {first:#x}");
         let mut rng = SimRng::seed_from_u64(0);
         assert_eq!(rng.next_u64(), 0x53175d61490b23df);
     }

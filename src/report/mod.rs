@@ -1,6 +1,6 @@
-//! Result files: `summary.json`, `timeline.csv`, `events.csv`, `states.csv`, `variants.csv`, one
-//! `.hgrm` per latency histogram, and the
-//! human-readable summary printed after a run. Formats are documented in docs/OUTPUT.md.
+//! Result files: `summary.json`, `timeline.csv`, `events.csv`, `states.csv`, `data.csv` (with a
+//! key space), `variants.csv`, one `.hgrm` per latency histogram, and the human-readable summary
+//! printed after a run. Formats are documented in docs/OUTPUT.md.
 //!
 //! Architecture invariant: writing results never changes them. Every file is written to a
 //! temporary name and renamed into place, so a run that fails leaves no half-written result

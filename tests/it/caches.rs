@@ -4,19 +4,12 @@
 //! an invalidation's trip across a link leaves behind, write-behind's lost writes, and entries
 //! warmed together expiring together.
 
-use crate::support::{SOLO_TOPOLOGY, load_error, plan};
+use crate::support::{SOLO_TOPOLOGY, load_error, run};
 use planetsim::data::cache::che_hit_ratio;
 use planetsim::data::front::{CacheFront, CacheStats};
 use planetsim::data::keys::KeyPopularity;
-use planetsim::report::summary::{self, Summary};
+use planetsim::report::summary;
 use planetsim::sim::{self, RunResult};
-
-fn run(label: &str, topology: &str, yaml: &str) -> (RunResult, Summary) {
-    let plan = plan(label, topology, yaml);
-    let result = sim::run(&plan);
-    let summary = summary::build(&plan, &result);
-    (result, summary)
-}
 
 /// The cache of the first server of `service` (by server label).
 fn cache<'a>(result: &'a RunResult, label: &str) -> &'a CacheFront {
@@ -229,9 +222,20 @@ clients:
 "
         )
     };
-    let (result, _) = run("prewarm", SOLO_TOPOLOGY, &yaml(""));
+    let plan = crate::support::plan("prewarm", SOLO_TOPOLOGY, &yaml(""));
+    let result = sim::run(&plan);
     let windows = &stats(&result, "here").windows;
     assert!(windows[..30].iter().all(|w| w.hits == w.lookups), "warm from the start: nothing misses before the TTL");
+    // data.csv carries the same series, one row per window.
+    let dir = crate::support::temp_dir("prewarm-csv");
+    planetsim::report::write_results(&dir, &plan, &result, &summary::build(&plan, &result)).unwrap();
+    let csv = std::fs::read_to_string(dir.join("data.csv")).unwrap();
+    let mut rows = csv.lines();
+    assert_eq!(rows.next(), Some(planetsim::report::data::CSV_HEADER));
+    let row_30 = rows.find(|r| r.starts_with("30,1,front,here,")).expect("a row for the 30 s window");
+    let cells: Vec<&str> = row_30.split(',').collect();
+    assert_eq!(cells[4..6], [windows[30].lookups.to_string(), windows[30].hits.to_string()]);
+    assert_eq!(cells[7], windows[30].origin.to_string(), "origin requests in {row_30}");
     // 100 fetches, and the odd second read of a key while its fetch is in flight (no coalescing).
     assert!((100..=106).contains(&windows[30].origin), "all 100 keys expire in the same second: {}", windows[30].origin);
 

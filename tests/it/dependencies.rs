@@ -39,10 +39,7 @@ clients:
 const CLIENTS: &str = "  - {name: users, service: api, region: home, rate_rps: 100, timeout: 2s}\n";
 
 fn run(label: &str, services: &str, clients: &str, extra: &str) -> (RunResult, Summary) {
-    let plan = plan(label, TRIANGLE, &scenario(services, clients, extra));
-    let result = sim::run(&plan);
-    let summary = summary::build(&plan, &result);
-    (result, summary)
+    crate::support::run(label, TRIANGLE, &scenario(services, clients, extra))
 }
 
 fn rtt_ms(from: u32, to: u32) -> f64 {

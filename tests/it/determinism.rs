@@ -7,10 +7,12 @@ use planetsim::scenario;
 use planetsim::sim;
 use std::path::Path;
 
-/// Runs the quickstart shortened to 40 s, writing results into `dir`.
-fn run_quickstart(seed: u64, dir: &Path) -> String {
-    let mut plan = scenario::load_scenario(&repo_path("scenarios/quickstart.yaml")).unwrap();
-    plan.duration = SimDuration::from_secs(40);
+/// Runs a bundled scenario (its variant `variant`, if it has variants) shortened to
+/// `seconds`, writing results into `dir`.
+fn run_bundled(scenario_file: &str, variant: Option<&str>, seconds: u64, seed: u64, dir: &Path) -> String {
+    let variants = scenario::variants::load_variants(&repo_path(scenario_file)).unwrap();
+    let mut plan = variants.into_iter().find(|v| v.plan.variant.as_deref() == variant).expect("the variant exists").plan;
+    plan.duration = SimDuration::from_secs(seconds);
     plan.seed = seed;
     let result = sim::run(&plan);
     let summary = report::summary::build(&plan, &result);
@@ -18,8 +20,27 @@ fn run_quickstart(seed: u64, dir: &Path) -> String {
     summary.digest
 }
 
+fn run_quickstart(seed: u64, dir: &Path) -> String {
+    run_bundled("scenarios/quickstart.yaml", None, 40, seed, dir)
+}
+
 fn read(dir: &Path, name: &str) -> Vec<u8> {
     std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    names
+}
+
+/// Every file of two runs is the same, byte for byte, and none is left half-written.
+fn assert_identical(first: &Path, second: &Path) {
+    assert_eq!(files(first), files(second));
+    for name in files(first) {
+        assert!(read(first, &name) == read(second, &name), "{name} differs between two runs with the same seed");
+    }
+    assert!(!files(first).iter().any(|n| n.ends_with(".partial")), "no partial files are left behind");
 }
 
 #[test]
@@ -28,16 +49,25 @@ fn same_seed_gives_byte_identical_results() {
     let digest_a = run_quickstart(5, &first);
     let digest_b = run_quickstart(5, &second);
     assert_eq!(digest_a, digest_b);
-    for name in ["summary.json", "timeline.csv", "latency_all.hgrm", "latency_tokyo.hgrm"] {
-        assert!(read(&first, name) == read(&second, name), "{name} differs between two runs with the same seed");
+    assert_identical(&first, &second);
+    for name in ["summary.json", "timeline.csv", "events.csv", "states.csv", "latency_all.hgrm", "latency_tokyo.hgrm"] {
+        assert!(files(&first).contains(&name.to_string()), "{name} is written");
     }
-    let files = |dir: &Path| {
-        let mut names: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-        names.sort();
-        names
-    };
-    assert_eq!(files(&first), files(&second));
-    assert!(!files(&first).iter().any(|n| n.ends_with(".partial")), "no partial files are left behind");
+}
+
+/// The paths the quickstart does not take: dependencies, breakers, faults and caches with
+/// leases (requests sent back to the server), with `data.csv`.
+#[test]
+fn scenarios_with_calls_faults_and_caches_are_byte_identical_too() {
+    for (file, variant, seconds) in
+        [("scenarios/dependency-cascade.yaml", Some("hardened"), 150), ("scenarios/celebrity-stampede.yaml", Some("lease"), 70)]
+    {
+        let (first, second) = (temp_dir("det-c"), temp_dir("det-d"));
+        let digest_a = run_bundled(file, variant, seconds, 5, &first);
+        let digest_b = run_bundled(file, variant, seconds, 5, &second);
+        assert_eq!(digest_a, digest_b, "{file}");
+        assert_identical(&first, &second);
+    }
 }
 
 #[test]

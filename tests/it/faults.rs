@@ -40,10 +40,7 @@ faults:
 }
 
 fn run(label: &str, faults: &str) -> (sim::RunResult, summary::Summary) {
-    let plan = plan(label, TRIANGLE, &scenario_with(faults));
-    let result = sim::run(&plan);
-    let summary = summary::build(&plan, &result);
-    (result, summary)
+    crate::support::run(label, TRIANGLE, &scenario_with(faults))
 }
 
 /// Overall timeline rows whose window starts in `[from_s, to_s)`.

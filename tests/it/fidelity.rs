@@ -34,7 +34,7 @@ clients:
     )
 }
 
-/// Runs an M/M/c scenario and returns (measured mean wait s, measured p90 wait s, summary).
+/// Runs an M/M/c scenario and returns its summary.
 fn run_queue(workers: u32, rate_rps: f64, mean_service_ms: f64, minutes: u32) -> summary::Summary {
     let plan = plan("mmc", SOLO_TOPOLOGY, &queue_scenario(workers, rate_rps, mean_service_ms, minutes));
     let result = sim::run(&plan);

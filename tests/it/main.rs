@@ -1,4 +1,4 @@
-//! planetsim's integration tests: one binary, one module per concern (STYLE.md rule 21).
+//! planetsim's integration tests: one binary, one module per concern.
 
 mod allocation;
 mod caches;

@@ -22,8 +22,7 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-/// One region (or two joined by one cable) with no intra-region delay: the network adds
-/// nothing but what a test asks for.
+/// One region with no intra-region delay: the network adds nothing but what a test asks for.
 pub const SOLO_TOPOLOGY: &str = "
 name: solo
 defaults: {intra_region_rtt_ms: 0}
@@ -37,6 +36,14 @@ pub fn plan(label: &str, topology: &str, scenario_yaml: &str) -> ScenarioPlan {
     write(&dir, "topology.yaml", topology);
     let path = write(&dir, "scenario.yaml", scenario_yaml);
     scenario::load_scenario(&path).unwrap_or_else(|e| panic!("test scenario is invalid:\n{e}"))
+}
+
+/// Loads a scenario written next to `topology`, runs it, and summarises it.
+pub fn run(label: &str, topology: &str, scenario_yaml: &str) -> (planetsim::sim::RunResult, planetsim::report::summary::Summary) {
+    let plan = plan(label, topology, scenario_yaml);
+    let result = planetsim::sim::run(&plan);
+    let summary = planetsim::report::summary::build(&plan, &result);
+    (result, summary)
 }
 
 /// Loads a scenario that must be refused (written as `scenario.yaml` next to `topology`), and
