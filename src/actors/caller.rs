@@ -394,8 +394,8 @@ impl Caller {
         }
     }
 
-    /// Delivers one of the caller's messages (an answer or a timer); the requests it ended are
-    /// pushed onto `ended` (a deadline timer can end several).
+    /// Delivers one of the caller's messages (an answer or a timer). Returns the request it
+    /// ended; a deadline timer, which can end several, pushes them onto `expired` instead.
     #[inline]
     pub fn on_message(
         &mut self,
@@ -404,20 +404,19 @@ impl Caller {
         msg: Msg,
         rng: &mut SimRng,
         observer: &mut impl Observer,
-        ended: &mut Vec<Ended>,
-    ) {
-        let one = match msg {
+        expired: &mut Vec<Ended>,
+    ) -> Option<Ended> {
+        match msg {
             Msg::Response { request, outcome, age } => self.on_response(ctx, me, request, Answer { outcome, age }, rng, observer),
             Msg::AttemptTimeout { request } => self.on_attempt_timeout(ctx, me, request, rng, observer),
             Msg::Retry { request } => self.on_retry(ctx, me, request, observer),
             Msg::Hedge { request } => self.on_hedge(ctx, me, request, observer),
             Msg::Timeout { request } => {
-                self.on_timeout(ctx, me, request, observer, ended);
+                self.on_timeout(ctx, me, request, observer, expired);
                 None
             }
             other => unreachable!("{other:?} is not a caller message"),
-        };
-        ended.extend(one);
+        }
     }
 
     /// A deadline timer fired: ends every live request whose deadline has come (pushed onto

@@ -30,8 +30,8 @@ pub struct Population {
     rng: SimRng,
     /// Requests issued over the whole run, warm-up included.
     issued: u64,
-    /// Requests the last message ended, reused between messages.
-    ended: Vec<Ended>,
+    /// Requests a deadline timer ended, reused between timers.
+    expired: Vec<Ended>,
     /// The keys requests are about, and the share of writes (none: requests carry no key).
     keys: Option<(std::sync::Arc<KeySpace>, f64)>,
 }
@@ -98,7 +98,7 @@ impl Population {
             arrivals_end: setup.arrivals_end,
             rng: setup.rng,
             issued: 0,
-            ended: Vec::new(),
+            expired: Vec::new(),
             keys: setup.keys,
         }
     }
@@ -168,13 +168,15 @@ impl Population {
     /// Delivers one of the caller's messages (an answer or a timer) and records an end.
     #[inline]
     pub fn on_message(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, msg: Msg, recorder: &mut Recorder) {
-        let mut ended = std::mem::take(&mut self.ended);
         let mut observer = ClientObserver { recorder, region: self.region };
-        self.caller.on_message(ctx, me, msg, &mut self.rng, &mut observer, &mut ended);
-        for request in ended.drain(..) {
-            self.record(Some(request), ctx.now(), recorder);
+        let ended = self.caller.on_message(ctx, me, msg, &mut self.rng, &mut observer, &mut self.expired);
+        self.record(ended, ctx.now(), recorder);
+        if !self.expired.is_empty() {
+            for index in 0..self.expired.len() {
+                self.record(Some(self.expired[index]), ctx.now(), recorder);
+            }
+            self.expired.clear();
         }
-        self.ended = ended;
     }
 
     pub fn issued(&self) -> u64 {

@@ -99,7 +99,8 @@ impl Dependency {
     /// in `ended` (a deadline timer can end several).
     pub fn on_message(&mut self, ctx: &mut Scheduler<Msg>, server: ActorId, msg: Msg, recorder: &mut Recorder) {
         let mut observer = Self::observer(&mut self.stats.counters, self.window, recorder);
-        self.caller.on_message(ctx, server, msg, &mut self.rng, &mut observer, &mut self.ended);
+        let ended = self.caller.on_message(ctx, server, msg, &mut self.rng, &mut observer, &mut self.ended);
+        self.ended.extend(ended);
     }
 
     /// Counts an ended call; returns whether its request goes on (success, or failing open).

@@ -349,21 +349,24 @@ impl Network {
     /// no route at all (which the sender's first router knows at once).
     #[inline]
     pub fn send(&mut self, from: RegionId, to: RegionId, flow: u64, now: SimTime, rng: &mut SimRng) -> Transit {
-        let index = (from != to).then(|| self.pair(from, to));
-        let Some(base) = index.map_or(Some(self.intra_region_one_way), |index| self.routes[index].one_way) else {
-            return Transit::NoRoute;
-        };
-        if self.partitions_in_force > 0 && self.partitions.iter().flatten().any(|p| p.drops(from, to, flow)) {
-            return Transit::Lost;
+        if from == to {
+            return if self.partitioned(from, to, flow) { Transit::Lost } else { Transit::Delay(self.intra_region_one_way) };
         }
-        let Some(index) = index else { return Transit::Delay(base) };
-        if self.route_broken[index] {
+        let index = self.pair(from, to);
+        let Some(base) = self.routes[index].one_way else { return Transit::NoRoute };
+        if self.partitioned(from, to, flow) || self.route_broken[index] {
             return Transit::Lost;
         }
         if !self.route_gray[index] {
             return Transit::Delay(base);
         }
         self.slow_transit(index, now, rng).map_or(Transit::Lost, Transit::Delay)
+    }
+
+    /// Whether a partition in force drops this message (none in force: one comparison).
+    #[inline(always)]
+    fn partitioned(&self, from: RegionId, to: RegionId, flow: u64) -> bool {
+        self.partitions_in_force > 0 && self.partitions.iter().flatten().any(|p| p.drops(from, to, flow))
     }
 
     /// Link by link: gray degradations, then the queue of a capacity-limited link. The queueing
