@@ -225,7 +225,30 @@ pub enum Msg {
     Invalidate { key: u32 },
     /// To a server with a cache: load the most popular keys now.
     Prewarm,
+    /// To a replica: positions `from..from + count` of member `origin`'s log, which has sent
+    /// everything it committed up to `as_of`. (The log is append-only, so the positions name
+    /// the writes as well as carrying them would.)
+    Replicate { origin: u16, count: u32, from: u64, as_of: SimTime },
+    /// To a replica that originates writes: `member` has received its log up to `upto`.
+    ReplicaAck { member: u16, upto: u64 },
+    /// To a replica: `member` asks for its version of `key`, for quorum read `id`.
+    ReplicaRead { member: u16, id: u32, key: u32 },
+    /// To a replica: `member`'s answer to quorum read `id`: the version it holds (commit time
+    /// and member) and its staleness.
+    ReplicaAnswer { member: u16, id: u32, staleness: Age, writer: u16, written: SimTime },
+    /// To a replica: time to resend, heartbeat and give up on overdue waits.
+    ReplicaTick,
+    /// To a replica, from its group's failover manager: `leader` leads in `term`.
+    Ping { group: u16, leader: u16, term: u32 },
+    /// To the failover manager of `group` (at the injector's address): `member` is up, follows
+    /// `leader`, and has `position` of the pinged leader's log.
+    Pong { group: u16, member: u16, leader: u16, position: u64 },
+    /// To the injector: the failover manager of `group` checks its leader and pings.
+    FailoverTick { group: u16 },
 }
+
+// Every event carries one: growing it slows every run (see results/bench/quickstart.md).
+const _: () = assert!(std::mem::size_of::<Msg>() == 24);
 
 impl Message for Msg {
     #[inline]
@@ -254,6 +277,14 @@ impl Message for Msg {
             Msg::ProbeTimeout { request } => 16 ^ reference(request) << 5,
             Msg::Invalidate { key } => 21 ^ u64::from(*key) << 5,
             Msg::Prewarm => 22,
+            Msg::Replicate { origin, count, from, .. } => 23 ^ u64::from(*origin) << 5 ^ u64::from(*count) << 21 ^ from << 40,
+            Msg::ReplicaAck { member, upto } => 24 ^ u64::from(*member) << 5 ^ upto << 21,
+            Msg::ReplicaRead { member, id, key } => 25 ^ u64::from(*member) << 5 ^ u64::from(*id) << 21 ^ u64::from(*key) << 40,
+            Msg::ReplicaAnswer { member, id, .. } => 26 ^ u64::from(*member) << 5 ^ u64::from(*id) << 21,
+            Msg::ReplicaTick => 27,
+            Msg::Ping { group, leader, term } => 28 ^ u64::from(*group) << 5 ^ u64::from(*leader) << 21 ^ u64::from(*term) << 37,
+            Msg::Pong { group, member, position, .. } => 29 ^ u64::from(*group) << 5 ^ u64::from(*member) << 21 ^ position << 37,
+            Msg::FailoverTick { group } => 30 ^ u64::from(*group) << 5,
         }
     }
 }

@@ -12,6 +12,7 @@ use super::autoscaler::{AutoscalePolicy, Autoscaler, Decision};
 use super::messages::{Age, Budget, Msg, Op, Outcome, RequestRef};
 use super::modes::{ModeMachine, ModePolicy, Signals};
 use crate::data::front::{CacheFront, Decision as CacheDecision, Parked};
+use crate::data::replica::{Adopted, Entry, Member, Outgoing, Replica, Route, Settled, Version};
 use crate::faults::ServerOrder;
 use crate::kernel::{ActorId, Scheduler, SimDuration, SimRng, SimTime};
 use crate::world::RegionId;
@@ -174,12 +175,58 @@ struct Job {
     fetch: Option<u32>,
     /// Already answered (a write-behind write): its own answer goes to nobody.
     answered: bool,
+    /// When its key was last written anywhere, as it arrived (to count stale replica reads).
+    last_commit: SimTime,
 }
 
 impl Job {
     fn new(request: RequestRef, arrived: SimTime, deadline: SimTime, op: Op) -> Job {
-        Job { request, arrived, deadline, seq: 0, next_call: 0, pending_calls: 0, op, age: Age::FRESH, fetch: None, answered: false }
+        let last_commit = SimTime::ZERO;
+        Job {
+            request,
+            arrived,
+            deadline,
+            seq: 0,
+            next_call: 0,
+            pending_calls: 0,
+            op,
+            age: Age::FRESH,
+            fetch: None,
+            answered: false,
+            last_commit,
+        }
     }
+}
+
+/// A message of the replication protocol, for a server's replica.
+#[derive(Clone, Copy, Debug)]
+pub enum Replication<'a> {
+    /// Writes of `origin`'s log from position `from` (cut to what the message named).
+    Batch {
+        origin: Member,
+        from: u64,
+        entries: &'a [Entry],
+        as_of: SimTime,
+    },
+    Ack {
+        member: Member,
+        upto: u64,
+    },
+    Read {
+        member: Member,
+        id: u32,
+        key: u32,
+    },
+    Answer {
+        id: u32,
+        version: Version,
+        staleness: Age,
+    },
+    Tick,
+    Ping {
+        leader: Member,
+        term: u32,
+    },
 }
 
 /// What a server did to the data that other actors must hear of: the model keeps the ledger and
@@ -253,6 +300,10 @@ pub struct ServerStats {
     pub expired: u64,
     /// Answered with an error because a dependency failed and fails closed.
     pub dependency_failed: u64,
+    /// Sent on to another replica of the service (a write to the leader, a read redirected).
+    pub forwarded: u64,
+    /// Refused by the replica: a write with no leader to take it, a stale bounded read.
+    pub refused: u64,
     pub queue_len_max: u64,
     /// ∫ busy workers dt.
     pub busy_ns: u128,
@@ -313,6 +364,8 @@ pub struct Server {
     pub cache: Option<Box<CacheFront>>,
     /// Commits and invalidations for the model to pass on. Reused.
     pub data_events: Vec<DataEvent>,
+    /// This server's replica, if its service is replicated.
+    pub replica: Option<Box<Replica>>,
     /// Reused buffer for the answers a fetch releases.
     released: Vec<crate::data::front::Released>,
     last_change: SimTime,
@@ -392,6 +445,7 @@ impl Server {
             pending_replies: Vec::new(),
             cache: None,
             data_events: Vec::new(),
+            replica: None,
             released: Vec::new(),
             last_change: SimTime::ZERO,
             busy_total_ns: 0,
@@ -407,6 +461,8 @@ impl Server {
                 shed: 0,
                 expired: 0,
                 dependency_failed: 0,
+                forwarded: 0,
+                refused: 0,
                 queue_len_max: 0,
                 busy_ns: 0,
                 alive_ns: 0,
@@ -438,6 +494,11 @@ impl Server {
 
     pub fn with_cache(mut self, cache: Option<CacheFront>) -> Self {
         self.cache = cache.map(Box::new);
+        self
+    }
+
+    pub fn with_replica(mut self, replica: Option<Replica>) -> Self {
+        self.replica = replica.map(Box::new);
         self
     }
 
@@ -510,6 +571,18 @@ impl Server {
             return Some(Reply::now(request, Outcome::Error));
         }
         let mut job = Job::new(request, now, deadline, op);
+        job.last_commit = last_commit;
+        if let Some(replica) = self.replica.as_mut().filter(|_| !op.is_probe()) {
+            match replica.route(now, op, counted) {
+                Route::Here => {}
+                Route::Forward(to) => {
+                    replica.outbox.push(Outgoing::Forward { to, request, deadline, op });
+                    self.stats.forwarded += u64::from(counted);
+                    return None;
+                }
+                Route::Refuse => return self.drop_job(now, &job, |s| &mut s.refused, Some(Outcome::Error)),
+            }
+        }
         if self.cache.is_some() && !op.is_probe() {
             match self.consult_cache(ctx, me, &mut job, arriving, last_commit) {
                 CacheStep::Answer(reply) => return Some(reply),
@@ -717,14 +790,75 @@ impl Server {
         if let Some(histogram) = &mut self.interval_sojourn_ns {
             histogram.saturating_record(now.since(job.arrived).0.max(crate::metrics::LATENCY_LOW_NS));
         }
-        let answer = self.settle_data(now, &job, outcome);
+        let (answer, outcome, age) = match outcome {
+            Some(Outcome::Served) if self.replica.is_some() && !job.op.is_probe() => self.settle_replica(now, &job),
+            _ => (self.settle_data(now, &job, outcome), outcome, job.age),
+        };
         match self.next_job(now) {
             Some(next) => self.start(ctx, me, worker, next),
             None => self.idle.push(worker),
         }
         // A request that went through the cache pays its miss latency.
         let delay = self.cache.as_ref().map_or(SimDuration::ZERO, |c| c.policy.miss_latency);
-        outcome.filter(|_| answer).map(|outcome| Reply { to: job.request, outcome, delay, age: job.age })
+        outcome.filter(|_| answer).map(|outcome| Reply { to: job.request, outcome, delay, age })
+    }
+
+    /// A served request at a replica: a write commits (and may wait for acknowledgements), a read
+    /// returns the replica's data (or asks a quorum). Returns whether it is answered now, with
+    /// what and how old.
+    fn settle_replica(&mut self, now: SimTime, job: &Job) -> (bool, Option<Outcome>, Age) {
+        let (key, counted) = (job.op.key(), self.counts(job.arrived));
+        let replica = self.replica.as_mut().expect("called only with a replica");
+        let settled = if job.op.is_write() {
+            replica.write(now, job.request, key, counted)
+        } else {
+            replica.read(now, job.request, key, job.last_commit, counted)
+        };
+        if matches!(settled, Settled::Committed | Settled::Waits { committed: true }) {
+            self.data_events.push(DataEvent::Committed(key));
+        }
+        match settled {
+            Settled::Answer(outcome, age) => (true, Some(outcome), age.max(job.age)),
+            Settled::Committed => (true, Some(Outcome::Served), job.age),
+            Settled::Waits { .. } => (false, None, job.age),
+        }
+    }
+
+    /// A message of the replication protocol. A server that is down (or crashed) takes none.
+    /// Answers it releases (writes acknowledged, quorum reads complete, waits given up) go to
+    /// `pending_replies`. Returns the change of leadership a ping brought.
+    pub fn on_replication(&mut self, now: SimTime, message: Replication<'_>) -> Adopted {
+        let up = self.is_serving();
+        let slower = if self.slow_workers > 0 { self.slow_multiplier } else { 1.0 };
+        let Some(replica) = self.replica.as_mut().filter(|_| up) else { return Adopted::Nothing };
+        let released = &mut self.released;
+        let adopted = match message {
+            Replication::Batch { origin, from, entries, as_of } => {
+                replica.on_replicate(now, origin, from, entries, as_of, slower);
+                Adopted::Nothing
+            }
+            Replication::Ack { member, upto } => {
+                replica.on_ack(now, member, upto, released);
+                Adopted::Nothing
+            }
+            Replication::Read { member, id, key } => {
+                replica.on_read(now, member, id, key);
+                Adopted::Nothing
+            }
+            Replication::Answer { id, version, staleness } => {
+                replica.on_answer(id, version, staleness, released);
+                Adopted::Nothing
+            }
+            Replication::Tick => {
+                replica.on_tick(now, released);
+                Adopted::Nothing
+            }
+            Replication::Ping { leader, term } => replica.on_ping(now, leader, term),
+        };
+        for answer in self.released.drain(..) {
+            self.pending_replies.push(Reply { to: answer.request, outcome: answer.outcome, delay: SimDuration::ZERO, age: answer.age });
+        }
+        adopted
     }
 
     /// The next queued request worth starting: with a `max_wait`, requests that waited longer
@@ -804,6 +938,9 @@ impl Server {
                 // Memory is lost: the cache restarts cold, and whatever waited in it is lost.
                 if let Some(cache) = &mut self.cache {
                     cache.clear();
+                }
+                if let Some(replica) = &mut self.replica {
+                    replica.power_off();
                 }
                 let now = ctx.now();
                 while let Some(job) = self.queue.pop_front() {
@@ -1004,6 +1141,11 @@ impl Server {
         self.powered
     }
 
+    /// Up and not crashed: it takes connections (and replication messages).
+    pub fn is_serving(&self) -> bool {
+        self.powered && !self.crashed
+    }
+
     /// What a shallow health probe gets: nothing from a server that is off, an error from a
     /// crashed one (its connections are refused), success otherwise.
     pub fn probe_answer(&self) -> Option<Outcome> {
@@ -1015,6 +1157,9 @@ impl Server {
         self.advance(end);
         if let Some(modes) = &mut self.modes {
             modes.account(end);
+        }
+        if let Some(replica) = &mut self.replica {
+            replica.finish(end);
         }
     }
 

@@ -118,6 +118,8 @@ pub struct KeySpace {
     pub hot: Vec<HotKey>,
     /// The share of requests that write, for populations that do not say.
     pub writes: f64,
+    /// Keys that are items with a limited stock (a write to one is a purchase).
+    pub stock: Option<crate::data::replica::Stock>,
 }
 
 impl KeySpace {
@@ -175,7 +177,7 @@ mod tests {
             key: 77,
             share: 0.3,
         };
-        let space = KeySpace { popularity: KeyPopularity::uniform(1_000).unwrap(), hot: vec![hot.clone()], writes: 0.0 };
+        let space = KeySpace { popularity: KeyPopularity::uniform(1_000).unwrap(), hot: vec![hot.clone()], writes: 0.0, stock: None };
         let mut rng = RngStreams::new(9).stream("keys", 1);
         let share_of_77 = |at: SimTime, rng: &mut SimRng| (0..100_000).filter(|_| space.draw(at, rng) == 77).count() as f64 / 100_000.0;
         let inside = share_of_77(hot.from, &mut rng);

@@ -26,6 +26,12 @@ pub struct DataSummary {
     pub read_age_ms: LatencySummary,
     /// Per service with a cache (a tier), over its regions.
     pub caches: BTreeMap<String, CacheSummary>,
+    /// Per replicated service.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub replication: BTreeMap<String, super::replication::ReplicationSummary>,
+    /// Items with a limited stock: sold against what there was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stock: Option<super::replication::StockSummary>,
 }
 
 #[derive(Serialize)]
@@ -103,6 +109,8 @@ pub fn summary(plan: &ScenarioPlan, result: &RunResult, measured_s: f64) -> Opti
         commits: result.planet.ledger.commits,
         read_age_ms: latency(&record.read_age_ns),
         caches,
+        replication: super::replication::summaries(plan, result),
+        stock: super::replication::stock(plan, result),
     })
 }
 

@@ -9,6 +9,7 @@
 pub mod data;
 pub mod hgrm;
 pub mod recovery;
+pub mod replication;
 pub mod summary;
 pub mod text;
 pub mod timeline;

@@ -239,6 +239,7 @@ fn caches(out: &mut String, summary: &Summary) {
         ms(data.read_age_ms.p50),
         ms(data.read_age_ms.p99),
     );
+    replicas(out, data);
     if data.caches.is_empty() {
         return;
     }
@@ -260,6 +261,51 @@ fn caches(out: &mut String, summary: &Summary) {
             cache.origin_per_s_mean,
             cache.origin_per_s_peak,
             cache.stale_hits,
+        );
+    }
+}
+
+/// Each replicated service's members, failovers and the stock.
+fn replicas(out: &mut String, data: &super::data::DataSummary) {
+    for (service, group) in &data.replication {
+        let _ = writeln!(
+            out,
+            "replication of {service} ({}, {} acks, reads {}): {} stale reads of {}, {} conflicts, {} lost updates",
+            group.mode, group.write_acks, group.reads, group.stale_reads, group.reads_served, group.conflicts, group.lost_updates
+        );
+        let _ = writeln!(
+            out,
+            "{:<16} {:>9} {:>9} {:>10} {:>12} {:>12} {:>10}",
+            "replica", "role", "commits", "applied", "lag p99 ms", "stale p99 ms", "refused"
+        );
+        for (region, m) in &group.members {
+            let refused = m.refused_writes + m.refused_stale + m.ack_failures;
+            let _ = writeln!(
+                out,
+                "{:<16} {:>9} {:>9} {:>10} {:>12} {:>12} {:>10}",
+                region,
+                m.role_at_end,
+                m.commits,
+                m.applied,
+                ms(m.lag_ms.p99),
+                ms(m.read_staleness_ms.p99),
+                refused
+            );
+        }
+        for f in &group.failovers {
+            let rto = f.rto_s.map_or("-".to_string(), |r| format!("{r:.1} s"));
+            let _ = writeln!(
+                out,
+                "failover {} -> {} at {:.1} s: RTO {rto}, {} acknowledged writes lost (RPO {:.3} s), {} split-brain writes",
+                f.from, f.to, f.decided_s, f.lost_writes, f.rpo_s, f.split_brain_writes
+            );
+        }
+    }
+    if let Some(stock) = &data.stock {
+        let _ = writeln!(
+            out,
+            "stock: {} units sold of {} x {} ({} oversold), {} sold-out answers",
+            stock.sold, stock.items, stock.units_each, stock.oversold, stock.sold_out_answers
         );
     }
 }

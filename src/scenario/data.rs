@@ -4,10 +4,11 @@
 use super::checks::{duration, optional, positive_duration, share_or_zero, whole};
 use super::diagnostic::Problems;
 use super::faults::{FaultContext, Span, run_instant, window};
-use super::files::{CacheFile, CacheWritesFile, HotKeyFile, KeysFile, PopularityFile, S, ServiceFile, StampedeFile};
+use super::files::{CacheFile, CacheWritesFile, HotKeyFile, KeysFile, PopularityFile, S, ServiceFile, StampedeFile, StockFile};
 use crate::actors::messages::Op;
 use crate::data::front::{CachePolicy, EarlyRefresh, Prewarm, Stampede, WritePolicy};
 use crate::data::keys::{HotKey, KeyPopularity, KeySpace};
+use crate::data::replica::Stock;
 use crate::kernel::{SimDuration, SimTime};
 use crate::sim::plan::ServiceSpec;
 
@@ -60,7 +61,14 @@ pub fn key_space(problems: &mut Problems, file: &KeysFile, context: &FaultContex
     let hot = file.hot.iter().enumerate().map(|(i, h)| hot_key(problems, h, &format!("keys.hot[{i}]"), key_count, context)).collect();
     let hot: Option<Vec<HotKey>> = hot;
     let writes = file.writes.as_ref().map_or(Some(0.0), |w| share_or_zero(problems, w, "keys.writes"));
-    Some(KeySpace { popularity: popularity?, hot: hot?, writes: writes? })
+    let stock = file.stock.as_ref().map(|s| stock(problems, s, key_count));
+    Some(KeySpace { popularity: popularity?, hot: hot?, writes: writes?, stock: optional(stock)? })
+}
+
+fn stock(problems: &mut Problems, file: &S<StockFile>, key_count: Option<u32>) -> Option<Stock> {
+    let keys = whole::<u32>(problems, &file.value.keys, "keys.stock.keys", 1, i64::from(key_count.unwrap_or(1)));
+    let units = whole::<u32>(problems, &file.value.units, "keys.stock.units", 0, i64::from(u32::MAX));
+    Some(Stock { keys: keys?, units: units? })
 }
 
 /// A popularity's own check, reported at the key it concerns.

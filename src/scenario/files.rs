@@ -141,6 +141,102 @@ pub struct KeysFile {
     pub writes: Option<S<f64>>,
     #[serde(default)]
     pub hot: Vec<HotKeyFile>,
+    /// Keys `0..keys` are items with a limited stock; a write to one is a purchase.
+    pub stock: Option<S<StockFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StockFile {
+    pub keys: S<i64>,
+    pub units: S<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicationFile {
+    pub mode: S<ReplicationModeFile>,
+    pub leader: Option<S<String>>,
+    pub acks: Option<S<AcksFile>>,
+    pub quorum: Option<S<QuorumFile>>,
+    pub reads: Option<S<ReadsFile>>,
+    pub max_staleness: Option<S<String>>,
+    pub on_stale: Option<S<OnStaleFile>>,
+    pub apply_time: Option<S<String>>,
+    pub heartbeat: Option<S<String>>,
+    pub retry: Option<S<String>>,
+    pub ack_timeout: Option<S<String>>,
+    pub on_missing_acks: Option<S<OnMissingAcksFile>>,
+    pub conflicts: Option<S<ConflictsFile>>,
+    pub resolve_time: Option<S<String>>,
+    pub lock: Option<S<String>>,
+    pub fencing: Option<S<String>>,
+    pub failover: Option<S<FailoverFile>>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReplicationModeFile {
+    LeaderFollower,
+    MultiLeader,
+}
+
+/// A number of acknowledgements, or `all`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum AcksFile {
+    Count(i64),
+    Word(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuorumFile {
+    pub w: S<i64>,
+    pub r: S<i64>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReadsFile {
+    Local,
+    Leader,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnStaleFile {
+    Refuse,
+    Redirect,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnMissingAcksFile {
+    Fail,
+    Accept,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConflictsFile {
+    LastWriterWins,
+    Resolver,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailoverFile {
+    /// Where the failover manager runs (default: the first leader's region).
+    pub manager: Option<S<String>>,
+    pub heartbeat: Option<S<String>>,
+    /// Automatic: promote after the leader has not answered for this long.
+    pub detect_after: Option<S<String>>,
+    /// Manual: promote `to` at `at`.
+    pub at: Option<S<String>>,
+    pub to: Option<S<String>>,
+    /// The time a promoted replica takes before it accepts writes.
+    pub promote: Option<S<String>>,
 }
 
 /// One key taking a share of all requests for a while.
@@ -376,6 +472,8 @@ pub struct ServiceFile {
     pub call_mode: Option<S<CallModeFile>>,
     /// A cache in front of the service's servers, in every region.
     pub cache: Option<S<CacheFile>>,
+    /// Each server of the service holds a replica of its data.
+    pub replication: Option<S<ReplicationFile>>,
     /// Drop work whose caller's deadline has passed, and bound calls by it (for the whole service).
     pub propagate_deadlines: Option<S<bool>>,
 }

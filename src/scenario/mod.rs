@@ -11,6 +11,7 @@ pub mod files;
 pub mod health;
 pub mod measured;
 pub mod policy;
+pub mod replication;
 pub mod services;
 pub mod shedding;
 pub mod topology;

@@ -90,7 +90,14 @@ fn service_names(services: &[ServiceFile]) -> Vec<String> {
 fn service_specs(problems: &mut Problems, services: &[ServiceFile], names: &[String]) -> Vec<ServiceSpec> {
     let mut specs: Vec<ServiceSpec> = names
         .iter()
-        .map(|name| ServiceSpec { name: name.clone(), calls: Vec::new(), parallel_calls: false, propagate_deadlines: false, cache: None })
+        .map(|name| ServiceSpec {
+            name: name.clone(),
+            calls: Vec::new(),
+            parallel_calls: false,
+            propagate_deadlines: false,
+            cache: None,
+            replication: None,
+        })
         .collect();
     let mut stated_at: Vec<Option<usize>> = vec![None; names.len()];
     for (index, service) in services.iter().enumerate() {

@@ -118,9 +118,19 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
     };
     let populations = validate_clients(problems, &file.clients, &topology, &service_specs, &file.name, setting);
     let faults = super::faults::validate_faults(problems, file.network.as_ref(), &file.faults, &context);
-    let caches = super::data::caches(problems, &file.services, &service_specs, keys.as_ref().and_then(|k| k.as_ref()), &context);
-    for (spec, cache) in service_specs.iter_mut().zip(caches) {
+    let key_space = keys.as_ref().and_then(|k| k.as_ref());
+    let caches = super::data::caches(problems, &file.services, &service_specs, key_space, &context);
+    let replications = super::replication::replications(problems, &file.services, key_space, &context);
+    for ((spec, cache), replication) in service_specs.iter_mut().zip(caches).zip(replications) {
         spec.cache = cache;
+        spec.replication = replication;
+    }
+    if let Some(stock) = file.keys.as_ref().and_then(|k| k.stock.as_ref())
+        && !file.services.iter().any(|s| s.replication.is_some())
+    {
+        problems
+            .on(stock, "keys.stock", "stock is counted by replicas, and no service is replicated")
+            .expected("`replication:` on the service that sells it");
     }
     if let (Some(file_keys), Some(Some(space))) = (&file.keys, &keys) {
         let cached = services.iter().filter(|s| service_specs[s.service as usize].cache.is_some()).count();

@@ -9,13 +9,16 @@ use crate::actors::client::{Population, PopulationSetup};
 use crate::actors::dependency::Dependency;
 use crate::actors::router::{Policy, Router};
 use crate::actors::server::{CallSteps, Server};
+use crate::data::failover::FailoverManager;
 use crate::data::front::CacheFront;
 use crate::data::ledger::Ledger;
+use crate::data::replica::Replica;
 use crate::kernel::{self, Limits, RngStreams, RunOutcome, Scheduler, SimDuration, SimTime};
 use crate::metrics::Recorder;
 use crate::world::{Network, RttMatrix};
-use model::{Addresses, Planet, PlanetParts};
+use model::{Addresses, Planet, PlanetParts, ReplicaGroup};
 use plan::{RoutingPlan, ScenarioPlan};
+use std::sync::Arc;
 
 /// Why a run ended, as reported: the kernel's reason, or the scenario's own time limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,6 +134,8 @@ fn build(plan: &ScenarioPlan) -> Planet {
         let rng = streams.stream(&format!("cache:{key}"), 0);
         Some(CacheFront::new(policy, key_count, rng, plan.timeline_window, window))
     };
+    let (groups, replicas) = replica_groups(plan, key_count, window);
+    let mut replicas = replicas.into_iter();
     let servers: Vec<Server> = plan
         .services
         .iter()
@@ -145,6 +150,7 @@ fn build(plan: &ScenarioPlan) -> Planet {
                 .with_autoscaler(s.autoscaling.clone())
                 .with_modes(s.modes.clone())
                 .with_cache(cache_front(index, &key))
+                .with_replica(replicas.next().flatten())
         })
         .collect();
     let dependencies = dependencies(plan, &streams, addresses, window);
@@ -176,7 +182,35 @@ fn build(plan: &ScenarioPlan) -> Planet {
         server_service: plan.services.iter().map(|s| s.service).collect(),
         ledger: Ledger::new(plan.keys.as_ref().map_or(0, |k| k.key_count())),
         sample_every: plan.timeline_window,
+        groups,
     })
+}
+
+/// The replicated services' groups, and each server's replica (`None` for a server of a service
+/// without replication), in server order.
+fn replica_groups(plan: &ScenarioPlan, keys: u32, window: [SimTime; 2]) -> (Vec<ReplicaGroup>, Vec<Option<Replica>>) {
+    let mut groups: Vec<ReplicaGroup> = Vec::new();
+    let mut policies = Vec::new();
+    let mut replicas = Vec::with_capacity(plan.services.len());
+    for (index, server) in plan.services.iter().enumerate() {
+        let Some(policy) = &plan.service_specs[server.service as usize].replication else {
+            replicas.push(None);
+            continue;
+        };
+        let group = match groups.iter().position(|g| g.service == server.service) {
+            Some(group) => group,
+            None => {
+                let manager = policy.failover.map(|plan| FailoverManager::new(plan, policy.leader, policy.members));
+                groups.push(ReplicaGroup { service: server.service, members: Vec::new(), manager });
+                policies.push(Arc::new(policy.clone()));
+                groups.len() - 1
+            }
+        };
+        let member = groups[group].members.len() as u16;
+        groups[group].members.push(index as u32);
+        replicas.push(Some(Replica::new(policies[group].clone(), group as u16, member, keys, window)));
+    }
+    (groups, replicas)
 }
 
 /// The dependency callers, grouped by calling server in server order.

@@ -16,8 +16,10 @@ use crate::actors::dependency::Dependency;
 use crate::actors::health::{HealthPolicy, ProbeKind, Prober};
 use crate::actors::messages::{Age, Budget, Msg, Op, Outcome, RequestRef};
 use crate::actors::router::Router;
-use crate::actors::server::{DataEvent, Reply, Server};
+use crate::actors::server::{DataEvent, Replication, Reply, Server};
+use crate::data::failover::FailoverManager;
 use crate::data::ledger::Ledger;
+use crate::data::replica::{Adopted, Entry, Member, Outgoing, Version, lost_since};
 use crate::faults::{FaultAction, FaultPlan};
 use crate::kernel::{ActorId, Model, Scheduler, SimDuration, SimRng, SimTime};
 use crate::metrics::{Recorder, StateValue, Subject};
@@ -56,6 +58,17 @@ pub struct Planet {
     pub ledger: Ledger,
     /// How often states are sampled (the timeline window).
     sample_every: SimDuration,
+    /// The replicated services, by group number.
+    pub groups: Vec<ReplicaGroup>,
+    /// Reused for the writes a replication message names.
+    entry_buffer: Vec<Entry>,
+}
+
+/// A replicated service: its members (servers, in member order) and its failover manager.
+pub struct ReplicaGroup {
+    pub service: u32,
+    pub members: Vec<u32>,
+    pub manager: Option<FailoverManager>,
 }
 
 /// What a planet is built from.
@@ -74,6 +87,7 @@ pub struct PlanetParts {
     pub server_service: Vec<u32>,
     pub ledger: Ledger,
     pub sample_every: SimDuration,
+    pub groups: Vec<ReplicaGroup>,
 }
 
 /// Where each actor lives in the `ActorId` space.
@@ -135,6 +149,11 @@ fn flow(request: RequestRef) -> u64 {
     (u64::from(request.caller) << 48) ^ (u64::from(request.slot) << 20) ^ u64::from(request.generation)
 }
 
+/// The flow of the connection between two members of a replica group (`u16::MAX`: the manager).
+fn replication_flow(group: usize, from: Member, to: Member) -> u64 {
+    (1 << 63) ^ ((group as u64) << 40) ^ (u64::from(from) << 20) ^ u64::from(to)
+}
+
 impl Planet {
     pub fn new(parts: PlanetParts) -> Self {
         let PlanetParts {
@@ -151,6 +170,7 @@ impl Planet {
             server_service,
             ledger,
             sample_every,
+            groups,
         } = parts;
         let cache_peers = (0..servers.len())
             .map(|server| {
@@ -194,6 +214,8 @@ impl Planet {
             cache_peers,
             ledger,
             sample_every,
+            groups,
+            entry_buffer: Vec::new(),
         }
     }
 
@@ -243,6 +265,14 @@ impl Planet {
             }
             if let Some(prewarm) = server.cache.as_ref().and_then(|c| c.policy.prewarm) {
                 ctx.send_at(prewarm.at, addresses.server(index as u32), Msg::Prewarm);
+            }
+            if let Some(replica) = &server.replica {
+                ctx.send(replica.policy.heartbeat, addresses.server(index as u32), Msg::ReplicaTick);
+            }
+        }
+        for (group, replicas) in self.groups.iter().enumerate() {
+            if let Some(manager) = &replicas.manager {
+                ctx.send(manager.plan.heartbeat(), addresses.injector(), Msg::FailoverTick { group: group as u16 });
             }
         }
     }
@@ -401,6 +431,14 @@ impl Planet {
             record.sample(now, subject, "workers_busy", StateValue::Count(server.busy_workers().into()));
             record.sample(now, subject, "queue_len", StateValue::Count(server.queue_len() as u64));
         }
+        for (index, server) in self.servers.iter_mut().enumerate() {
+            if let Some(replica) = server.replica.as_mut() {
+                let (staleness, role) = replica.sample(now);
+                let subject = Subject::Server(index as u32);
+                self.recorder.sample(now, subject, "replica_role", StateValue::Word(role));
+                self.recorder.sample(now, subject, "replica_staleness_us", StateValue::Count(staleness.0 / 1_000));
+            }
+        }
         let recorder = &mut self.recorder;
         self.network.take_window_loads(|link, [forward, backward]| {
             recorder.sample(now, Subject::Link(link.0), "carried_forward", StateValue::Count(forward));
@@ -473,6 +511,34 @@ impl Planet {
                 self.log_server(ctx.now(), server, notice);
                 None
             }
+            Msg::Replicate { origin, count, from, as_of } => {
+                self.deliver_batch(ctx.now(), server, origin, from, count, as_of);
+                None
+            }
+            Msg::ReplicaAck { member, upto } => {
+                self.servers[server].on_replication(ctx.now(), Replication::Ack { member, upto });
+                None
+            }
+            Msg::ReplicaRead { member, id, key } => {
+                self.servers[server].on_replication(ctx.now(), Replication::Read { member, id, key });
+                None
+            }
+            Msg::ReplicaAnswer { id, staleness, writer, written, .. } => {
+                let version = Version { time: written, member: writer };
+                self.servers[server].on_replication(ctx.now(), Replication::Answer { id, version, staleness });
+                None
+            }
+            Msg::ReplicaTick => {
+                self.servers[server].on_replication(ctx.now(), Replication::Tick);
+                if let Some(replica) = &self.servers[server].replica {
+                    ctx.send(replica.policy.heartbeat, target, Msg::ReplicaTick);
+                }
+                None
+            }
+            Msg::Ping { group, leader, term } => {
+                self.on_ping(ctx, server, group, leader, term);
+                None
+            }
             other => unreachable!("{other:?} is not a server message"),
         };
         if let Some(reply) = reply {
@@ -506,6 +572,146 @@ impl Planet {
         self.servers[server].pending_calls.clear();
         if !self.servers[server].data_events.is_empty() {
             self.pass_on_data_events(ctx, server);
+        }
+        if self.servers[server].replica.as_ref().is_some_and(|r| !r.outbox.is_empty()) {
+            self.send_replica_messages(ctx, server);
+        }
+    }
+
+    /// Sends what a replica asked for to the other members of its group, across the network:
+    /// replication batches in stream order, acknowledgements, quorum reads and their answers,
+    /// and requests it forwards (a write to the leader).
+    fn send_replica_messages(&mut self, ctx: &mut Scheduler<Msg>, server: usize) {
+        let now = ctx.now();
+        let replica = self.servers[server].replica.as_mut().expect("checked by the caller");
+        let mut outbox = std::mem::take(&mut replica.outbox);
+        let (group, me, region) = (usize::from(replica.group), replica.member, self.servers[server].region);
+        for out in outbox.drain(..) {
+            let (to, flow) = match out {
+                Outgoing::Forward { to, request, .. } => (to, flow(request)),
+                Outgoing::Replicate { to, .. } | Outgoing::Ack { to, .. } | Outgoing::Read { to, .. } | Outgoing::Answer { to, .. } => {
+                    (to, replication_flow(group, me, to))
+                }
+            };
+            let target = self.groups[group].members[usize::from(to)];
+            let Some(delay) = self.transit(now, region, self.servers[target as usize].region, flow) else { continue };
+            let address = self.addresses().server(target);
+            let msg = match out {
+                Outgoing::Replicate { to, from, count, as_of } => {
+                    // A stream is ordered: a message never overtakes the one sent before it.
+                    let replica = self.servers[server].replica.as_mut().expect("checked");
+                    let arrival = replica.in_order(to, now + delay);
+                    ctx.send_at(arrival, address, Msg::Replicate { origin: me, count, from, as_of });
+                    continue;
+                }
+                Outgoing::Ack { upto, .. } => Msg::ReplicaAck { member: me, upto },
+                Outgoing::Read { id, key, .. } => Msg::ReplicaRead { member: me, id, key },
+                Outgoing::Answer { id, version, staleness, .. } => {
+                    Msg::ReplicaAnswer { member: me, id, staleness, writer: version.member, written: version.time }
+                }
+                Outgoing::Forward { request, deadline, op, .. } => {
+                    Msg::Request { request, budget: Budget::until(deadline, now + delay), op }
+                }
+            };
+            ctx.send(delay, address, msg);
+        }
+        if let Some(replica) = self.servers[server].replica.as_mut() {
+            replica.outbox = outbox;
+        }
+    }
+
+    /// A replication batch reaches `server`: the writes it names are read from the origin's log
+    /// (append-only, so this is what the message would carry).
+    fn deliver_batch(&mut self, now: SimTime, server: usize, origin: Member, from: u64, count: u32, as_of: SimTime) {
+        let Some(group) = self.servers[server].replica.as_ref().map(|r| usize::from(r.group)) else { return };
+        let origin_server = self.groups[group].members[usize::from(origin)] as usize;
+        let mut entries = std::mem::take(&mut self.entry_buffer);
+        entries.clear();
+        let log = &self.servers[origin_server].replica.as_ref().expect("a member has a replica").log;
+        // What every member acknowledged may have been dropped since; the receiver has it.
+        let start = from.max(log.first());
+        entries.extend(log.since(start).take((from + u64::from(count)).saturating_sub(start) as usize).copied());
+        self.servers[server].on_replication(now, Replication::Batch { origin, from: start, entries: &entries, as_of });
+        self.entry_buffer = entries;
+    }
+
+    /// The failover manager's ping reaches a member: it takes the leader it names, and answers
+    /// if it is up.
+    fn on_ping(&mut self, ctx: &mut Scheduler<Msg>, server: usize, group: u16, leader: Member, term: u32) {
+        let now = ctx.now();
+        let adopted = self.servers[server].on_replication(now, Replication::Ping { leader, term });
+        if adopted != Adopted::Nothing {
+            self.measure_adoption(now, server, usize::from(group), adopted);
+        }
+        let Some(replica) = self.servers[server].replica.as_ref().filter(|_| self.servers[server].is_serving()) else { return };
+        let (member, believed, position) = (replica.member, replica.leader(), replica.position(leader));
+        let Some(manager) = &self.groups[usize::from(group)].manager else { return };
+        let (from, to) = (self.servers[server].region, manager.plan.manager());
+        if let Some(delay) = self.transit(now, from, to, replication_flow(usize::from(group), member, u16::MAX)) {
+            ctx.send(delay, self.addresses().injector(), Msg::Pong { group, member, leader: believed, position });
+        }
+    }
+
+    /// What a change of leader cost, measured when the members learn of it: writes the new
+    /// leader never received from the old (lost, with the RPO), and writes the old leader took
+    /// after the promotion (a split brain's).
+    fn measure_adoption(&mut self, now: SimTime, server: usize, group: usize, adopted: Adopted) {
+        let replica = self.servers[server].replica.as_ref().expect("a member has a replica");
+        let member = replica.member;
+        let ReplicaGroup { members, manager, .. } = &mut self.groups[group];
+        let Some(manager) = manager.as_mut() else { return };
+        let label = &self.server_labels[server];
+        match adopted {
+            Adopted::Promoted { previous } => {
+                let old = self.servers[members[usize::from(previous)] as usize].replica.as_ref();
+                let old_log = &old.expect("a member has a replica").log;
+                let (lost, discarded, rpo) = lost_since(old_log, replica.position(previous));
+                if let Some(record) = manager.promotion_of(member) {
+                    record.promoted_at = Some(now);
+                    record.ready_at = Some(replica.ready_at());
+                    (record.lost_writes, record.discarded_writes, record.rpo) = (lost, discarded, rpo);
+                    record.old_log_at_promotion.get_or_insert(old_log.len());
+                }
+                self.recorder.log(now, "leader-promoted", label, format!("{lost} acknowledged writes lost, RPO {rpo}"));
+            }
+            Adopted::Demoted { .. } => {
+                let log = &replica.log;
+                if let Some(record) = manager.demotion_of(member) {
+                    record.demoted_at = Some(now);
+                    let since = *record.old_log_at_promotion.get_or_insert(log.len());
+                    record.split_brain_writes = log.since(since.max(log.first())).filter(|e| e.acknowledged).count() as u64;
+                }
+                self.recorder.log(now, "leader-demoted", label, "follows the new leader".to_string());
+            }
+            Adopted::Follows | Adopted::Nothing => {}
+        }
+    }
+
+    /// The failover manager's heartbeat: it may decide a failover, then pings every member with
+    /// the leader.
+    fn on_failover_tick(&mut self, ctx: &mut Scheduler<Msg>, group: u16) {
+        let now = ctx.now();
+        let replicas = &mut self.groups[usize::from(group)];
+        let manager = replicas.manager.as_mut().expect("ticks only with a manager");
+        if let Some(record) = manager.on_tick(now) {
+            let (from, to) = (replicas.members[usize::from(record.from)], replicas.members[usize::from(record.to)]);
+            let detail = format!("{} -> {}", self.server_labels[from as usize], self.server_labels[to as usize]);
+            self.recorder.log(now, if record.manual { "failover-manual" } else { "failover-detected" }, "replication", detail);
+        }
+        let (leader, term, region, heartbeat) = (manager.leader, manager.term, manager.plan.manager(), manager.plan.heartbeat());
+        for member in 0..self.groups[usize::from(group)].members.len() {
+            let server = self.groups[usize::from(group)].members[member];
+            let to = self.servers[server as usize].region;
+            if let Some(delay) = self.transit(now, region, to, replication_flow(usize::from(group), u16::MAX, member as u16)) {
+                ctx.send(delay, self.addresses().server(server), Msg::Ping { group, leader, term });
+            }
+        }
+        ctx.send(heartbeat, self.addresses().injector(), Msg::FailoverTick { group });
+    }
+
+    fn on_pong(&mut self, now: SimTime, group: u16, member: Member, position: u64) {
+        if let Some(manager) = self.groups[usize::from(group)].manager.as_mut() {
+            manager.on_pong(now, member, position);
         }
     }
 
@@ -581,7 +787,15 @@ impl Model for Planet {
             | Msg::ServerFault { .. }
             | Msg::AutoscaleTick
             | Msg::ModeTick
-            | Msg::WorkersReady { .. } => self.on_server_message(ctx, target, msg),
+            | Msg::WorkersReady { .. }
+            | Msg::Replicate { .. }
+            | Msg::ReplicaAck { .. }
+            | Msg::ReplicaRead { .. }
+            | Msg::ReplicaAnswer { .. }
+            | Msg::ReplicaTick
+            | Msg::Ping { .. } => self.on_server_message(ctx, target, msg),
+            Msg::Pong { group, member, position, .. } => self.on_pong(ctx.now(), group, member, position),
+            Msg::FailoverTick { group } => self.on_failover_tick(ctx, group),
             Msg::Arrive => self.populations[target.0 as usize].on_arrive(ctx, target, &mut self.recorder),
             Msg::Response { request, .. }
             | Msg::Timeout { request }

@@ -11,6 +11,7 @@ use crate::actors::server::{Admission, ServiceTime};
 use crate::actors::traffic::RateCurve;
 use crate::data::front::CachePolicy;
 use crate::data::keys::KeySpace;
+use crate::data::replica::ReplicationPolicy;
 use crate::faults::FaultPlan;
 use crate::kernel::SimDuration;
 use crate::world::{RegionId, Topology};
@@ -90,6 +91,8 @@ pub struct ServiceSpec {
     pub propagate_deadlines: bool,
     /// A cache in front of each of its servers.
     pub cache: Option<CachePolicy>,
+    /// Each of its servers holds a replica of its data.
+    pub replication: Option<ReplicationPolicy>,
 }
 
 impl ServiceSpec {

@@ -8,6 +8,7 @@ mod determinism;
 mod failover;
 mod faults;
 mod fidelity;
+mod replicas;
 mod resilience;
 mod scenarios;
 mod support;

@@ -1,0 +1,1102 @@
+//! A replica: one server's copy of a replicated service's data, and the replication protocol
+//! between the copies.
+//!
+//! Every server of a replicated service holds a replica (a *member* of the group, numbered in
+//! the service's server order). A member that accepts writes (the leader, or every member of a
+//! multi-leader group) is an *origin*: it commits a write to its own log and streams the log to
+//! every other member. A stream is reliable and ordered, like a TCP connection carrying a
+//! database's replication log: messages arrive in the order they were sent, a receiver drops a
+//! batch that leaves a gap, and the origin goes back to the last acknowledged position when
+//! acknowledgements stop coming for `retry` (a lost message, a partition, a receiver that is
+//! down), so a stream resumes by itself after a heal. A receiver applies what it receives one
+//! write at a time (`apply_time` each, one applier): under a write rate above its capacity the
+//! apply queue, and with it the lag, grows without bound.
+//!
+//! What a replica knows about its own freshness is its *safe time* per origin (Spanner's
+//! t_safe): every batch says "you now have everything I committed up to `as_of`", and origins
+//! send empty batches every `heartbeat` when idle. A read's staleness is the time since the
+//! oldest safe time that matters (the leader's for a follower, every other origin's in a
+//! multi-leader group); bounded-staleness reads compare it with their bound.
+//!
+//! Writes wait for `write_acks` acknowledgements (the origin's own included) before they are
+//! answered: 1 is asynchronous replication, all members synchronous, a majority a quorum. A
+//! write whose acknowledgements do not come within `ack_timeout` fails, or is accepted anyway
+//! (a sloppy quorum; it still reaches the others when their stream resumes). Reads may ask `r`
+//! members and return the freshest answer.
+//!
+//! Concurrent writes to one key in a multi-leader group are detected where one would overwrite
+//! the other: a replica whose current version of the key is its own write, receiving a write
+//! whose author had not seen it. Last-writer-wins keeps the later version and counts the other
+//! as a lost update; a resolver keeps both and queues the conflict for resolution at its own
+//! pace. Stock keys count purchases: a replica sells while the units it knows sold are below the
+//! stock, so two sides of a partition can together sell more than there is.
+//!
+//! Simplifications: clocks are perfect (last-writer-wins compares true commit times); a member
+//! answers replication and quorum-read messages at once, without using its workers; a demoted
+//! leader's divergent writes are counted as lost but its keys are not rolled back (only its own
+//! later reads could tell).
+
+use crate::actors::messages::{Age, Op, Outcome, RequestRef};
+use crate::data::front::Released;
+use crate::kernel::{SimDuration, SimTime};
+use crate::world::RegionId;
+use hdrhistogram::Histogram;
+use std::collections::VecDeque;
+
+/// A member of a replica group: its index in the service's servers.
+pub type Member = u16;
+
+/// Who accepts writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Topology {
+    /// One leader at a time; other members forward writes to it (read-local, write-central).
+    LeaderFollower,
+    /// Every member accepts writes and replicates them to the others (active-active; with
+    /// `write_acks` and read quorums, a leaderless quorum system).
+    MultiLeader,
+}
+
+/// Where a read is served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadFrom {
+    /// The replica the request reached.
+    Local,
+    /// The leader (followers forward reads).
+    Leader,
+    /// `r` members (the one reached and the fastest `r − 1` others); the freshest answer wins.
+    Quorum(u16),
+}
+
+/// What a bounded-staleness read does when the replica is further behind than its bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnStale {
+    /// Answer with an error (the client may retry elsewhere).
+    Refuse,
+    /// Forward the read to the leader.
+    Redirect,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StalenessBound {
+    pub max_lag: SimDuration,
+    pub on_stale: OnStale,
+}
+
+/// What becomes of concurrent writes to one key (multi-leader).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conflicts {
+    /// The later write wins everywhere; the earlier is a lost update.
+    LastWriterWins,
+    /// Both are kept and a resolver takes `each` per conflict, one at a time.
+    Resolver { each: SimDuration },
+}
+
+/// How a new leader is chosen when the leader is lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailoverPlan {
+    /// A manager in `manager` pings every member each `heartbeat`; when the leader has not
+    /// answered for `detect_after`, it promotes the reachable member that received most.
+    Automatic { manager: RegionId, heartbeat: SimDuration, detect_after: SimDuration },
+    /// An operator promotes `to` at `at`, from the manager in `manager`.
+    Manual { manager: RegionId, heartbeat: SimDuration, at: SimTime, to: Member },
+}
+
+impl FailoverPlan {
+    pub fn manager(&self) -> RegionId {
+        match self {
+            FailoverPlan::Automatic { manager, .. } | FailoverPlan::Manual { manager, .. } => *manager,
+        }
+    }
+    pub fn heartbeat(&self) -> SimDuration {
+        match self {
+            FailoverPlan::Automatic { heartbeat, .. } | FailoverPlan::Manual { heartbeat, .. } => *heartbeat,
+        }
+    }
+}
+
+/// Items with a limited stock: keys `0..keys`, each with `units` to sell. A write to one is a
+/// purchase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stock {
+    pub keys: u32,
+    pub units: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplicationPolicy {
+    pub topology: Topology,
+    /// The first leader (leader-follower).
+    pub leader: Member,
+    pub members: u16,
+    /// Acknowledgements a write waits for, its origin's own included (1: asynchronous).
+    pub write_acks: u16,
+    pub reads: ReadFrom,
+    pub bound: Option<StalenessBound>,
+    /// A receiver's time to apply one write.
+    pub apply_time: SimDuration,
+    /// How often an idle origin tells the others it is still current.
+    pub heartbeat: SimDuration,
+    /// How long an origin waits for acknowledgements before it resends from the last one.
+    pub retry: SimDuration,
+    /// How long a write waits for its acknowledgements (and a quorum read for its answers).
+    pub ack_timeout: SimDuration,
+    /// A write that misses its acknowledgements is accepted (sloppy) rather than failed.
+    pub accept_missing_acks: bool,
+    pub conflicts: Conflicts,
+    /// Purchases of stock keys are decided at this member only (a global lock).
+    pub lock: Option<Member>,
+    /// A leader refuses writes when the manager has not pinged it for this long (a lease).
+    pub fencing: Option<SimDuration>,
+    /// The time a promoted member takes before it accepts writes (after its apply queue drains).
+    pub promote: SimDuration,
+    pub failover: Option<FailoverPlan>,
+    pub stock: Option<Stock>,
+}
+
+impl ReplicationPolicy {
+    /// Whether a write to `key` is a purchase of a stock item.
+    #[inline]
+    pub fn is_stock(&self, key: u32) -> bool {
+        self.stock.is_some_and(|s| key < s.keys)
+    }
+}
+
+/// A write's version: when and where it committed. Ordered by time, then member, which is the
+/// order last-writer-wins keeps (clocks are perfect).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Version {
+    pub time: SimTime,
+    pub member: Member,
+}
+
+/// One committed write in its origin's log.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry {
+    pub key: u32,
+    pub purchase: bool,
+    /// Its client was told it succeeded.
+    pub acknowledged: bool,
+    pub version: Version,
+    /// The version of the key its origin held when it wrote (what the writer had seen).
+    pub parent: Version,
+}
+
+/// A member's own writes, in commit order. Positions are absolute; the prefix every other
+/// member has acknowledged is dropped.
+#[derive(Debug, Default)]
+pub struct Log {
+    base: u64,
+    entries: VecDeque<Entry>,
+    /// The commit time of the last entry dropped.
+    trimmed_commit: SimTime,
+}
+
+impl Log {
+    pub fn len(&self) -> u64 {
+        self.base + self.entries.len() as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The first position still kept.
+    pub fn first(&self) -> u64 {
+        self.base
+    }
+
+    /// Entries from `from` (at least `first()`) to the end.
+    pub fn since(&self, from: u64) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().skip(from.saturating_sub(self.base) as usize)
+    }
+
+    /// The commit time of the entry just before `position` (`ZERO` if none).
+    pub fn commit_before(&self, position: u64) -> SimTime {
+        match position.checked_sub(self.base + 1) {
+            Some(index) => self.entries.get(index as usize).map_or(SimTime::ZERO, |e| e.version.time),
+            None if position == 0 => SimTime::ZERO,
+            None => self.trimmed_commit,
+        }
+    }
+
+    fn push(&mut self, entry: Entry) -> u64 {
+        self.entries.push_back(entry);
+        self.len() - 1
+    }
+
+    fn get_mut(&mut self, position: u64) -> Option<&mut Entry> {
+        position.checked_sub(self.base).and_then(|index| self.entries.get_mut(index as usize))
+    }
+
+    fn trim_to(&mut self, position: u64) {
+        while self.base < position
+            && let Some(entry) = self.entries.pop_front()
+        {
+            self.trimmed_commit = entry.version.time;
+            self.base += 1;
+        }
+    }
+}
+
+/// The state of this member's stream to another.
+#[derive(Clone, Copy, Debug, Default)]
+struct Stream {
+    /// The next position to send.
+    sent: u64,
+    /// Positions the receiver said it has.
+    acked: u64,
+    /// When `acked` last moved (or the stream last had nothing outstanding).
+    progress_at: SimTime,
+    /// When it last sent anything (heartbeats fill silences).
+    sent_at: SimTime,
+    /// The arrival time of its last message: later ones arrive no earlier (an ordered stream).
+    arrives_after: SimTime,
+}
+
+/// A received write or batch end waiting for the applier.
+#[derive(Clone, Copy, Debug)]
+enum Pending {
+    Write {
+        origin: Member,
+        entry: Entry,
+        done: SimTime,
+    },
+    /// Everything `origin` committed up to `as_of` is applied once this is reached.
+    Safe {
+        origin: Member,
+        as_of: SimTime,
+        done: SimTime,
+    },
+}
+
+impl Pending {
+    fn done(&self) -> SimTime {
+        match self {
+            Pending::Write { done, .. } | Pending::Safe { done, .. } => *done,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct WaitingWrite {
+    position: u64,
+    request: RequestRef,
+    give_up: SimTime,
+    counted: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct WaitingRead {
+    request: RequestRef,
+    give_up: SimTime,
+    answers: u16,
+    best: Version,
+    staleness: SimDuration,
+    last_commit: SimTime,
+    counted: bool,
+}
+
+/// What a replica asks the model to send (to another member of its group), through the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outgoing {
+    /// Log positions `from..from + count` of this member's log, current as of `as_of`.
+    Replicate {
+        to: Member,
+        from: u64,
+        count: u32,
+        as_of: SimTime,
+    },
+    Ack {
+        to: Member,
+        upto: u64,
+    },
+    Read {
+        to: Member,
+        id: u32,
+        key: u32,
+    },
+    Answer {
+        to: Member,
+        id: u32,
+        version: Version,
+        staleness: Age,
+    },
+    /// A request this replica does not serve, for member `to` (the leader, or the lock holder).
+    Forward {
+        to: Member,
+        request: RequestRef,
+        deadline: SimTime,
+        op: Op,
+    },
+}
+
+/// Where a request arriving at this replica goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    Here,
+    Forward(Member),
+    Refuse,
+}
+
+/// What a replica made of a served request's data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settled {
+    /// Answer now, with data this old.
+    Answer(Outcome, Age),
+    /// A write committed (tell the ledger), answered now.
+    Committed,
+    /// A write committed, answered when acknowledgements come (or a quorum read, when answers
+    /// come): through `Released`.
+    Waits { committed: bool },
+}
+
+/// A change of leadership a member took from the manager's ping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Adopted {
+    Nothing,
+    /// This member is the new leader; it had followed `previous`.
+    Promoted {
+        previous: Member,
+    },
+    /// This member was leader and now follows `leader`.
+    Demoted {
+        leader: Member,
+    },
+    Follows,
+}
+
+/// What a replica measured (requests that arrived in the measured window; applied writes
+/// committed in it).
+#[derive(Clone, Debug)]
+pub struct ReplicaStats {
+    pub commits: u64,
+    pub forwarded_writes: u64,
+    pub forwarded_reads: u64,
+    /// Writes refused: no leader here, a leader not ready yet, or a fenced leader.
+    pub refused_writes: u64,
+    pub reads: u64,
+    /// Reads that returned a version older than the key's last commit anywhere.
+    pub stale_reads: u64,
+    pub refused_stale: u64,
+    pub redirected_stale: u64,
+    /// Staleness of served reads, nanoseconds.
+    pub staleness_ns: Histogram<u64>,
+    /// Commit-to-apply lag of the writes this replica applied, nanoseconds.
+    pub lag_ns: Histogram<u64>,
+    pub applied: u64,
+    pub apply_queue_max: u64,
+    pub waited_for_acks: u64,
+    pub ack_failures: u64,
+    pub sloppy_writes: u64,
+    pub quorum_read_failures: u64,
+    pub conflicts: u64,
+    pub lost_updates: u64,
+    pub resolved: u64,
+    pub resolver_queue_max: u64,
+    /// Σ time from detection to resolution of resolved conflicts.
+    pub resolve_wait_ns: u128,
+    /// Purchases confirmed to clients, per stock key, over the whole run (the stock is).
+    pub sold: Vec<u64>,
+    /// Purchases refused because this replica knew the item sold out (whole run).
+    pub sold_out: u64,
+}
+
+pub struct Replica {
+    /// The replicated service's group (its index among replicated services).
+    pub group: u16,
+    pub policy: std::sync::Arc<ReplicationPolicy>,
+    pub member: Member,
+    leader: Member,
+    term: u32,
+    /// A leader accepts writes from this time (after a promotion).
+    ready_at: SimTime,
+    last_ping: SimTime,
+    pub log: Log,
+    streams: Vec<Stream>,
+    /// Per origin: how many of its log positions this member has received.
+    pub received: Vec<u64>,
+    /// Per origin: everything it committed up to this time is applied here.
+    safe: Vec<SimTime>,
+    pending: VecDeque<Pending>,
+    applier_free: SimTime,
+    /// Per key: the version held (empty without keys).
+    versions: Vec<Version>,
+    /// Per stock key: units this replica knows sold.
+    known_sold: Vec<u32>,
+    waiting_writes: VecDeque<WaitingWrite>,
+    waiting_reads: VecDeque<Option<WaitingRead>>,
+    first_read_id: u32,
+    /// Resolution times of conflicts not yet resolved.
+    resolving: VecDeque<(SimTime, SimTime)>,
+    resolver_free: SimTime,
+    /// Messages for the model to send. Reused.
+    pub outbox: Vec<Outgoing>,
+    window: [SimTime; 2],
+    pub stats: ReplicaStats,
+}
+
+impl Replica {
+    pub fn new(policy: std::sync::Arc<ReplicationPolicy>, group: u16, member: Member, keys: u32, window: [SimTime; 2]) -> Self {
+        let members = usize::from(policy.members);
+        let stock_keys = policy.stock.map_or(0, |s| s.keys) as usize;
+        let leader = policy.leader;
+        Replica {
+            group,
+            member,
+            leader,
+            term: 0,
+            ready_at: SimTime::ZERO,
+            last_ping: SimTime::ZERO,
+            log: Log::default(),
+            streams: vec![Stream::default(); members],
+            received: vec![0; members],
+            safe: vec![SimTime::ZERO; members],
+            pending: VecDeque::new(),
+            applier_free: SimTime::ZERO,
+            versions: vec![Version::default(); keys as usize],
+            known_sold: vec![0; stock_keys],
+            waiting_writes: VecDeque::new(),
+            waiting_reads: VecDeque::new(),
+            first_read_id: 0,
+            resolving: VecDeque::new(),
+            resolver_free: SimTime::ZERO,
+            outbox: Vec::new(),
+            window,
+            stats: ReplicaStats {
+                commits: 0,
+                forwarded_writes: 0,
+                forwarded_reads: 0,
+                refused_writes: 0,
+                reads: 0,
+                stale_reads: 0,
+                refused_stale: 0,
+                redirected_stale: 0,
+                staleness_ns: crate::metrics::wait_histogram(),
+                lag_ns: crate::metrics::wait_histogram(),
+                applied: 0,
+                apply_queue_max: 0,
+                waited_for_acks: 0,
+                ack_failures: 0,
+                sloppy_writes: 0,
+                quorum_read_failures: 0,
+                conflicts: 0,
+                lost_updates: 0,
+                resolved: 0,
+                resolver_queue_max: 0,
+                resolve_wait_ns: 0,
+                sold: vec![0; stock_keys],
+                sold_out: 0,
+            },
+            policy,
+        }
+    }
+
+    /// The leader this member follows (itself when it leads; meaningless multi-leader).
+    pub fn leader(&self) -> Member {
+        self.leader
+    }
+
+    /// When a promoted leader takes writes.
+    pub fn ready_at(&self) -> SimTime {
+        self.ready_at
+    }
+
+    /// Its staleness and role now, for the timeline.
+    pub fn sample(&mut self, now: SimTime) -> (SimDuration, &'static str) {
+        self.catch_up(now);
+        (self.staleness(now), self.role())
+    }
+
+    /// Whether this member accepts writes of its own (and streams them).
+    pub fn is_origin(&self) -> bool {
+        self.policy.topology == Topology::MultiLeader || self.leader == self.member
+    }
+
+    pub fn role(&self) -> &'static str {
+        match self.policy.topology {
+            Topology::MultiLeader => "peer",
+            Topology::LeaderFollower if self.leader == self.member => "leader",
+            Topology::LeaderFollower => "follower",
+        }
+    }
+
+    fn counts(&self, time: SimTime) -> bool {
+        time >= self.window[0] && time < self.window[1]
+    }
+
+    /// Where a request goes: served here, forwarded to another member, or refused.
+    pub fn route(&mut self, now: SimTime, op: Op, counted: bool) -> Route {
+        self.catch_up(now);
+        let policy = &self.policy;
+        let leader_follower = policy.topology == Topology::LeaderFollower;
+        if op.is_write() {
+            if let Some(lock) = policy.lock.filter(|&l| l != self.member && policy.is_stock(op.key())) {
+                self.stats.forwarded_writes += u64::from(counted);
+                return Route::Forward(lock);
+            }
+            if leader_follower && self.leader != self.member {
+                self.stats.forwarded_writes += u64::from(counted);
+                return Route::Forward(self.leader);
+            }
+            if !self.accepts_writes(now) {
+                self.stats.refused_writes += u64::from(counted);
+                return Route::Refuse;
+            }
+            return Route::Here;
+        }
+        if policy.reads == ReadFrom::Leader && leader_follower && self.leader != self.member {
+            self.stats.forwarded_reads += u64::from(counted);
+            return Route::Forward(self.leader);
+        }
+        if let Some(bound) = policy.bound
+            && self.staleness(now) > bound.max_lag
+        {
+            if bound.on_stale == OnStale::Redirect && leader_follower && self.leader != self.member {
+                self.stats.redirected_stale += u64::from(counted);
+                return Route::Forward(self.leader);
+            }
+            self.stats.refused_stale += u64::from(counted);
+            return Route::Refuse;
+        }
+        Route::Here
+    }
+
+    /// A leader takes writes once promoted and while its lease holds; every member of a
+    /// multi-leader group always does.
+    fn accepts_writes(&self, now: SimTime) -> bool {
+        if self.policy.topology == Topology::MultiLeader {
+            return true;
+        }
+        let leased = self.policy.fencing.is_none_or(|lease| now.since(self.last_ping.min(now)) <= lease);
+        self.leader == self.member && now >= self.ready_at && leased
+    }
+
+    /// How far behind this replica may be: the time since the oldest safe time that matters.
+    pub fn staleness(&self, now: SimTime) -> SimDuration {
+        let behind = |origin: usize| now.since(self.safe[origin].min(now));
+        match self.policy.topology {
+            Topology::LeaderFollower if self.leader == self.member => SimDuration::ZERO,
+            Topology::LeaderFollower => behind(usize::from(self.leader)),
+            Topology::MultiLeader => {
+                (0..self.safe.len()).filter(|&o| o != usize::from(self.member)).map(behind).max().unwrap_or(SimDuration::ZERO)
+            }
+        }
+    }
+
+    /// A served write: commit it (or refuse a purchase of a sold-out item), and answer now or
+    /// once enough members acknowledged it.
+    pub fn write(&mut self, now: SimTime, request: RequestRef, key: u32, counted: bool) -> Settled {
+        self.catch_up(now);
+        if !self.accepts_writes(now) {
+            // Demoted or fenced while the write was in service.
+            self.stats.refused_writes += u64::from(counted);
+            return Settled::Answer(Outcome::Error, Age::FRESH);
+        }
+        let purchase = self.policy.is_stock(key);
+        if let Some(stock) = self.policy.stock.filter(|_| purchase) {
+            if self.known_sold[key as usize] >= stock.units {
+                self.stats.sold_out += 1;
+                return Settled::Answer(Outcome::Served, Age::FRESH);
+            }
+            self.known_sold[key as usize] += 1;
+        }
+        let version = Version { time: now, member: self.member };
+        let parent = self.versions.get(key as usize).copied().unwrap_or_default();
+        if let Some(held) = self.versions.get_mut(key as usize) {
+            *held = version;
+        }
+        let position = self.log.push(Entry { key, purchase, acknowledged: false, version, parent });
+        self.stats.commits += u64::from(counted);
+        self.send_news(now);
+        if self.policy.write_acks <= 1 {
+            self.acknowledge(position);
+            return Settled::Committed;
+        }
+        self.stats.waited_for_acks += u64::from(counted);
+        let give_up = now + self.policy.ack_timeout;
+        self.waiting_writes.push_back(WaitingWrite { position, request, give_up, counted });
+        Settled::Waits { committed: true }
+    }
+
+    /// Marks a write as confirmed to its client (a purchase counts as sold).
+    fn acknowledge(&mut self, position: u64) {
+        let Some(entry) = self.log.get_mut(position) else { return };
+        entry.acknowledged = true;
+        if entry.purchase {
+            self.stats.sold[entry.key as usize] += 1;
+        }
+    }
+
+    /// A served read: answer with this replica's version, or ask a quorum.
+    pub fn read(&mut self, now: SimTime, request: RequestRef, key: u32, last_commit: SimTime, counted: bool) -> Settled {
+        self.catch_up(now);
+        let staleness = self.staleness(now);
+        let best = self.versions.get(key as usize).copied().unwrap_or_default();
+        let ReadFrom::Quorum(r) = self.policy.reads else {
+            self.record_read(staleness, best, last_commit, counted);
+            return Settled::Answer(Outcome::Served, Age::of(staleness));
+        };
+        if r <= 1 {
+            self.record_read(staleness, best, last_commit, counted);
+            return Settled::Answer(Outcome::Served, Age::of(staleness));
+        }
+        let id = self.first_read_id.wrapping_add(self.waiting_reads.len() as u32);
+        let give_up = now + self.policy.ack_timeout;
+        self.waiting_reads.push_back(Some(WaitingRead { request, give_up, answers: 1, best, staleness, last_commit, counted }));
+        for to in (0..self.policy.members).filter(|&m| m != self.member) {
+            self.outbox.push(Outgoing::Read { to, id, key });
+        }
+        Settled::Waits { committed: false }
+    }
+
+    fn record_read(&mut self, staleness: SimDuration, version: Version, last_commit: SimTime, counted: bool) {
+        if !counted {
+            return;
+        }
+        self.stats.reads += 1;
+        self.stats.stale_reads += u64::from(version.time < last_commit);
+        self.stats.staleness_ns.saturating_record(staleness.0);
+    }
+
+    /// Sends what each stream has not sent yet (an origin, after a commit).
+    fn send_news(&mut self, now: SimTime) {
+        let end = self.log.len();
+        for to in 0..self.policy.members {
+            let stream = &mut self.streams[usize::from(to)];
+            if to == self.member || stream.sent >= end {
+                continue;
+            }
+            if stream.acked == stream.sent {
+                stream.progress_at = now;
+            }
+            let from = stream.sent;
+            (stream.sent, stream.sent_at) = (end, now);
+            self.outbox.push(Outgoing::Replicate { to, from, count: (end - from) as u32, as_of: now });
+        }
+    }
+
+    /// The arrival time of a message on the stream to `to`, which keeps messages in order.
+    pub fn in_order(&mut self, to: Member, arrival: SimTime) -> SimTime {
+        let stream = &mut self.streams[usize::from(to)];
+        stream.arrives_after = stream.arrives_after.max(arrival);
+        stream.arrives_after
+    }
+
+    /// Positions `from..` of `origin`'s log arrive (`entries`, already cut to start at `from`),
+    /// current as of `as_of`. `slower` stretches the apply time (a slow disk).
+    pub fn on_replicate(&mut self, now: SimTime, origin: Member, from: u64, entries: &[Entry], as_of: SimTime, slower: f64) {
+        self.catch_up(now);
+        if self.policy.topology == Topology::LeaderFollower && origin != self.leader {
+            // A deposed leader's stream: this member follows someone else.
+            return;
+        }
+        let received = &mut self.received[usize::from(origin)];
+        if from > *received {
+            // A gap (an earlier batch was lost): wait for the origin to go back.
+            self.outbox.push(Outgoing::Ack { to: origin, upto: *received });
+            return;
+        }
+        let skip = (*received - from) as usize;
+        let fresh = entries.get(skip..).unwrap_or(&[]);
+        *received += fresh.len() as u64;
+        let apply =
+            if slower == 1.0 { self.policy.apply_time } else { SimDuration::from_secs_f64(self.policy.apply_time.as_secs_f64() * slower) };
+        for &entry in fresh {
+            let done = self.applier_free.max(now) + apply;
+            self.applier_free = done;
+            self.pending.push_back(Pending::Write { origin, entry, done });
+        }
+        let done = self.applier_free.max(now);
+        self.pending.push_back(Pending::Safe { origin, as_of, done });
+        self.stats.apply_queue_max = self.stats.apply_queue_max.max(self.pending.len() as u64);
+        if !entries.is_empty() {
+            self.outbox.push(Outgoing::Ack { to: origin, upto: self.received[usize::from(origin)] });
+        }
+    }
+
+    /// Applies everything the applier has finished by `now`.
+    fn catch_up(&mut self, now: SimTime) {
+        while self.pending.front().is_some_and(|p| p.done() <= now) {
+            match self.pending.pop_front().expect("checked") {
+                Pending::Write { origin, entry, done } => self.apply(origin, entry, done),
+                Pending::Safe { origin, as_of, .. } => {
+                    let safe = &mut self.safe[usize::from(origin)];
+                    *safe = (*safe).max(as_of);
+                }
+            }
+        }
+        while self.resolving.front().is_some_and(|&(done, _)| done <= now) {
+            let (done, detected) = self.resolving.pop_front().expect("checked");
+            if self.counts(detected) {
+                self.stats.resolved += 1;
+                self.stats.resolve_wait_ns += u128::from(done.since(detected).0);
+            }
+        }
+    }
+
+    fn apply(&mut self, origin: Member, entry: Entry, done: SimTime) {
+        if self.counts(entry.version.time) {
+            self.stats.applied += 1;
+            self.stats.lag_ns.saturating_record(done.since(entry.version.time).0);
+        }
+        let safe = &mut self.safe[usize::from(origin)];
+        *safe = (*safe).max(entry.version.time);
+        if entry.purchase {
+            self.known_sold[entry.key as usize] += 1;
+        }
+        let Some(&held) = self.versions.get(entry.key as usize) else { return };
+        if self.policy.topology == Topology::LeaderFollower {
+            // One history: a follower takes the leader's writes in log order.
+            self.versions[entry.key as usize] = entry.version;
+            return;
+        }
+        // Concurrent: this member's own current write, which the incoming one's author had not
+        // seen. Counted here, on the side whose write the incoming one would overwrite, so that
+        // each concurrent pair is counted once.
+        if held.member == self.member && entry.parent < held && entry.version > held {
+            self.conflict(done);
+        }
+        self.versions[entry.key as usize] = held.max(entry.version);
+    }
+
+    fn conflict(&mut self, detected: SimTime) {
+        let counted = self.counts(detected);
+        self.stats.conflicts += u64::from(counted);
+        match self.policy.conflicts {
+            Conflicts::LastWriterWins => self.stats.lost_updates += u64::from(counted),
+            Conflicts::Resolver { each } => {
+                let done = self.resolver_free.max(detected) + each;
+                self.resolver_free = done;
+                self.resolving.push_back((done, detected));
+                self.stats.resolver_queue_max = self.stats.resolver_queue_max.max(self.resolving.len() as u64);
+            }
+        }
+    }
+
+    /// `member` has received this member's log up to `upto`: answer the writes that now have
+    /// enough acknowledgements.
+    pub fn on_ack(&mut self, now: SimTime, member: Member, upto: u64, released: &mut Vec<Released>) {
+        self.catch_up(now);
+        let stream = &mut self.streams[usize::from(member)];
+        if upto > stream.acked {
+            stream.acked = upto.min(stream.sent);
+            stream.progress_at = now;
+        }
+        while let Some(&write) = self.waiting_writes.front() {
+            let acks =
+                1 + self.streams.iter().enumerate().filter(|&(m, s)| m != usize::from(self.member) && s.acked > write.position).count();
+            if acks < usize::from(self.policy.write_acks) {
+                break;
+            }
+            self.waiting_writes.pop_front();
+            self.acknowledge(write.position);
+            released.push(Released { request: write.request, outcome: Outcome::Served, age: Age::FRESH });
+        }
+        let everyone = (0..self.streams.len()).filter(|&m| m != usize::from(self.member)).map(|m| self.streams[m].acked).min();
+        self.log.trim_to(everyone.unwrap_or(self.log.len()));
+    }
+
+    /// Another member asks for its version of `key` (a quorum read).
+    pub fn on_read(&mut self, now: SimTime, from: Member, id: u32, key: u32) {
+        self.catch_up(now);
+        let version = self.versions.get(key as usize).copied().unwrap_or_default();
+        let staleness = Age::of(self.staleness(now));
+        self.outbox.push(Outgoing::Answer { to: from, id, version, staleness });
+    }
+
+    /// A member's answer to quorum read `id`.
+    pub fn on_answer(&mut self, id: u32, version: Version, staleness: Age, released: &mut Vec<Released>) {
+        let index = id.wrapping_sub(self.first_read_id) as usize;
+        let Some(Some(read)) = self.waiting_reads.get_mut(index) else { return };
+        read.answers += 1;
+        read.best = read.best.max(version);
+        read.staleness = read.staleness.min(staleness.duration());
+        let ReadFrom::Quorum(r) = self.policy.reads else { return };
+        if read.answers < r {
+            return;
+        }
+        let read = self.waiting_reads[index].take().expect("checked");
+        self.record_read(read.staleness, read.best, read.last_commit, read.counted);
+        released.push(Released { request: read.request, outcome: Outcome::Served, age: Age::of(read.staleness) });
+        self.pop_finished_reads();
+    }
+
+    fn pop_finished_reads(&mut self) {
+        while self.waiting_reads.front().is_some_and(Option::is_none) {
+            self.waiting_reads.pop_front();
+            self.first_read_id = self.first_read_id.wrapping_add(1);
+        }
+    }
+
+    /// The periodic work: resend unacknowledged batches, heartbeat idle streams, and give up on
+    /// writes and reads that waited too long.
+    pub fn on_tick(&mut self, now: SimTime, released: &mut Vec<Released>) {
+        self.catch_up(now);
+        if self.is_origin() {
+            self.resend_and_heartbeat(now);
+        }
+        while let Some(&write) = self.waiting_writes.front().filter(|w| w.give_up <= now) {
+            self.waiting_writes.pop_front();
+            let outcome = if self.policy.accept_missing_acks {
+                self.stats.sloppy_writes += u64::from(write.counted);
+                self.acknowledge(write.position);
+                Outcome::Served
+            } else {
+                self.stats.ack_failures += u64::from(write.counted);
+                Outcome::Error
+            };
+            released.push(Released { request: write.request, outcome, age: Age::FRESH });
+        }
+        // Reads all wait the same time, so the oldest gives up first.
+        self.pop_finished_reads();
+        while let Some(Some(read)) = self.waiting_reads.front().copied().filter(|r| r.is_some_and(|r| r.give_up <= now)) {
+            self.waiting_reads[0] = None;
+            self.stats.quorum_read_failures += u64::from(read.counted);
+            released.push(Released { request: read.request, outcome: Outcome::Error, age: Age::FRESH });
+            self.pop_finished_reads();
+        }
+    }
+
+    fn resend_and_heartbeat(&mut self, now: SimTime) {
+        let end = self.log.len();
+        for to in (0..self.policy.members).filter(|&m| m != self.member) {
+            let stream = &mut self.streams[usize::from(to)];
+            if stream.acked < stream.sent && now.since(stream.progress_at) >= self.policy.retry {
+                // Silence since the last acknowledgement: go back and send everything again.
+                (stream.sent, stream.progress_at) = (stream.acked, now);
+            }
+            if stream.sent < end || now.since(stream.sent_at) >= self.policy.heartbeat {
+                let from = stream.sent;
+                (stream.sent, stream.sent_at) = (end, now);
+                self.outbox.push(Outgoing::Replicate { to, from, count: (end - from) as u32, as_of: now });
+            }
+        }
+    }
+
+    /// The manager's ping: it names the leader of `term`. Returns what changed here.
+    pub fn on_ping(&mut self, now: SimTime, leader: Member, term: u32) -> Adopted {
+        self.catch_up(now);
+        if term < self.term {
+            return Adopted::Nothing;
+        }
+        self.last_ping = now;
+        let previous = self.leader;
+        if term == self.term && leader == previous {
+            return Adopted::Nothing;
+        }
+        self.term = term;
+        self.leader = leader;
+        if leader == self.member && previous != self.member {
+            // A new leader first applies what it received, then takes the promotion time.
+            self.ready_at = self.applier_free.max(now) + self.policy.promote;
+            // Its own stream to each member restarts from what that member will have of it.
+            for stream in &mut self.streams {
+                *stream = Stream {
+                    sent: stream.acked,
+                    acked: stream.acked,
+                    progress_at: now,
+                    sent_at: SimTime::ZERO,
+                    arrives_after: stream.arrives_after,
+                };
+            }
+            return Adopted::Promoted { previous };
+        }
+        if previous == self.member && leader != self.member {
+            return Adopted::Demoted { leader };
+        }
+        Adopted::Follows
+    }
+
+    /// How far this member got in `origin`'s log (what the manager compares candidates by).
+    pub fn position(&self, origin: Member) -> u64 {
+        self.received[usize::from(origin)]
+    }
+
+    /// The server lost power: requests waiting for acknowledgements or answers get none.
+    pub fn power_off(&mut self) {
+        self.waiting_writes.clear();
+        self.first_read_id = self.first_read_id.wrapping_add(self.waiting_reads.len() as u32);
+        self.waiting_reads.clear();
+    }
+
+    /// Closes the measurement at the end of the run: what is still being applied or resolved.
+    pub fn finish(&mut self, end: SimTime) {
+        self.catch_up(end);
+    }
+
+    /// Commits by this member not yet acknowledged to their clients, with their positions.
+    pub fn unacknowledged(&self) -> u64 {
+        self.log.since(0).filter(|e| !e.acknowledged).count() as u64
+    }
+}
+
+/// Counts a deposed leader's writes the new leader never received, from position `received`
+/// of its log: those its clients were told succeeded (lost), the others (discarded), and the
+/// span of acknowledged history lost (the RPO in time).
+pub fn lost_since(log: &Log, received: u64) -> (u64, u64, SimDuration) {
+    let (mut lost, mut discarded, mut last) = (0, 0, None);
+    for entry in log.since(received) {
+        if entry.acknowledged {
+            lost += 1;
+            last = Some(entry.version.time);
+        } else {
+            discarded += 1;
+        }
+    }
+    let rpo = last.map_or(SimDuration::ZERO, |last| last.since(log.commit_before(received).min(last)));
+    (lost, discarded, rpo)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn policy(topology: Topology, members: u16, write_acks: u16) -> Arc<ReplicationPolicy> {
+        Arc::new(ReplicationPolicy {
+            topology,
+            leader: 0,
+            members,
+            write_acks,
+            reads: ReadFrom::Local,
+            bound: None,
+            apply_time: SimDuration::from_millis(1),
+            heartbeat: SimDuration::from_millis(100),
+            retry: SimDuration::from_secs(1),
+            ack_timeout: SimDuration::from_secs(2),
+            accept_missing_acks: false,
+            conflicts: Conflicts::LastWriterWins,
+            lock: None,
+            fencing: None,
+            promote: SimDuration::ZERO,
+            failover: None,
+            stock: None,
+        })
+    }
+
+    fn request(slot: u32) -> RequestRef {
+        RequestRef { slot, generation: 0, caller: 0, attempt: 0, priority: 1 }
+    }
+
+    const WINDOW: [SimTime; 2] = [SimTime::ZERO, SimTime(u64::MAX)];
+
+    fn at(ms: u64) -> SimTime {
+        SimTime::ZERO + SimDuration::from_millis(ms)
+    }
+
+    /// Delivers every Replicate in `from`'s outbox to `to` at `now`.
+    fn deliver(from: &mut Replica, to: &mut Replica, now: SimTime) {
+        let sent: Vec<_> = from.outbox.drain(..).collect();
+        for message in sent {
+            if let Outgoing::Replicate { to: target, from: position, count, as_of } = message
+                && target == to.member
+            {
+                let entries: Vec<Entry> = from.log.since(position).take(count as usize).copied().collect();
+                to.on_replicate(now, from.member, position, &entries, as_of, 1.0);
+            }
+        }
+    }
+
+    #[test]
+    fn a_follower_applies_one_write_per_apply_time_so_lag_grows_under_load() {
+        let policy = policy(Topology::LeaderFollower, 2, 1);
+        let (mut leader, mut follower) = (Replica::new(policy.clone(), 0, 0, 10, WINDOW), Replica::new(policy, 0, 1, 10, WINDOW));
+        // Ten writes in the same millisecond: the tenth is applied 10 ms after it arrives.
+        for i in 0..10 {
+            assert_eq!(leader.write(at(0), request(i), i, true), Settled::Committed);
+        }
+        deliver(&mut leader, &mut follower, at(5));
+        follower.catch_up(at(100));
+        assert_eq!(follower.stats.applied, 10);
+        // The histogram keeps three significant digits.
+        let near = |value: u64, ms: u64| (value as f64 / (ms as f64 * 1e6) - 1.0).abs() < 1e-3;
+        assert!(near(follower.stats.lag_ns.max(), 15), "{}", follower.stats.lag_ns.max());
+        assert!(near(follower.stats.lag_ns.min(), 6), "{}", follower.stats.lag_ns.min());
+        // Safe as of the batch once the last write is applied.
+        assert_eq!(follower.staleness(at(100)), SimDuration::from_millis(100), "no heartbeat since the batch of time 0");
+    }
+
+    #[test]
+    fn a_write_waits_for_its_acknowledgements() {
+        let policy = policy(Topology::LeaderFollower, 3, 3);
+        let mut leader = Replica::new(policy, 0, 0, 10, WINDOW);
+        assert_eq!(leader.write(at(0), request(1), 3, true), Settled::Waits { committed: true });
+        let mut released = Vec::new();
+        leader.on_ack(at(10), 1, 1, &mut released);
+        assert!(released.is_empty(), "two of three acknowledgements");
+        leader.on_ack(at(20), 2, 1, &mut released);
+        assert_eq!(released.len(), 1);
+        assert_eq!(released[0].outcome, Outcome::Served);
+        assert_eq!(leader.log.since(0).filter(|e| e.acknowledged).count(), 0, "trimmed once everyone has it");
+    }
+
+    #[test]
+    fn missing_acknowledgements_fail_a_strict_write_and_pass_a_sloppy_one() {
+        for sloppy in [false, true] {
+            let mut policy = (*policy(Topology::MultiLeader, 3, 2)).clone();
+            policy.accept_missing_acks = sloppy;
+            let mut replica = Replica::new(Arc::new(policy), 0, 0, 10, WINDOW);
+            replica.write(at(0), request(1), 3, true);
+            let mut released = Vec::new();
+            replica.on_tick(at(1_999), &mut released);
+            assert!(released.is_empty());
+            replica.on_tick(at(2_000), &mut released);
+            assert_eq!(released[0].outcome, if sloppy { Outcome::Served } else { Outcome::Error });
+            assert_eq!(replica.stats.ack_failures, u64::from(!sloppy));
+            assert_eq!(replica.stats.sloppy_writes, u64::from(sloppy));
+        }
+    }
+
+    #[test]
+    fn a_lost_batch_is_sent_again_after_the_retry_interval() {
+        let policy = policy(Topology::LeaderFollower, 2, 1);
+        let (mut leader, mut follower) = (Replica::new(policy.clone(), 0, 0, 10, WINDOW), Replica::new(policy, 0, 1, 10, WINDOW));
+        leader.write(at(0), request(1), 1, true);
+        leader.outbox.clear(); // lost
+        leader.write(at(10), request(2), 2, true);
+        deliver(&mut leader, &mut follower, at(20)); // a gap: dropped
+        assert_eq!(follower.position(0), 0);
+        let mut released = Vec::new();
+        leader.on_tick(at(500), &mut released);
+        assert!(matches!(leader.outbox[..], [Outgoing::Replicate { from: 2, count: 0, .. }]), "a heartbeat only: {:?}", leader.outbox);
+        leader.outbox.clear();
+        leader.on_tick(at(1_000), &mut released);
+        assert!(matches!(leader.outbox[..], [Outgoing::Replicate { from: 0, count: 2, .. }]), "{:?}", leader.outbox);
+        deliver(&mut leader, &mut follower, at(1_010));
+        assert_eq!(follower.position(0), 2);
+    }
+
+    #[test]
+    fn concurrent_writes_lose_one_update_under_last_writer_wins() {
+        let policy = policy(Topology::MultiLeader, 2, 1);
+        let (mut a, mut b) = (Replica::new(policy.clone(), 0, 0, 10, WINDOW), Replica::new(policy, 0, 1, 10, WINDOW));
+        a.write(at(1), request(1), 4, true);
+        b.write(at(5), request(2), 4, true);
+        deliver(&mut a, &mut b, at(50));
+        deliver(&mut b, &mut a, at(50));
+        a.catch_up(at(100));
+        b.catch_up(at(100));
+        // a's write (older) is overwritten by b's, which had not seen it: one lost update, at a.
+        assert_eq!((a.stats.conflicts, b.stats.conflicts), (1, 0));
+        assert_eq!(a.versions[4], b.versions[4]);
+        // A write that had seen the other is no conflict.
+        a.write(at(200), request(3), 4, true);
+        deliver(&mut a, &mut b, at(250));
+        b.catch_up(at(300));
+        assert_eq!(b.stats.conflicts, 0);
+    }
+
+    #[test]
+    fn both_sides_of_a_partition_sell_from_what_they_know() {
+        let mut policy = (*policy(Topology::MultiLeader, 2, 1)).clone();
+        policy.stock = Some(Stock { keys: 1, units: 3 });
+        let policy = Arc::new(policy);
+        let (mut a, mut b) = (Replica::new(policy.clone(), 0, 0, 10, WINDOW), Replica::new(policy, 0, 1, 10, WINDOW));
+        for i in 0..4 {
+            a.write(at(i), request(i as u32), 0, true);
+            b.write(at(i), request(10 + i as u32), 0, true);
+        }
+        assert_eq!((a.stats.sold[0], b.stats.sold[0]), (3, 3), "each side sold the whole stock");
+        assert_eq!((a.stats.sold_out, b.stats.sold_out), (1, 1));
+    }
+}

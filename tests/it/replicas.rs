@@ -1,0 +1,297 @@
+//! Replicated services, held to their arithmetic: a quorum write waits for the W-th fastest
+//! replica (the W-th smallest round trip, counting its own as zero) and a quorum read for the
+//! R-th; a follower applying writes slower than they come falls behind linearly; a failover
+//! loses what the old leader acknowledged alone under asynchronous replication and nothing
+//! under synchronous; a partitioned active-active pair oversells a stock unless a lock decides
+//! purchases; and bad replication settings get located errors.
+
+use crate::support::{load_error, run};
+use planetsim::report::replication::ReplicationSummary;
+use planetsim::report::summary::Summary;
+
+/// `hub` and four spokes at 10, 30, 50 and 70 ms round trips (no intra-region delay).
+const STAR: &str = "
+name: star
+defaults: {intra_region_rtt_ms: 0}
+regions:
+  - {id: hub, lat: 0, lon: 0, utc_offset_h: 0}
+  - {id: a, lat: 0, lon: 1, utc_offset_h: 0}
+  - {id: b, lat: 0, lon: 2, utc_offset_h: 0}
+  - {id: c, lat: 0, lon: 3, utc_offset_h: 0}
+  - {id: d, lat: 0, lon: 4, utc_offset_h: 0}
+links:
+  - {name: to-a, kind: cable, between: [hub, a], latency_ms: 5}
+  - {name: to-b, kind: cable, between: [hub, b], latency_ms: 15}
+  - {name: to-c, kind: cable, between: [hub, c], latency_ms: 25}
+  - {name: to-d, kind: cable, between: [hub, d], latency_ms: 35}
+";
+
+/// A five-region multi-leader store with `replication`, written to (or read) only from `hub`.
+fn store(replication: &str, writes: f64) -> String {
+    format!(
+        "name: store
+topology: topology.yaml
+seed: 3
+duration: 30s
+warmup: 2s
+keys: {{count: 1000, popularity: uniform, writes: {writes}}}
+services:
+  - name: store
+    regions: [hub, a, b, c, d]
+    workers: 1000
+    queue_capacity: 1000
+    service_time: {{dist: constant, value: 1us}}
+    replication: {replication}
+clients:
+  - {{name: app, service: store, region: hub, rate_rps: 200, timeout: 2s, access_rtt_ms: 0}}
+"
+    )
+}
+
+fn group<'a>(summary: &'a Summary, service: &str) -> &'a ReplicationSummary {
+    &summary.data.as_ref().expect("a scenario with keys").replication[service]
+}
+
+/// A write waits for W acknowledgements, the coordinator's own included, so its latency is the
+/// (W − 1)-th smallest round trip to the others: 0, 10, 30, 50, 70 ms for W = 1..5. A read
+/// asking R replicas waits the same way for the R-th.
+#[test]
+fn a_quorum_waits_for_the_w_th_fastest_replica() {
+    let round_trips = [0.0, 10.0, 30.0, 50.0, 70.0];
+    for w in 1..=5 {
+        let (_, summary) = run("quorum-write", STAR, &store(&format!("{{mode: multi-leader, quorum: {{w: {w}, r: 1}}}}"), 1.0));
+        let p50 = summary.latency_ms.p50.expect("writes succeeded");
+        let expected = round_trips[w - 1];
+        assert!((p50 - expected).abs() < 0.1 + expected * 0.002, "W = {w}: p50 {p50} ms, expected {expected} ms");
+        assert_eq!(summary.availability, Some(1.0));
+    }
+    for r in [2, 4] {
+        let (_, summary) = run("quorum-read", STAR, &store(&format!("{{mode: multi-leader, quorum: {{w: 1, r: {r}}}}}"), 0.0));
+        let p50 = summary.latency_ms.p50.expect("reads succeeded");
+        let expected = round_trips[r - 1];
+        assert!((p50 - expected).abs() < 0.1 + expected * 0.002, "R = {r}: p50 {p50} ms, expected {expected} ms");
+        assert_eq!(group(&summary, "store").reads_served, summary.requests.succeeded);
+    }
+}
+
+/// With fewer replicas reachable than W (two of five partitioned away, W = 4), a strict quorum
+/// fails the writes after its timeout; a sloppy one accepts them, late.
+#[test]
+fn a_quorum_short_of_replicas_fails_or_accepts_as_chosen() {
+    let partition = "faults:\n  - {kind: partition, from: [hub], to: [c, d], at: +0s}\n";
+    for (choice, succeeded) in [("fail", false), ("accept", true)] {
+        let replication = format!("{{mode: multi-leader, quorum: {{w: 4, r: 1}}, ack_timeout: 500ms, on_missing_acks: {choice}}}");
+        let (_, summary) = run("quorum-short", STAR, &format!("{}{partition}", store(&replication, 1.0)));
+        let member = &group(&summary, "store").members["hub"];
+        if succeeded {
+            assert_eq!(summary.availability, Some(1.0));
+            assert!(member.sloppy_writes > 4_000, "{}", member.sloppy_writes);
+            let p50 = summary.latency_ms.p50.expect("accepted");
+            assert!((500.0..=600.0).contains(&p50), "accepted after the 500 ms timeout (checked every 100 ms): {p50}");
+        } else {
+            assert_eq!(summary.availability, Some(0.0));
+            assert_eq!(member.ack_failures, summary.requests.attempted);
+        }
+    }
+}
+
+/// Two regions 5 ms apart; the leader takes `rate` writes a second and the follower applies one
+/// per `apply`.
+fn follower(rate: u32, apply: &str) -> String {
+    format!(
+        "name: lag
+topology: topology.yaml
+seed: 8
+duration: 20s
+warmup: 0s
+keys: {{count: 100, popularity: uniform, writes: 1.0}}
+services:
+  - name: db
+    regions: [hub, a]
+    workers: 1000
+    queue_capacity: 1000
+    service_time: {{dist: constant, value: 1us}}
+    replication: {{mode: leader-follower, leader: hub, apply_time: {apply}}}
+clients:
+  - {{name: app, service: db, region: hub, rate_rps: {rate}, timeout: 2s, access_rtt_ms: 0}}
+"
+    )
+}
+
+/// Below its capacity a follower lags by the link (5 ms) plus one apply time. Above it, write n
+/// (committed at n/λ) is applied at n·a, so at time T the lag is T·(1 − 1/(λ·a)): half of T
+/// for λ = 2,000/s and a = 1 ms. The run ends at 22 s (arrivals plus the 2 s timeout).
+#[test]
+fn a_follower_slower_than_the_writes_falls_behind_linearly() {
+    let (_, summary) = run("lag-ok", STAR, &follower(500, "100us"));
+    let lag = &group(&summary, "db").members["a"].lag_ms;
+    let p99 = lag.p99.expect("applied");
+    assert!((5.1..5.3).contains(&p99), "5 ms link + 0.1 ms apply (+ a short queue): {p99}");
+
+    let (_, summary) = run("lag-behind", STAR, &follower(2_000, "1ms"));
+    let member = &group(&summary, "db").members["a"];
+    let max = member.lag_ms.max.expect("applied") / 1e3;
+    assert!((max - 11.0).abs() < 0.3, "22 s × (1 − 1/2) = 11 s behind, got {max:.2} s");
+    assert!(member.apply_queue_max > 15_000, "the backlog grew to ~20,000: {}", member.apply_queue_max);
+}
+
+/// Runs one variant of a bundled scenario and summarises it.
+fn bundled(file: &str, variant: &str) -> Summary {
+    let variants = planetsim::scenario::variants::load_variants(&crate::support::repo_path(file)).expect("bundled scenarios load");
+    let plan = variants.into_iter().find(|v| v.name.as_deref() == Some(variant)).expect("the variant exists").plan;
+    let result = planetsim::sim::run(&plan);
+    planetsim::report::summary::build(&plan, &result)
+}
+
+/// `scenarios/leader-failover.yaml`: Virginia, the leader, is cut off at 120 s; its clients
+/// write 300 times a second. Asynchronous, it acknowledges them alone until its 5 s lease runs
+/// out (~4-5 s after the last ping): about 1,200-1,500 acknowledged writes that the promoted
+/// follower never receives. Semi-synchronous, none of them could be acknowledged: nothing is
+/// lost. Without fencing, Virginia takes writes for the whole 3-minute partition: ~50,000
+/// split-brain writes, lost when it learns it was deposed.
+#[test]
+fn a_failover_loses_acknowledged_writes_only_under_asynchronous_replication() {
+    let summary = bundled("scenarios/leader-failover.yaml", "async");
+    let orders = group(&summary, "orders");
+    let [failover] = &orders.failovers[..] else { panic!("one failover: {:?}", orders.failovers.len()) };
+    assert_eq!((failover.from.as_str(), failover.to.as_str(), orders.leader_at_end.as_deref()), ("virginia", "oregon", Some("oregon")));
+    assert!((1_000..=1_600).contains(&failover.lost_writes), "~300/s for ~4.5 s: {}", failover.lost_writes);
+    assert!((3.5..=5.0).contains(&failover.rpo_s), "about the lease: {}", failover.rpo_s);
+    // Silent since ~120 s, detected 10 s later, promoted 5 s after the ping reaches Oregon.
+    let rto = failover.rto_s.expect("the new leader took writes");
+    assert!((15.0..17.5).contains(&rto), "10 s detection + 5 s promotion (+ a heartbeat): {rto}");
+    assert_eq!(failover.split_brain_writes, 0, "fenced by its lease");
+    assert!(orders.members["virginia"].refused_writes > 40_000, "Virginia refuses writes once fenced");
+
+    let summary = bundled("scenarios/leader-failover.yaml", "semi-sync");
+    let failover = &group(&summary, "orders").failovers[0];
+    assert_eq!((failover.lost_writes, failover.split_brain_writes), (0, 0));
+    assert!(failover.discarded_writes > 0, "Virginia committed writes it could not acknowledge");
+
+    let summary = bundled("scenarios/leader-failover.yaml", "no-fencing");
+    let failover = &group(&summary, "orders").failovers[0];
+    assert!((45_000..=56_000).contains(&failover.split_brain_writes), "~300/s for ~170 s: {}", failover.split_brain_writes);
+    assert!(failover.demoted_s.expect("demoted at the heal") >= 300.0);
+}
+
+/// `scenarios/flash-sale-partition.yaml`: 60,000 units, 200 purchases a second in each of two
+/// regions, partitioned from 120 s to 360 s. About 48,000 are sold before; then each side sells
+/// the 12,000 it thinks are left: ~12,000 oversold. Under a lock in Virginia nothing is
+/// oversold, and Frankfurt's purchases fail while it cannot reach the lock.
+#[test]
+fn a_partitioned_active_active_pair_oversells_unless_a_lock_decides() {
+    let summary = bundled("scenarios/flash-sale-partition.yaml", "no-lock");
+    let stock = summary.data.as_ref().unwrap().stock.as_ref().expect("a stock");
+    assert!((10_000..=14_000).contains(&stock.oversold), "{}", stock.oversold);
+    assert_eq!(stock.sold, 60_000 + stock.oversold);
+    assert_eq!(summary.availability, Some(1.0), "both sides kept answering");
+
+    let summary = bundled("scenarios/flash-sale-partition.yaml", "global-lock");
+    let stock = summary.data.as_ref().unwrap().stock.as_ref().expect("a stock");
+    assert_eq!((stock.sold, stock.oversold), (60_000, 0));
+    let frankfurt = &summary.regions["frankfurt"];
+    assert!(frankfurt.requests.succeeded < frankfurt.requests.attempted * 3 / 4, "Frankfurt lost its purchases in the partition");
+}
+
+/// Two writers 70 ms apart (round trip) each write the same key 20 times a second (about one
+/// write per one-way trip, where concurrency is most frequent). A write is concurrent with the
+/// other side's writes of the last one-way trip; where one overwrites the other's current
+/// write unseen, last-writer-wins loses an update, and a resolver queues the conflict instead
+/// (at 500 ms each, slower than conflicts come, so its queue grows).
+#[test]
+fn concurrent_writes_are_lost_under_last_writer_wins_or_queue_for_a_resolver() {
+    let scenario = |conflicts: &str| {
+        format!(
+            "name: conflicts
+topology: topology.yaml
+seed: 4
+duration: 60s
+warmup: 0s
+keys: {{count: 1, writes: 1.0}}
+services:
+  - name: kv
+    regions: [hub, d]
+    workers: 100
+    queue_capacity: 100
+    service_time: {{dist: constant, value: 1us}}
+    replication: {{mode: multi-leader, {conflicts}}}
+clients:
+  - {{name: app, service: kv, regions: [hub, d], rate_rps: 20, timeout: 2s, access_rtt_ms: 0}}
+"
+        )
+    };
+    let (_, summary) = run("lww", STAR, &scenario("conflicts: last-writer-wins"));
+    let kv = group(&summary, "kv");
+    assert!(kv.conflicts > 100, "{}", kv.conflicts);
+    assert_eq!(kv.lost_updates, kv.conflicts);
+    let (_, summary) = run("resolver", STAR, &scenario("conflicts: resolver, resolve_time: 500ms"));
+    let kv = group(&summary, "kv");
+    assert_eq!(kv.lost_updates, 0);
+    let resolved: u64 = kv.members.values().map(|m| m.resolved).sum();
+    let queued = kv.members.values().map(|m| m.resolver_queue_max).max().unwrap();
+    assert!(kv.conflicts > 100 && resolved <= kv.conflicts, "{} conflicts, {resolved} resolved", kv.conflicts);
+    assert!(queued > 10, "conflicts come faster than 2 a second: the resolver's queue grows ({queued})");
+}
+
+/// A follower behind its bound refuses reads, or sends them to the leader.
+#[test]
+fn a_bounded_staleness_read_refuses_or_redirects_when_the_replica_lags() {
+    for (on_stale, refused) in [("refuse", true), ("redirect", false)] {
+        let scenario = format!(
+            "name: bounded
+topology: topology.yaml
+seed: 6
+duration: 20s
+warmup: 0s
+keys: {{count: 100, popularity: uniform, writes: 0.5}}
+services:
+  - name: db
+    regions: [hub, a]
+    workers: 1000
+    queue_capacity: 1000
+    service_time: {{dist: constant, value: 1us}}
+    replication: {{mode: leader-follower, leader: hub, apply_time: 1ms, max_staleness: 1s, on_stale: {on_stale}}}
+clients:
+  - {{name: app, service: db, regions: [hub, a], rate_rps: 2000, timeout: 2s, access_rtt_ms: 0}}
+"
+        );
+        // 2,000 writes a second against a follower that applies 1,000: it is over 1 s behind
+        // after about 2 s, and stays so.
+        let (_, summary) = run("bounded", STAR, &scenario);
+        let follower = &group(&summary, "db").members["a"];
+        let reads_at_follower = summary.regions["a"].requests.attempted / 2;
+        if refused {
+            assert!(follower.refused_stale > reads_at_follower * 8 / 10, "{} of ~{reads_at_follower}", follower.refused_stale);
+            assert_eq!(follower.redirected_stale, 0);
+        } else {
+            assert!(follower.redirected_stale > reads_at_follower * 8 / 10, "{}", follower.redirected_stale);
+            assert_eq!(follower.refused_stale, 0);
+            // Checked as the read arrives, recorded as it is served 1 µs later, kept to three
+            // significant digits.
+            let max = follower.read_staleness_ms.max.expect("some reads served");
+            assert!(max <= 1_001.0, "no read is served staler than the bound: {max}");
+        }
+    }
+}
+
+#[test]
+fn bad_replication_settings_get_located_errors() {
+    let error = load_error("w-above-n", STAR, &store("{mode: multi-leader, quorum: {w: 6, r: 1}}", 1.0));
+    assert!(error.contains("scenario.yaml:13:") && error.contains("replication.quorum.w"), "{error}");
+    assert!(error.contains("a write cannot wait for 6 replicas out of 5"), "{error}");
+
+    let error = load_error("unknown-leader", STAR, &follower(10, "1ms").replace("leader: hub", "leader: hbu"));
+    assert!(error.contains("unknown region `hbu`") && error.contains("did you mean `hub`"), "{error}");
+
+    let error = load_error("no-replica", STAR, &follower(10, "1ms").replace("leader: hub", "leader: d"));
+    assert!(error.contains("`d` holds no replica of service `db`") && error.contains("hub, a"), "{error}");
+
+    let error = load_error("one-region", STAR, &follower(10, "1ms").replace("regions: [hub, a]", "regions: [hub]"));
+    assert!(error.contains("a single replica replicates nothing"), "{error}");
+
+    let error = load_error("lock-no-stock", STAR, &store("{mode: multi-leader, lock: hub}", 1.0));
+    assert!(error.contains("a lock guards stock"), "{error}");
+
+    let error = load_error("fencing-alone", STAR, &follower(10, "1ms").replace("apply_time: 1ms", "fencing: 5s"));
+    assert!(error.contains("fencing is a lease the failover manager renews"), "{error}");
+}
