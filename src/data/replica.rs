@@ -330,6 +330,19 @@ pub enum Outgoing {
     },
 }
 
+impl Outgoing {
+    /// The member it is for.
+    pub fn to(&self) -> Member {
+        match *self {
+            Outgoing::Replicate { to, .. }
+            | Outgoing::Ack { to, .. }
+            | Outgoing::Read { to, .. }
+            | Outgoing::Answer { to, .. }
+            | Outgoing::Forward { to, .. } => to,
+        }
+    }
+}
+
 /// Where a request arriving at this replica goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Route {
@@ -847,9 +860,12 @@ impl Replica {
             };
             released.push(Released { request: write.request, outcome, age: Age::FRESH });
         }
-        // Reads all wait the same time, so the oldest gives up first.
+        // Reads all wait the same time, so the oldest gives up first; answered ones are gone
+        // from the front.
         self.pop_finished_reads();
-        while let Some(Some(read)) = self.waiting_reads.front().copied().filter(|r| r.is_some_and(|r| r.give_up <= now)) {
+        while let Some(&Some(read)) = self.waiting_reads.front()
+            && read.give_up <= now
+        {
             self.waiting_reads[0] = None;
             self.stats.quorum_read_failures += u64::from(read.counted);
             released.push(Released { request: read.request, outcome: Outcome::Error, age: Age::FRESH });
@@ -922,11 +938,6 @@ impl Replica {
     /// Closes the measurement at the end of the run: what is still being applied or resolved.
     pub fn finish(&mut self, end: SimTime) {
         self.catch_up(end);
-    }
-
-    /// Commits by this member not yet acknowledged to their clients, with their positions.
-    pub fn unacknowledged(&self) -> u64 {
-        self.log.since(0).filter(|e| !e.acknowledged).count() as u64
     }
 }
 

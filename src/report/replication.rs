@@ -91,7 +91,7 @@ pub struct StockSummary {
 }
 
 fn seconds(time: SimTime) -> f64 {
-    round(time.0 as f64 / 1e9, 6)
+    round(time.as_secs_f64(), 6)
 }
 
 /// Per replicated service, by name.

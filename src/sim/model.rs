@@ -587,13 +587,13 @@ impl Planet {
         let mut outbox = std::mem::take(&mut replica.outbox);
         let (group, me, region) = (usize::from(replica.group), replica.member, self.servers[server].region);
         for out in outbox.drain(..) {
-            let (to, flow) = match out {
-                Outgoing::Forward { to, request, .. } => (to, flow(request)),
-                Outgoing::Replicate { to, .. } | Outgoing::Ack { to, .. } | Outgoing::Read { to, .. } | Outgoing::Answer { to, .. } => {
-                    (to, replication_flow(group, me, to))
-                }
+            // A forwarded request keeps its own flow (a partial partition treats it as the
+            // client's); everything else rides the members' connection.
+            let flow = match out {
+                Outgoing::Forward { request, .. } => flow(request),
+                _ => replication_flow(group, me, out.to()),
             };
-            let target = self.groups[group].members[usize::from(to)];
+            let target = self.groups[group].members[usize::from(out.to())];
             let Some(delay) = self.transit(now, region, self.servers[target as usize].region, flow) else { continue };
             let address = self.addresses().server(target);
             let msg = match out {

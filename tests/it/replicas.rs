@@ -95,27 +95,33 @@ fn a_quorum_short_of_replicas_fails_or_accepts_as_chosen() {
     }
 }
 
-/// Two regions 5 ms apart; the leader takes `rate` writes a second and the follower applies one
-/// per `apply`.
-fn follower(rate: u32, apply: &str) -> String {
+/// A leader-follower store in `hub` and `a` (5 ms apart), with `replication` settings after
+/// its mode and leader, and clients in `clients` each sending `rate` requests a second, a share
+/// `writes` of them writes.
+fn pair(rate: u32, writes: f64, replication: &str, clients: &str) -> String {
     format!(
-        "name: lag
+        "name: pair
 topology: topology.yaml
 seed: 8
 duration: 20s
 warmup: 0s
-keys: {{count: 100, popularity: uniform, writes: 1.0}}
+keys: {{count: 100, popularity: uniform, writes: {writes}}}
 services:
   - name: db
     regions: [hub, a]
     workers: 1000
     queue_capacity: 1000
     service_time: {{dist: constant, value: 1us}}
-    replication: {{mode: leader-follower, leader: hub, apply_time: {apply}}}
+    replication: {{mode: leader-follower, leader: hub, {replication}}}
 clients:
-  - {{name: app, service: db, region: hub, rate_rps: {rate}, timeout: 2s, access_rtt_ms: 0}}
+  - {{name: app, service: db, regions: [{clients}], rate_rps: {rate}, timeout: 2s, access_rtt_ms: 0}}
 "
     )
+}
+
+/// The leader in `hub` takes `rate` writes a second and the follower applies one per `apply`.
+fn follower(rate: u32, apply: &str) -> String {
+    pair(rate, 1.0, &format!("apply_time: {apply}"), "hub")
 }
 
 /// Below its capacity a follower lags by the link (5 ms) plus one apply time. Above it, write n
@@ -128,11 +134,80 @@ fn a_follower_slower_than_the_writes_falls_behind_linearly() {
     let p99 = lag.p99.expect("applied");
     assert!((5.1..5.3).contains(&p99), "5 ms link + 0.1 ms apply (+ a short queue): {p99}");
 
-    let (_, summary) = run("lag-behind", STAR, &follower(2_000, "1ms"));
+    let (result, summary) = run("lag-behind", STAR, &follower(2_000, "1ms"));
     let member = &group(&summary, "db").members["a"];
     let max = member.lag_ms.max.expect("applied") / 1e3;
     assert!((max - 11.0).abs() < 0.3, "22 s × (1 − 1/2) = 11 s behind, got {max:.2} s");
     assert!(member.apply_queue_max > 15_000, "the backlog grew to ~20,000: {}", member.apply_queue_max);
+    // Over time (states.csv): the follower's staleness is T/2 at every window's end.
+    for at_s in [10, 20] {
+        let staleness_s = sampled(&result, 1, "replica_staleness_us", at_s) as f64 / 1e6;
+        let expected = at_s as f64 / 2.0;
+        assert!((staleness_s - expected).abs() < 0.05 * expected, "at {at_s} s: {staleness_s:.2} s, expected {expected} s");
+    }
+}
+
+/// A server's sampled count `state` at the end of the window ending at `at_s`.
+fn sampled(result: &planetsim::sim::RunResult, server: u32, state: &str, at_s: u64) -> u64 {
+    use planetsim::metrics::{StateValue, Subject};
+    let at = planetsim::kernel::SimTime::ZERO + planetsim::kernel::SimDuration::from_secs(at_s);
+    let sample = result.planet.recorder.states.iter().find(|s| s.time == at && s.subject == Subject::Server(server) && s.state == state);
+    match sample.map(|s| s.value) {
+        Some(StateValue::Count(count)) => count,
+        other => panic!("no count {state} of server {server} at {at_s} s: {other:?}"),
+    }
+}
+
+/// Reads at the leader: a client in `a` pays the 10 ms round trip to `hub` for everything.
+/// Local reads: its reads take no time and only its writes pay the trip.
+#[test]
+fn a_follower_forwards_writes_and_reads_at_the_leader_to_it() {
+    let (_, summary) = run("reads-leader", STAR, &pair(200, 0.3, "reads: leader", "a"));
+    let p50 = summary.latency_ms.p50.expect("served");
+    assert!((p50 - 10.0).abs() < 0.1, "a → hub → a: {p50}");
+    let follower = &group(&summary, "db").members["a"];
+    assert_eq!(follower.forwarded_writes + follower.forwarded_reads, summary.requests.attempted);
+    assert_eq!((follower.reads, follower.commits), (0, 0));
+
+    let (_, summary) = run("reads-local", STAR, &pair(200, 0.3, "reads: local", "a"));
+    let (p50, p90) = (summary.latency_ms.p50.expect("served"), summary.latency_ms.p90.expect("served"));
+    assert!(p50 < 0.1, "70 % of requests are local reads: {p50}");
+    assert!((p90 - 10.0).abs() < 0.1, "writes go to the leader: {p90}");
+    let follower = &group(&summary, "db").members["a"];
+    assert_eq!(follower.forwarded_reads, 0);
+    assert_eq!(follower.reads + follower.forwarded_writes, summary.requests.attempted);
+}
+
+/// An operator moves the leader from `hub` to `a` at 10 s: from then on `hub` forwards its
+/// clients' writes to `a`, and the change is in the events and the states.
+#[test]
+fn an_operator_promotes_a_follower_at_a_set_time() {
+    let (result, summary) = run("manual", STAR, &pair(200, 1.0, "failover: {at: +10s, to: a}", "hub"));
+    let db = group(&summary, "db");
+    let [failover] = &db.failovers[..] else { panic!("one failover") };
+    assert!(failover.manual);
+    assert_eq!((failover.from.as_str(), failover.to.as_str(), failover.decided_s), ("hub", "a", 10.0));
+    assert_eq!(db.leader_at_end.as_deref(), Some("a"));
+    let (hub, a) = (&db.members["hub"], &db.members["a"]);
+    // ~200 writes a second on each side of the switch.
+    assert!((1_800..=2_200).contains(&hub.forwarded_writes), "{}", hub.forwarded_writes);
+    assert!((1_800..=2_200).contains(&a.commits), "{}", a.commits);
+    assert_eq!(summary.availability, Some(1.0));
+    let events: Vec<_> = result.planet.recorder.events.iter().map(|e| (e.event, e.subject.as_str())).collect();
+    assert!(events.contains(&("failover-manual", "replication")), "{events:?}");
+    assert!(events.contains(&("leader-promoted", "a")) && events.contains(&("leader-demoted", "hub")), "{events:?}");
+    let role = |server: u32| {
+        let last = result
+            .planet
+            .recorder
+            .states
+            .iter()
+            .rev()
+            .find(|s| s.subject == planetsim::metrics::Subject::Server(server) && s.state == "replica_role");
+        last.map(|s| s.value)
+    };
+    assert_eq!(role(1), Some(planetsim::metrics::StateValue::Word("leader")));
+    assert_eq!(role(0), Some(planetsim::metrics::StateValue::Word("follower")));
 }
 
 /// Runs one variant of a bundled scenario and summarises it.
@@ -184,7 +259,12 @@ fn a_partitioned_active_active_pair_oversells_unless_a_lock_decides() {
     let stock = summary.data.as_ref().unwrap().stock.as_ref().expect("a stock");
     assert!((10_000..=14_000).contains(&stock.oversold), "{}", stock.oversold);
     assert_eq!(stock.sold, 60_000 + stock.oversold);
+    assert!(stock.sold_out_answers > 50_000, "buyers were told it sold out: {}", stock.sold_out_answers);
     assert_eq!(summary.availability, Some(1.0), "both sides kept answering");
+    // The streams resumed after the heal: each side applied every write the other made.
+    let shop = group(&summary, "shop");
+    let (virginia, frankfurt) = (&shop.members["virginia"], &shop.members["frankfurt"]);
+    assert_eq!((virginia.applied, frankfurt.applied), (frankfurt.commits, virginia.commits));
 
     let summary = bundled("scenarios/flash-sale-partition.yaml", "global-lock");
     let stock = summary.data.as_ref().unwrap().stock.as_ref().expect("a stock");
@@ -237,24 +317,8 @@ clients:
 #[test]
 fn a_bounded_staleness_read_refuses_or_redirects_when_the_replica_lags() {
     for (on_stale, refused) in [("refuse", true), ("redirect", false)] {
-        let scenario = format!(
-            "name: bounded
-topology: topology.yaml
-seed: 6
-duration: 20s
-warmup: 0s
-keys: {{count: 100, popularity: uniform, writes: 0.5}}
-services:
-  - name: db
-    regions: [hub, a]
-    workers: 1000
-    queue_capacity: 1000
-    service_time: {{dist: constant, value: 1us}}
-    replication: {{mode: leader-follower, leader: hub, apply_time: 1ms, max_staleness: 1s, on_stale: {on_stale}}}
-clients:
-  - {{name: app, service: db, regions: [hub, a], rate_rps: 2000, timeout: 2s, access_rtt_ms: 0}}
-"
-        );
+        let replication = format!("apply_time: 1ms, max_staleness: 1s, on_stale: {on_stale}");
+        let scenario = pair(2_000, 0.5, &replication, "hub, a");
         // 2,000 writes a second against a follower that applies 1,000: it is over 1 s behind
         // after about 2 s, and stays so.
         let (_, summary) = run("bounded", STAR, &scenario);
@@ -291,6 +355,16 @@ fn bad_replication_settings_get_located_errors() {
 
     let error = load_error("lock-no-stock", STAR, &store("{mode: multi-leader, lock: hub}", 1.0));
     assert!(error.contains("a lock guards stock"), "{error}");
+
+    let cached = store("{mode: multi-leader}", 1.0).replace("    replication:", "    cache: {capacity: 10}\n    replication:");
+    let error = load_error("cache-and-replicas", STAR, &cached);
+    assert!(error.contains("service `store` has both a cache and replicas"), "{error}");
+
+    let unsold = store("{mode: multi-leader}", 1.0)
+        .replace("writes: 1}", "writes: 1, stock: {keys: 1, units: 5}}")
+        .replace("    replication: {mode: multi-leader}\n", "");
+    let error = load_error("stock-alone", STAR, &unsold);
+    assert!(error.contains("keys.stock") && error.contains("no service is replicated"), "{error}");
 
     let error = load_error("fencing-alone", STAR, &follower(10, "1ms").replace("apply_time: 1ms", "fencing: 5s"));
     assert!(error.contains("fencing is a lease the failover manager renews"), "{error}");
