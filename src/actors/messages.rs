@@ -57,9 +57,10 @@ impl Budget {
 
 /// What a request does to the data: which key, and whether it reads or writes it. Requests in a
 /// scenario without a key space all read key 0, which nothing looks at. Packed in a u32 so that
-/// a request message stays at 24 bytes: 29 bits of key, a write bit, a bit a cache sets on a
-/// request it sends back to itself (a lease holder's wait; see `data::front`), and a bit for
-/// health probes, which caches let through untouched.
+/// a request message stays at 24 bytes: 27 bits of key, two bits counting how often replicas
+/// forwarded it (see `data::replica`), a bit for health probes, which caches let through
+/// untouched, a bit a cache sets on a request it sends back to itself (a lease holder's wait; see
+/// `data::front`), and a write bit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Op(u32);
 
@@ -67,8 +68,11 @@ impl Op {
     const WRITE: u32 = 1 << 31;
     const REVISIT: u32 = 1 << 30;
     const PROBE: u32 = 1 << 29;
+    /// Two bits: how many times replicas forwarded it.
+    const HOPS: u32 = 3 << 27;
+    const ONE_HOP: u32 = 1 << 27;
     /// The most keys a key space can have.
-    pub const MAX_KEYS: u32 = 1 << 29;
+    pub const MAX_KEYS: u32 = 1 << 27;
     /// A deep health probe: it tests the workers behind any cache.
     pub const HEALTH_PROBE: Op = Op(Self::PROBE);
 
@@ -108,6 +112,25 @@ impl Op {
     #[inline]
     pub fn is_revisit(self) -> bool {
         self.0 & Self::REVISIT != 0
+    }
+
+    /// How many times replicas forwarded it.
+    #[inline]
+    pub fn hops(self) -> u32 {
+        (self.0 & Self::HOPS) >> 27
+    }
+
+    /// The same operation, forwarded once more (counting up to 3).
+    #[inline]
+    pub fn forwarded(self) -> Op {
+        if self.hops() == 3 { self } else { Op(self.0 + Self::ONE_HOP) }
+    }
+
+    /// The same operation with its forwards forgotten: what a served request's calls to other
+    /// services carry (their replicas count their own forwards).
+    #[inline]
+    pub fn unforwarded(self) -> Op {
+        Op(self.0 & !Self::HOPS)
     }
 
     /// The operation as its caller issued it (without the revisit mark).
@@ -245,6 +268,11 @@ pub enum Msg {
     Pong { group: u16, member: u16, leader: u16, position: u64 },
     /// To the injector: the failover manager of `group` checks its leader and pings.
     FailoverTick { group: u16 },
+    /// To a replica with leader placement: carry out its group's operator order `order`.
+    MoveRanges { order: u16 },
+    /// To a replica with leader placement: the move of `range` to `to` (for order `order`) is
+    /// prepared; hand it off.
+    HandOff { range: u32, to: u16, order: u16 },
 }
 
 // Every event carries one: growing it slows every run (see results/bench/quickstart.md).
@@ -285,6 +313,8 @@ impl Message for Msg {
             Msg::Ping { group, leader, term } => 28 ^ u64::from(*group) << 5 ^ u64::from(*leader) << 21 ^ u64::from(*term) << 37,
             Msg::Pong { group, member, position, .. } => 29 ^ u64::from(*group) << 5 ^ u64::from(*member) << 21 ^ position << 37,
             Msg::FailoverTick { group } => 30 ^ u64::from(*group) << 5,
+            Msg::MoveRanges { order } => 31 ^ u64::from(*order) << 5,
+            Msg::HandOff { range, to, order } => 32 ^ u64::from(*range) << 6 ^ u64::from(*to) << 38 ^ u64::from(*order) << 54,
         }
     }
 }

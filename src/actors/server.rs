@@ -570,7 +570,8 @@ impl Server {
             self.failed_now();
             return Some(Reply::now(request, Outcome::Error));
         }
-        let mut job = Job::new(request, now, deadline, op);
+        // The job's calls start their own journeys: they do not inherit this request's forwards.
+        let mut job = Job::new(request, now, deadline, op.unforwarded());
         job.last_commit = last_commit;
         if let Some(replica) = self.replica.as_mut().filter(|_| !op.is_probe()) {
             match replica.route(now, op, counted) {

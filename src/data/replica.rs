@@ -38,6 +38,7 @@
 
 use crate::actors::messages::{Age, Op, Outcome, RequestRef};
 use crate::data::front::Released;
+use crate::data::placement::{Move, Placement, RangeLeaders, Takeover};
 use crate::kernel::{SimDuration, SimTime};
 use crate::world::RegionId;
 use hdrhistogram::Histogram;
@@ -151,6 +152,8 @@ pub struct ReplicationPolicy {
     pub promote: SimDuration,
     pub failover: Option<FailoverPlan>,
     pub stock: Option<Stock>,
+    /// Leadership split by key range (leader-follower; `leader` is then unused).
+    pub placement: Option<Placement>,
 }
 
 impl ReplicationPolicy {
@@ -169,11 +172,24 @@ pub struct Version {
     pub member: Member,
 }
 
+/// What a log entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryKind {
+    Write,
+    /// A write to a stock item.
+    Purchase,
+    /// The origin hands the leadership of range `key` to `to` (leader placement).
+    HandOff {
+        to: Member,
+    },
+}
+
 /// One committed write in its origin's log.
 #[derive(Clone, Copy, Debug)]
 pub struct Entry {
+    /// The key written (the range, for a hand-off).
     pub key: u32,
-    pub purchase: bool,
+    pub kind: EntryKind,
     /// Its client was told it succeeded.
     pub acknowledged: bool,
     pub version: Version,
@@ -343,6 +359,10 @@ impl Outgoing {
     }
 }
 
+/// How many times a request may be forwarded between members: a third forward would chase a
+/// leadership that is moving, so the request is refused instead (its client may retry).
+const MAX_HOPS: u32 = 2;
+
 /// Where a request arriving at this replica goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Route {
@@ -387,6 +407,8 @@ pub struct ReplicaStats {
     pub forwarded_reads: u64,
     /// Writes refused: no leader here, a leader not ready yet, or a fenced leader.
     pub refused_writes: u64,
+    /// Requests refused because they had been forwarded twice already (a moving leadership).
+    pub misdirected: u64,
     pub reads: u64,
     /// Reads that returned a version older than the key's last commit anywhere.
     pub stale_reads: u64,
@@ -425,6 +447,8 @@ pub struct Replica {
     ready_at: SimTime,
     last_ping: SimTime,
     pub log: Log,
+    /// Who leads each key range (with placement).
+    pub ranges: Option<RangeLeaders>,
     streams: Vec<Stream>,
     /// Per origin: how many of its log positions this member has received.
     pub received: Vec<u64>,
@@ -461,6 +485,7 @@ impl Replica {
             ready_at: SimTime::ZERO,
             last_ping: SimTime::ZERO,
             log: Log::default(),
+            ranges: policy.placement.as_ref().map(|p| RangeLeaders::new(p, member, members as u16)),
             streams: vec![Stream::default(); members],
             received: vec![0; members],
             safe: vec![SimTime::ZERO; members],
@@ -480,6 +505,7 @@ impl Replica {
                 forwarded_writes: 0,
                 forwarded_reads: 0,
                 refused_writes: 0,
+                misdirected: 0,
                 reads: 0,
                 stale_reads: 0,
                 refused_stale: 0,
@@ -522,15 +548,31 @@ impl Replica {
 
     /// Whether this member accepts writes of its own (and streams them).
     pub fn is_origin(&self) -> bool {
-        self.policy.topology == Topology::MultiLeader || self.leader == self.member
+        self.policy.topology == Topology::MultiLeader || self.ranges.is_some() || self.leader == self.member
     }
 
     pub fn role(&self) -> &'static str {
-        match self.policy.topology {
-            Topology::MultiLeader => "peer",
-            Topology::LeaderFollower if self.leader == self.member => "leader",
-            Topology::LeaderFollower => "follower",
+        match (self.policy.topology, &self.ranges) {
+            (Topology::MultiLeader, _) => "peer",
+            (Topology::LeaderFollower, Some(ranges)) if ranges.led_by(self.member) > 0 => "range-leader",
+            (Topology::LeaderFollower, None) if self.leader == self.member => "leader",
+            (Topology::LeaderFollower, _) => "follower",
         }
+    }
+
+    /// The member that takes `key`'s writes: its range's leader with placement, else the
+    /// leader (as far as this member knows).
+    #[inline]
+    fn leader_of(&self, key: u32) -> Member {
+        match (&self.ranges, &self.policy.placement) {
+            (Some(ranges), Some(placement)) => ranges.leader(placement.range_of(key)),
+            _ => self.leader,
+        }
+    }
+
+    /// How many key ranges this member leads (with placement).
+    pub fn ranges_led(&self) -> Option<u32> {
+        self.ranges.as_ref().map(|r| r.led_by(self.member))
     }
 
     fn counts(&self, time: SimTime) -> bool {
@@ -540,33 +582,30 @@ impl Replica {
     /// Where a request goes: served here, forwarded to another member, or refused.
     pub fn route(&mut self, now: SimTime, op: Op, counted: bool) -> Route {
         self.catch_up(now);
-        let policy = &self.policy;
-        let leader_follower = policy.topology == Topology::LeaderFollower;
+        let key = op.key();
+        let leader = self.leader_of(key);
+        let elsewhere = self.policy.topology == Topology::LeaderFollower && leader != self.member;
         if op.is_write() {
-            if let Some(lock) = policy.lock.filter(|&l| l != self.member && policy.is_stock(op.key())) {
-                self.stats.forwarded_writes += u64::from(counted);
-                return Route::Forward(lock);
+            if let Some(lock) = self.policy.lock.filter(|&l| l != self.member && self.policy.is_stock(key)) {
+                return self.forward(lock, op, counted, |s| &mut s.forwarded_writes);
             }
-            if leader_follower && self.leader != self.member {
-                self.stats.forwarded_writes += u64::from(counted);
-                return Route::Forward(self.leader);
+            if elsewhere {
+                return self.forward(leader, op, counted, |s| &mut s.forwarded_writes);
             }
-            if !self.accepts_writes(now) {
+            if !self.accepts_writes(now, key) {
                 self.stats.refused_writes += u64::from(counted);
                 return Route::Refuse;
             }
             return Route::Here;
         }
-        if policy.reads == ReadFrom::Leader && leader_follower && self.leader != self.member {
-            self.stats.forwarded_reads += u64::from(counted);
-            return Route::Forward(self.leader);
+        if self.policy.reads == ReadFrom::Leader && elsewhere {
+            return self.forward(leader, op, counted, |s| &mut s.forwarded_reads);
         }
-        if let Some(bound) = policy.bound
-            && self.staleness(now) > bound.max_lag
+        if let Some(bound) = self.policy.bound
+            && self.staleness_of(now, key) > bound.max_lag
         {
-            if bound.on_stale == OnStale::Redirect && leader_follower && self.leader != self.member {
-                self.stats.redirected_stale += u64::from(counted);
-                return Route::Forward(self.leader);
+            if bound.on_stale == OnStale::Redirect && elsewhere {
+                return self.forward(leader, op, counted, |s| &mut s.redirected_stale);
             }
             self.stats.refused_stale += u64::from(counted);
             return Route::Refuse;
@@ -574,25 +613,46 @@ impl Replica {
         Route::Here
     }
 
-    /// A leader takes writes once promoted and while its lease holds; every member of a
-    /// multi-leader group always does.
-    fn accepts_writes(&self, now: SimTime) -> bool {
+    /// Forwards a request to `to`, counted in `count`, unless it has been forwarded too often.
+    fn forward(&mut self, to: Member, op: Op, counted: bool, count: fn(&mut ReplicaStats) -> &mut u64) -> Route {
+        if op.hops() >= MAX_HOPS {
+            self.stats.misdirected += u64::from(counted);
+            return Route::Refuse;
+        }
+        *count(&mut self.stats) += u64::from(counted);
+        Route::Forward(to)
+    }
+
+    /// A leader takes writes (of its ranges, with placement) once promoted and while its lease
+    /// holds; every member of a multi-leader group always does.
+    fn accepts_writes(&self, now: SimTime, key: u32) -> bool {
         if self.policy.topology == Topology::MultiLeader {
             return true;
         }
         let leased = self.policy.fencing.is_none_or(|lease| now.since(self.last_ping.min(now)) <= lease);
-        self.leader == self.member && now >= self.ready_at && leased
+        self.leader_of(key) == self.member && now >= self.ready_at && leased
     }
 
-    /// How far behind this replica may be: the time since the oldest safe time that matters.
+    /// How far behind this replica may be: the time since the oldest safe time that matters
+    /// (every other member's, with placement or multi-leader).
     pub fn staleness(&self, now: SimTime) -> SimDuration {
         let behind = |origin: usize| now.since(self.safe[origin].min(now));
         match self.policy.topology {
-            Topology::LeaderFollower if self.leader == self.member => SimDuration::ZERO,
-            Topology::LeaderFollower => behind(usize::from(self.leader)),
-            Topology::MultiLeader => {
-                (0..self.safe.len()).filter(|&o| o != usize::from(self.member)).map(behind).max().unwrap_or(SimDuration::ZERO)
-            }
+            Topology::LeaderFollower if self.ranges.is_none() && self.leader == self.member => SimDuration::ZERO,
+            Topology::LeaderFollower if self.ranges.is_none() => behind(usize::from(self.leader)),
+            _ => (0..self.safe.len()).filter(|&o| o != usize::from(self.member)).map(behind).max().unwrap_or(SimDuration::ZERO),
+        }
+    }
+
+    /// How far behind this replica may be on `key`: with placement, the time since its range
+    /// leader's safe time (zero where it leads).
+    fn staleness_of(&self, now: SimTime, key: u32) -> SimDuration {
+        if self.ranges.is_none() {
+            return self.staleness(now);
+        }
+        match self.leader_of(key) {
+            leader if leader == self.member => SimDuration::ZERO,
+            leader => now.since(self.safe[usize::from(leader)].min(now)),
         }
     }
 
@@ -600,8 +660,8 @@ impl Replica {
     /// once enough members acknowledged it.
     pub fn write(&mut self, now: SimTime, request: RequestRef, key: u32, counted: bool) -> Settled {
         self.catch_up(now);
-        if !self.accepts_writes(now) {
-            // Demoted or fenced while the write was in service.
+        if !self.accepts_writes(now, key) {
+            // Demoted, fenced or handed off while the write was in service.
             self.stats.refused_writes += u64::from(counted);
             return Settled::Answer(Outcome::Error, Age::FRESH);
         }
@@ -618,7 +678,8 @@ impl Replica {
         if let Some(held) = self.versions.get_mut(key as usize) {
             *held = version;
         }
-        let position = self.log.push(Entry { key, purchase, acknowledged: false, version, parent });
+        let kind = if purchase { EntryKind::Purchase } else { EntryKind::Write };
+        let position = self.log.push(Entry { key, kind, acknowledged: false, version, parent });
         self.stats.commits += u64::from(counted);
         self.send_news(now);
         if self.policy.write_acks <= 1 {
@@ -635,7 +696,7 @@ impl Replica {
     fn acknowledge(&mut self, position: u64) {
         let Some(entry) = self.log.get_mut(position) else { return };
         entry.acknowledged = true;
-        if entry.purchase {
+        if entry.kind == EntryKind::Purchase {
             self.stats.sold[entry.key as usize] += 1;
         }
     }
@@ -643,7 +704,7 @@ impl Replica {
     /// A served read: answer with this replica's version, or ask a quorum.
     pub fn read(&mut self, now: SimTime, request: RequestRef, key: u32, last_commit: SimTime, counted: bool) -> Settled {
         self.catch_up(now);
-        let staleness = self.staleness(now);
+        let staleness = self.staleness_of(now, key);
         let best = self.versions.get(key as usize).copied().unwrap_or_default();
         let ReadFrom::Quorum(r) = self.policy.reads else {
             self.record_read(staleness, best, last_commit, counted);
@@ -699,7 +760,7 @@ impl Replica {
     /// current as of `as_of`. `slower` stretches the apply time (a slow disk).
     pub fn on_replicate(&mut self, now: SimTime, origin: Member, from: u64, entries: &[Entry], as_of: SimTime, slower: f64) {
         self.catch_up(now);
-        if self.policy.topology == Topology::LeaderFollower && origin != self.leader {
+        if self.policy.topology == Topology::LeaderFollower && self.ranges.is_none() && origin != self.leader {
             // A deposed leader's stream: this member follows someone else.
             return;
         }
@@ -748,19 +809,25 @@ impl Replica {
     }
 
     fn apply(&mut self, origin: Member, entry: Entry, done: SimTime) {
+        let safe = &mut self.safe[usize::from(origin)];
+        *safe = (*safe).max(entry.version.time);
+        if let EntryKind::HandOff { to } = entry.kind {
+            self.learn_hand_off(origin, entry, to, done);
+            return;
+        }
         if self.counts(entry.version.time) {
             self.stats.applied += 1;
             self.stats.lag_ns.saturating_record(done.since(entry.version.time).0);
         }
-        let safe = &mut self.safe[usize::from(origin)];
-        *safe = (*safe).max(entry.version.time);
-        if entry.purchase {
+        if entry.kind == EntryKind::Purchase {
             self.known_sold[entry.key as usize] += 1;
         }
         let Some(&held) = self.versions.get(entry.key as usize) else { return };
         if self.policy.topology == Topology::LeaderFollower {
-            // One history: a follower takes the leader's writes in log order.
-            self.versions[entry.key as usize] = entry.version;
+            // One history per key: a follower takes the leader's writes in log order. With
+            // placement a range's history passes from one leader's log to the next, and the two
+            // streams may arrive in either order, so the later version is kept.
+            self.versions[entry.key as usize] = if self.ranges.is_some() { held.max(entry.version) } else { entry.version };
             return;
         }
         // Concurrent: this member's own current write, which the incoming one's author had not
@@ -770,6 +837,36 @@ impl Replica {
             self.conflict(done);
         }
         self.versions[entry.key as usize] = held.max(entry.version);
+    }
+
+    /// `origin` handed range `entry.key` to `to`: from now on this member sends its writes
+    /// there, or leads it (having applied every write `origin` made before).
+    fn learn_hand_off(&mut self, origin: Member, entry: Entry, to: Member, done: SimTime) {
+        let takeover =
+            (to == self.member).then_some(Takeover { range: entry.key, from: origin, handed_off: entry.version.time, taken: done });
+        if let Some(ranges) = self.ranges.as_mut() {
+            ranges.learn(entry.key, to, entry.version.time, takeover);
+        }
+    }
+
+    /// Starts operator's order `index` (this member is its source): returns the moves that
+    /// begin preparing now.
+    pub fn order_moves(&mut self, now: SimTime, index: u16) -> Vec<Move> {
+        self.catch_up(now);
+        self.ranges.as_mut().expect("orders only with placement").order(now, index)
+    }
+
+    /// The move of `moved.range` is prepared: this member hands the range off with an entry in
+    /// its log (after every write it made to the range) and stops taking its writes. Returns
+    /// the next move to start.
+    pub fn hand_off(&mut self, now: SimTime, moved: Move) -> Option<Move> {
+        self.catch_up(now);
+        let next = self.ranges.as_mut().expect("moves only with placement").hand_off(now, moved);
+        let version = Version { time: now, member: self.member };
+        let kind = EntryKind::HandOff { to: moved.to };
+        self.log.push(Entry { key: moved.range, kind, acknowledged: false, version, parent: Version::default() });
+        self.send_news(now);
+        next
     }
 
     fn conflict(&mut self, detected: SimTime) {
@@ -813,7 +910,7 @@ impl Replica {
     pub fn on_read(&mut self, now: SimTime, from: Member, id: u32, key: u32) {
         self.catch_up(now);
         let version = self.versions.get(key as usize).copied().unwrap_or_default();
-        let staleness = Age::of(self.staleness(now));
+        let staleness = Age::of(self.staleness_of(now, key));
         self.outbox.push(Outgoing::Answer { to: from, id, version, staleness });
     }
 
@@ -946,7 +1043,7 @@ impl Replica {
 /// span of acknowledged history lost (the RPO in time).
 pub fn lost_since(log: &Log, received: u64) -> (u64, u64, SimDuration) {
     let (mut lost, mut discarded, mut last) = (0, 0, None);
-    for entry in log.since(received) {
+    for entry in log.since(received).filter(|e| !matches!(e.kind, EntryKind::HandOff { .. })) {
         if entry.acknowledged {
             lost += 1;
             last = Some(entry.version.time);
@@ -961,6 +1058,7 @@ pub fn lost_since(log: &Log, received: u64) -> (u64, u64, SimDuration) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::placement::Move;
     use std::sync::Arc;
 
     fn policy(topology: Topology, members: u16, write_acks: u16) -> Arc<ReplicationPolicy> {
@@ -982,6 +1080,7 @@ mod tests {
             promote: SimDuration::ZERO,
             failover: None,
             stock: None,
+            placement: None,
         })
     }
 
@@ -995,7 +1094,7 @@ mod tests {
         SimTime::ZERO + SimDuration::from_millis(ms)
     }
 
-    /// Delivers every Replicate in `from`'s outbox to `to` at `now`.
+    /// Delivers every Replicate for `to` in `from`'s outbox at `now` (the others stay).
     fn deliver(from: &mut Replica, to: &mut Replica, now: SimTime) {
         let sent: Vec<_> = from.outbox.drain(..).collect();
         for message in sent {
@@ -1004,6 +1103,8 @@ mod tests {
             {
                 let entries: Vec<Entry> = from.log.since(position).take(count as usize).copied().collect();
                 to.on_replicate(now, from.member, position, &entries, as_of, 1.0);
+            } else {
+                from.outbox.push(message);
             }
         }
     }
@@ -1109,5 +1210,78 @@ mod tests {
         }
         assert_eq!((a.stats.sold[0], b.stats.sold[0]), (3, 3), "each side sold the whole stock");
         assert_eq!((a.stats.sold_out, b.stats.sold_out), (1, 1));
+    }
+
+    /// Three members and two ranges: member 0 leads range 0 (even keys), member 1 range 1 (odd
+    /// keys), member 2 none. One order: move one of member 0's ranges to member 1.
+    fn placed() -> Arc<ReplicationPolicy> {
+        use crate::data::placement::{MoveOrder, Movement};
+        let mut policy = (*policy(Topology::LeaderFollower, 3, 1)).clone();
+        let order = MoveOrder { at: SimTime::ZERO, from: 0, movement: Movement::Ranges { to: 1, count: 1 } };
+        let leaders = Placement::dealt(&[1, 1, 0]);
+        policy.placement = Some(Placement { ranges: 2, leaders, move_time: SimDuration::from_secs(1), parallel: 1, orders: vec![order] });
+        Arc::new(policy)
+    }
+
+    #[test]
+    fn a_new_range_leader_takes_over_once_it_has_applied_the_old_leaders_writes() {
+        let policy = placed();
+        let mut members: Vec<Replica> = (0..3).map(|m| Replica::new(policy.clone(), 0, m, 10, WINDOW)).collect();
+        let [a, b, c] = &mut members[..] else { unreachable!() };
+        assert_eq!(a.route(at(0), Op::write(4), true), Route::Here);
+        assert_eq!(a.route(at(0), Op::write(3), true), Route::Forward(1));
+        assert_eq!(c.route(at(0), Op::write(4), true), Route::Forward(0));
+        for i in 0..10 {
+            a.write(at(0), request(i), 4, true);
+        }
+        let started = a.order_moves(at(0), 0);
+        assert_eq!(started, vec![Move { range: 0, to: 1, order: 0 }]);
+        assert_eq!(a.hand_off(at(1_000), started[0]), None, "nothing else queued");
+        // The old leader forwards the range's writes now, and refuses one already in service.
+        assert_eq!(a.route(at(1_000), Op::write(4), true), Route::Forward(1));
+        assert_eq!(a.write(at(1_000), request(20), 4, true), Settled::Answer(Outcome::Error, Age::FRESH));
+        // b receives a's ten writes and the hand-off at 1,010 ms and applies them 1 ms each: it
+        // leads range 0 from 1,021 ms, holding a's last write to key 4.
+        deliver(a, b, at(1_010));
+        assert_eq!(b.route(at(1_020), Op::write(4), true), Route::Forward(0), "still applying a's writes");
+        assert_eq!(b.route(at(1_021), Op::write(4), true), Route::Here);
+        assert_eq!(b.versions[4], Version { time: at(0), member: 0 });
+        let taken = b.ranges.as_ref().expect("placement").takeovers[0];
+        assert_eq!((taken.range, taken.from, taken.handed_off, taken.taken), (0, 0, at(1_000), at(1_021)));
+        assert_eq!((a.ranges_led(), b.ranges_led(), c.ranges_led()), (Some(0), Some(2), Some(0)));
+        // c learns from a's stream too, and sends range 0's writes to b from then on.
+        deliver(a, c, at(1_030));
+        assert_eq!(c.route(at(1_040), Op::write(4), true), Route::Forward(0));
+        assert_eq!(c.route(at(1_041), Op::write(4), true), Route::Forward(1));
+        assert_eq!((b.role(), a.role()), ("range-leader", "follower"));
+    }
+
+    #[test]
+    fn a_request_forwarded_twice_is_refused_rather_than_sent_round_again() {
+        let mut c = Replica::new(placed(), 0, 2, 10, WINDOW);
+        let write = Op::write(4);
+        assert_eq!(c.route(at(0), write.forwarded(), true), Route::Forward(0));
+        assert_eq!(c.route(at(0), write.forwarded().forwarded(), true), Route::Refuse);
+        assert_eq!((c.stats.forwarded_writes, c.stats.misdirected), (1, 1));
+        assert_eq!(write.forwarded().forwarded().key(), 4, "the hops leave the key alone");
+    }
+
+    #[test]
+    fn with_placement_a_follower_keeps_the_later_version_whichever_stream_comes_first() {
+        // b's write to key 4, made after it took range 0 from a, reaches c before a's older one.
+        let policy = placed();
+        let mut members: Vec<Replica> = (0..3).map(|m| Replica::new(policy.clone(), 0, m, 10, WINDOW)).collect();
+        let [a, b, c] = &mut members[..] else { unreachable!() };
+        a.write(at(0), request(1), 4, true);
+        let started = a.order_moves(at(0), 0);
+        a.hand_off(at(10), started[0]);
+        deliver(a, b, at(20));
+        b.catch_up(at(30));
+        assert_eq!(b.write(at(30), request(2), 4, true), Settled::Committed);
+        deliver(b, c, at(40));
+        deliver(a, c, at(100));
+        c.catch_up(at(200));
+        assert_eq!(c.versions[4], Version { time: at(30), member: 1 });
+        assert_eq!(c.stats.conflicts, 0, "one writer at a time: no conflict");
     }
 }

@@ -2,9 +2,10 @@
 //! members' lag, read staleness, forwarding, acknowledgements and conflicts, its failovers with
 //! their lost writes, RPO and RTO, and the stock invariant (units sold against units there were).
 
+use super::placement::PlacementSummary;
 use super::summary::{LatencySummary, latency, round};
 use crate::data::failover::FailoverRecord;
-use crate::data::replica::{Conflicts, ReadFrom, ReplicationPolicy, Topology};
+use crate::data::replica::{Conflicts, ReadFrom, Replica, ReplicationPolicy, Topology};
 use crate::kernel::SimTime;
 use crate::sim::RunResult;
 use crate::sim::plan::ScenarioPlan;
@@ -27,6 +28,9 @@ pub struct ReplicationSummary {
     pub lost_updates: u64,
     pub members: BTreeMap<String, MemberSummary>,
     pub failovers: Vec<FailoverSummary>,
+    /// With leadership split by key range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placement: Option<PlacementSummary>,
 }
 
 #[derive(Serialize)]
@@ -36,6 +40,8 @@ pub struct MemberSummary {
     pub forwarded_writes: u64,
     pub forwarded_reads: u64,
     pub refused_writes: u64,
+    /// Requests refused after two forwards (chasing a leadership that moved).
+    pub misdirected: u64,
     pub reads: u64,
     pub stale_reads: u64,
     pub refused_stale: u64,
@@ -112,6 +118,9 @@ pub fn summaries(plan: &ScenarioPlan, result: &RunResult) -> BTreeMap<String, Re
             members.insert(region(member as u16), member_summary(replica.role(), &replica.stats));
         }
         let failovers = group.manager.iter().flat_map(|m| &m.failovers).map(|f| failover_summary(f, &region)).collect();
+        let replicas: Vec<&Replica> =
+            group.members.iter().map(|&s| planet.servers[s as usize].replica.as_deref().expect("a member has a replica")).collect();
+        let placement = policy.placement.as_ref().map(|p| super::placement::summary(p, &group.orders, &replicas, &region));
         let total = |field: fn(&MemberSummary) -> u64| members.values().map(field).sum();
         out.insert(
             spec.name.clone(),
@@ -123,7 +132,7 @@ pub fn summaries(plan: &ScenarioPlan, result: &RunResult) -> BTreeMap<String, Re
                     Conflicts::LastWriterWins => "last-writer-wins",
                     Conflicts::Resolver { .. } => "resolver",
                 },
-                leader_at_start: (policy.topology == Topology::LeaderFollower).then(|| region(policy.leader)),
+                leader_at_start: (policy.topology == Topology::LeaderFollower && policy.placement.is_none()).then(|| region(policy.leader)),
                 leader_at_end,
                 reads_served: total(|m| m.reads),
                 stale_reads: total(|m| m.stale_reads),
@@ -131,6 +140,7 @@ pub fn summaries(plan: &ScenarioPlan, result: &RunResult) -> BTreeMap<String, Re
                 lost_updates: total(|m| m.lost_updates),
                 members,
                 failovers,
+                placement,
             },
         );
     }
@@ -163,6 +173,7 @@ fn member_summary(role: &'static str, s: &crate::data::replica::ReplicaStats) ->
         forwarded_writes: s.forwarded_writes,
         forwarded_reads: s.forwarded_reads,
         refused_writes: s.refused_writes,
+        misdirected: s.misdirected,
         reads: s.reads,
         stale_reads: s.stale_reads,
         refused_stale: s.refused_stale,

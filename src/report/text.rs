@@ -275,14 +275,14 @@ fn replicas(out: &mut String, data: &super::data::DataSummary) {
         );
         let _ = writeln!(
             out,
-            "{:<16} {:>9} {:>9} {:>10} {:>12} {:>12} {:>10}",
+            "{:<16} {:>12} {:>9} {:>10} {:>12} {:>12} {:>10}",
             "replica", "role", "commits", "applied", "lag p99 ms", "stale p99 ms", "refused"
         );
         for (region, m) in &group.members {
-            let refused = m.refused_writes + m.refused_stale + m.ack_failures;
+            let refused = m.refused_writes + m.refused_stale + m.ack_failures + m.misdirected;
             let _ = writeln!(
                 out,
-                "{:<16} {:>9} {:>9} {:>10} {:>12} {:>12} {:>10}",
+                "{:<16} {:>12} {:>9} {:>10} {:>12} {:>12} {:>10}",
                 region,
                 m.role_at_end,
                 m.commits,
@@ -298,6 +298,20 @@ fn replicas(out: &mut String, data: &super::data::DataSummary) {
                 out,
                 "failover {} -> {} at {:.1} s: RTO {rto}, {} acknowledged writes lost (RPO {:.3} s), {} split-brain writes",
                 f.from, f.to, f.decided_s, f.lost_writes, f.rpo_s, f.split_brain_writes
+            );
+        }
+        for order in group.placement.iter().flat_map(|p| &p.orders) {
+            let done = match (order.started_s, order.completed_s, order.duration_s) {
+                (None, ..) => "lost: its server was down".to_string(),
+                (Some(_), ..) if order.ranges_planned == 0 => "nothing to move".to_string(),
+                (Some(_), Some(at), Some(took)) => format!("done at {at:.1} s, {took:.1} s after it started"),
+                _ => format!("{} of {} ranges taken by the end", order.ranges_taken, order.ranges_planned),
+            };
+            let leaderless = order.leaderless_ms_max.map_or(String::new(), |m| format!(", ranges leaderless up to {m:.0} ms"));
+            let _ = writeln!(
+                out,
+                "{} of {} at {:.1} s: {} ranges, {done}{leaderless}",
+                order.order, order.from, order.at_s, order.ranges_planned
             );
         }
     }

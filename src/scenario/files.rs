@@ -172,6 +172,39 @@ pub struct ReplicationFile {
     pub lock: Option<S<String>>,
     pub fencing: Option<S<String>>,
     pub failover: Option<S<FailoverFile>>,
+    /// Leadership split by key range.
+    pub placement: Option<S<PlacementFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlacementFile {
+    pub ranges: S<i64>,
+    /// How many ranges each region leads at the start (default: an even split).
+    #[serde(default)]
+    pub leaders: Vec<RangeShareFile>,
+    pub move_time: Option<S<String>>,
+    pub parallel: Option<S<i64>>,
+    #[serde(default)]
+    pub moves: Vec<S<MoveFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RangeShareFile {
+    pub region: S<String>,
+    pub ranges: S<i64>,
+}
+
+/// An operator's order: `drain` a region, or move `ranges` of `from`'s to `to`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveFile {
+    pub at: S<String>,
+    pub drain: Option<S<String>>,
+    pub from: Option<S<String>>,
+    pub to: Option<S<String>>,
+    pub ranges: Option<S<i64>>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

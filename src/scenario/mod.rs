@@ -10,6 +10,7 @@ pub mod faults;
 pub mod files;
 pub mod health;
 pub mod measured;
+pub mod placement;
 pub mod policy;
 pub mod replication;
 pub mod services;

@@ -1,5 +1,6 @@
 //! Validation of each service's `replication:`: its topology (leader-follower or multi-leader),
-//! acknowledgements and quorums, reads, staleness bounds, conflicts, the stock lock and failover.
+//! acknowledgements and quorums, reads, staleness bounds, conflicts, the stock lock, failover and
+//! leader placement (in `placement`).
 
 use super::checks::{optional, positive_duration, whole};
 use super::diagnostic::{Problems, did_you_mean};
@@ -60,22 +61,22 @@ pub fn replications(
 }
 
 /// A replicated service as validation sees it.
-struct Group<'a> {
+pub(super) struct Group<'a> {
     name: &'a str,
     /// Its members' regions, in member order.
     regions: &'a [RegionId],
-    key: &'a str,
-    context: &'a FaultContext<'a>,
+    pub(super) key: &'a str,
+    pub(super) context: &'a FaultContext<'a>,
 }
 
 impl Group<'_> {
-    fn members(&self) -> u16 {
+    pub(super) fn members(&self) -> u16 {
         self.regions.len() as u16
     }
 
     /// The member in the named region, with a located error when the name is not a region or
     /// not one of the service's.
-    fn member(&self, problems: &mut Problems, name: &S<String>, key: &str) -> Option<Member> {
+    pub(super) fn member(&self, problems: &mut Problems, name: &S<String>, key: &str) -> Option<Member> {
         let topology = self.context.topology;
         let region = super::validate::region(problems, topology, name, key)?;
         let found = self.regions.iter().position(|&r| r == region);
@@ -110,6 +111,7 @@ fn replication(problems: &mut Problems, file: &ReplicationFile, group: &Group, k
     let conflicts = conflicts(problems, file, key, topology);
     let lock = lock(problems, file, group, topology, keys);
     let (failover, promote) = failover(problems, file, group, topology, leader);
+    let placement = placement(problems, file, group, topology, keys);
     let fencing = file.fencing.as_ref().map(|f| positive_duration(problems, f, &format!("{key}.fencing")));
     if let (Some(fencing), None) = (&file.fencing, &file.failover) {
         problems
@@ -140,12 +142,22 @@ fn replication(problems: &mut Problems, file: &ReplicationFile, group: &Group, k
         promote: promote?,
         failover: failover?,
         stock: keys.and_then(|k| k.stock),
+        placement: placement?,
     })
 }
 
-/// The first leader: required for leader-follower, refused for multi-leader.
+/// The first leader: required for leader-follower without placement, refused otherwise.
 fn leader(problems: &mut Problems, file: &ReplicationFile, group: &Group, topology: ReplicaTopology) -> Option<Member> {
     let key = format!("{}.leader", group.key);
+    if file.placement.is_some() && topology == ReplicaTopology::LeaderFollower {
+        if let Some(name) = &file.leader {
+            problems
+                .on(name, &key, "with placement, each key range has its own leader")
+                .expected("remove `leader` (`placement.leaders` says who leads what)");
+            return None;
+        }
+        return Some(0);
+    }
     match (&file.leader, topology) {
         (Some(name), ReplicaTopology::LeaderFollower) => group.member(problems, name, &key),
         (None, ReplicaTopology::LeaderFollower) => {
@@ -279,6 +291,32 @@ fn lock(
         return None;
     }
     group.member(problems, name, &key).map(Some)
+}
+
+/// Leadership split by key range: leader-follower only, and moved by order rather than by a
+/// failover manager.
+fn placement(
+    problems: &mut Problems,
+    file: &ReplicationFile,
+    group: &Group,
+    topology: ReplicaTopology,
+    keys: Option<&KeySpace>,
+) -> Option<Option<crate::data::placement::Placement>> {
+    let Some(placement) = &file.placement else { return Some(None) };
+    let key = format!("{}.placement", group.key);
+    if topology == ReplicaTopology::MultiLeader {
+        problems
+            .on(placement, &key, "every replica of a multi-leader service leads every key")
+            .expected("`mode: leader-follower`, or no `placement`");
+        return None;
+    }
+    if let Some(failover) = &file.failover {
+        problems
+            .on(failover, format!("{}.failover", group.key), "a failover of range leaders is not modelled")
+            .expected("no `failover` with `placement` (move leadership with `placement.moves`)");
+        return None;
+    }
+    super::placement::placement(problems, placement, group, keys).map(Some)
 }
 
 /// The failover plan and the promotion time.

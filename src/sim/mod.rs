@@ -12,6 +12,7 @@ use crate::actors::server::{CallSteps, Server};
 use crate::data::failover::FailoverManager;
 use crate::data::front::CacheFront;
 use crate::data::ledger::Ledger;
+use crate::data::placement::OrderRecord;
 use crate::data::replica::Replica;
 use crate::kernel::{self, Limits, RngStreams, RunOutcome, Scheduler, SimDuration, SimTime};
 use crate::metrics::Recorder;
@@ -201,7 +202,8 @@ fn replica_groups(plan: &ScenarioPlan, keys: u32, window: [SimTime; 2]) -> (Vec<
             Some(group) => group,
             None => {
                 let manager = policy.failover.map(|plan| FailoverManager::new(plan, policy.leader, policy.members));
-                groups.push(ReplicaGroup { service: server.service, members: Vec::new(), manager });
+                let orders = vec![OrderRecord::default(); policy.placement.as_ref().map_or(0, |p| p.orders.len())];
+                groups.push(ReplicaGroup { service: server.service, members: Vec::new(), manager, orders });
                 policies.push(Arc::new(policy.clone()));
                 groups.len() - 1
             }

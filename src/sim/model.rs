@@ -19,7 +19,8 @@ use crate::actors::router::Router;
 use crate::actors::server::{DataEvent, Replication, Reply, Server};
 use crate::data::failover::FailoverManager;
 use crate::data::ledger::Ledger;
-use crate::data::replica::{Adopted, Entry, Member, Outgoing, Version, lost_since};
+use crate::data::placement::{Move, OrderRecord};
+use crate::data::replica::{Adopted, Entry, Member, Outgoing, Replica, Version, lost_since};
 use crate::faults::{FaultAction, FaultPlan};
 use crate::kernel::{ActorId, Model, Scheduler, SimDuration, SimRng, SimTime};
 use crate::metrics::{Recorder, StateValue, Subject};
@@ -69,6 +70,8 @@ pub struct ReplicaGroup {
     pub service: u32,
     pub members: Vec<u32>,
     pub manager: Option<FailoverManager>,
+    /// What each operator order of its placement did.
+    pub orders: Vec<OrderRecord>,
 }
 
 /// What a planet is built from.
@@ -152,6 +155,16 @@ fn flow(request: RequestRef) -> u64 {
 /// The flow of the connection between two members of a replica group (`u16::MAX`: the manager).
 fn replication_flow(group: usize, from: Member, to: Member) -> u64 {
     (1 << 63) ^ ((group as u64) << 40) ^ (u64::from(from) << 20) ^ u64::from(to)
+}
+
+/// Schedules the hand-offs of moves a replica started on its own (ranges it took while being
+/// drained), a `move_time` from now.
+fn announce_moves(ctx: &mut Scheduler<Msg>, me: ActorId, replica: &mut Replica) {
+    let Some(ranges) = replica.ranges.as_mut().filter(|r| !r.unannounced.is_empty()) else { return };
+    let move_time = replica.policy.placement.as_ref().expect("ranges only with placement").move_time;
+    for moved in ranges.unannounced.drain(..) {
+        ctx.send(move_time, me, Msg::HandOff { range: moved.range, to: moved.to, order: moved.order });
+    }
 }
 
 impl Planet {
@@ -273,6 +286,11 @@ impl Planet {
         for (group, replicas) in self.groups.iter().enumerate() {
             if let Some(manager) = &replicas.manager {
                 ctx.send(manager.plan.heartbeat(), addresses.injector(), Msg::FailoverTick { group: group as u16 });
+            }
+            let first = self.servers[replicas.members[0] as usize].replica.as_ref().expect("a member has a replica");
+            for (index, order) in first.policy.placement.iter().flat_map(|p| p.orders.iter().enumerate()) {
+                let source = replicas.members[usize::from(order.from)];
+                ctx.send_at(order.at, addresses.server(source), Msg::MoveRanges { order: index as u16 });
             }
         }
     }
@@ -437,6 +455,9 @@ impl Planet {
                 let subject = Subject::Server(index as u32);
                 self.recorder.sample(now, subject, "replica_role", StateValue::Word(role));
                 self.recorder.sample(now, subject, "replica_staleness_us", StateValue::Count(staleness.0 / 1_000));
+                if let Some(led) = replica.ranges_led() {
+                    self.recorder.sample(now, subject, "replica_ranges_led", StateValue::Count(led.into()));
+                }
             }
         }
         let recorder = &mut self.recorder;
@@ -530,13 +551,22 @@ impl Planet {
             }
             Msg::ReplicaTick => {
                 self.servers[server].on_replication(ctx.now(), Replication::Tick);
-                if let Some(replica) = &self.servers[server].replica {
+                if let Some(replica) = self.servers[server].replica.as_mut() {
                     ctx.send(replica.policy.heartbeat, target, Msg::ReplicaTick);
+                    announce_moves(ctx, target, replica);
                 }
                 None
             }
             Msg::Ping { group, leader, term } => {
                 self.on_ping(ctx, server, group, leader, term);
+                None
+            }
+            Msg::MoveRanges { order } => {
+                self.on_move_order(ctx, server, order);
+                None
+            }
+            Msg::HandOff { range, to, order } => {
+                self.on_hand_off(ctx, server, Move { range, to, order });
                 None
             }
             other => unreachable!("{other:?} is not a server message"),
@@ -610,7 +640,7 @@ impl Planet {
                     Msg::ReplicaAnswer { member: me, id, staleness, writer: version.member, written: version.time }
                 }
                 Outgoing::Forward { request, deadline, op, .. } => {
-                    Msg::Request { request, budget: Budget::until(deadline, now + delay), op }
+                    Msg::Request { request, budget: Budget::until(deadline, now + delay), op: op.forwarded() }
                 }
             };
             ctx.send(delay, address, msg);
@@ -709,6 +739,55 @@ impl Planet {
         ctx.send(heartbeat, self.addresses().injector(), Msg::FailoverTick { group });
     }
 
+    /// An operator's order reaches the replica leading the ranges it moves: it plans the moves
+    /// and starts preparing the first `parallel` of them. A server that is down loses the order.
+    fn on_move_order(&mut self, ctx: &mut Scheduler<Msg>, server: usize, index: u16) {
+        let now = ctx.now();
+        let serving = self.servers[server].is_serving();
+        let Some(replica) = self.servers[server].replica.as_mut() else { return };
+        let placement = replica.policy.placement.as_ref().expect("orders only with placement");
+        let (move_time, parallel, group) = (placement.move_time, placement.parallel, usize::from(replica.group));
+        let detail = if serving {
+            let started = replica.order_moves(now, index);
+            let planned = replica.ranges.as_ref().map_or(0, |r| r.planned[usize::from(index)]);
+            let me = self.addresses().server(server as u32);
+            for moved in started {
+                ctx.send(move_time, me, Msg::HandOff { range: moved.range, to: moved.to, order: moved.order });
+            }
+            self.groups[group].orders[usize::from(index)].started = Some(now);
+            format!("{planned} ranges, {parallel} at a time, {:.1} s each", move_time.as_secs_f64())
+        } else {
+            "the server is down: order lost".to_string()
+        };
+        self.recorder.log(now, "ranges-moving", &self.server_labels[server], detail);
+    }
+
+    /// A move is prepared: the old leader hands the range off and starts its next move. While
+    /// the server is down, moves wait (checked again after `move_time`, at least a second).
+    fn on_hand_off(&mut self, ctx: &mut Scheduler<Msg>, server: usize, moved: Move) {
+        let now = ctx.now();
+        let me = self.addresses().server(server as u32);
+        let serving = self.servers[server].is_serving();
+        let Some(replica) = self.servers[server].replica.as_mut() else { return };
+        let move_time = replica.policy.placement.as_ref().expect("moves only with placement").move_time;
+        let group = usize::from(replica.group);
+        if !serving {
+            ctx.send(move_time.max(SimDuration::from_secs(1)), me, Msg::HandOff { range: moved.range, to: moved.to, order: moved.order });
+            return;
+        }
+        if let Some(next) = replica.hand_off(now, moved) {
+            ctx.send(move_time, me, Msg::HandOff { range: next.range, to: next.to, order: next.order });
+        }
+        let planned = replica.ranges.as_ref().map_or(0, |r| r.planned[usize::from(moved.order)]);
+        let record = &mut self.groups[group].orders[usize::from(moved.order)];
+        record.handoffs.push((moved.range, moved.to, now));
+        if record.handoffs.len() as u32 == planned {
+            let took = now.since(record.started.unwrap_or(now));
+            let detail = format!("{planned} ranges handed off in {:.1} s", took.as_secs_f64());
+            self.recorder.log(now, "ranges-handed-off", &self.server_labels[server], detail);
+        }
+    }
+
     fn on_pong(&mut self, now: SimTime, group: u16, member: Member, position: u64) {
         if let Some(manager) = self.groups[usize::from(group)].manager.as_mut() {
             manager.on_pong(now, member, position);
@@ -793,7 +872,9 @@ impl Model for Planet {
             | Msg::ReplicaRead { .. }
             | Msg::ReplicaAnswer { .. }
             | Msg::ReplicaTick
-            | Msg::Ping { .. } => self.on_server_message(ctx, target, msg),
+            | Msg::Ping { .. }
+            | Msg::MoveRanges { .. }
+            | Msg::HandOff { .. } => self.on_server_message(ctx, target, msg),
             Msg::Pong { group, member, position, .. } => self.on_pong(ctx.now(), group, member, position),
             Msg::FailoverTick { group } => self.on_failover_tick(ctx, group),
             Msg::Arrive => self.populations[target.0 as usize].on_arrive(ctx, target, &mut self.recorder),

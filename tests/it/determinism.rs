@@ -57,7 +57,8 @@ fn same_seed_gives_byte_identical_results() {
 
 /// The paths the quickstart does not take: dependencies, breakers, faults and caches with
 /// leases (requests sent back to the server), with `data.csv`; replication with a failover and
-/// a split brain, and a partitioned multi-leader pair with conflicts and a stock.
+/// a split brain, a partitioned multi-leader pair with conflicts and a stock, and leadership
+/// moving range by range.
 #[test]
 fn scenarios_with_calls_faults_caches_and_replicas_are_byte_identical_too() {
     for (file, variant, seconds) in [
@@ -65,6 +66,7 @@ fn scenarios_with_calls_faults_caches_and_replicas_are_byte_identical_too() {
         ("scenarios/celebrity-stampede.yaml", Some("lease"), 70),
         ("scenarios/leader-failover.yaml", Some("no-fencing"), 160),
         ("scenarios/flash-sale-partition.yaml", Some("no-lock"), 200),
+        ("scenarios/slow-node-drain.yaml", Some("parallel"), 120),
     ] {
         let (first, second) = (temp_dir("det-c"), temp_dir("det-d"));
         let digest_a = run_bundled(file, variant, seconds, 5, &first);

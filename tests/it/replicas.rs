@@ -5,7 +5,7 @@
 //! under synchronous; a partitioned active-active pair oversells a stock unless a lock decides
 //! purchases; and bad replication settings get located errors.
 
-use crate::support::{load_error, run};
+use crate::support::{bundled, load_error, run};
 use planetsim::report::replication::ReplicationSummary;
 use planetsim::report::summary::Summary;
 
@@ -211,13 +211,6 @@ fn an_operator_promotes_a_follower_at_a_set_time() {
 }
 
 /// Runs one variant of a bundled scenario and summarises it.
-fn bundled(file: &str, variant: &str) -> Summary {
-    let variants = planetsim::scenario::variants::load_variants(&crate::support::repo_path(file)).expect("bundled scenarios load");
-    let plan = variants.into_iter().find(|v| v.name.as_deref() == Some(variant)).expect("the variant exists").plan;
-    let result = planetsim::sim::run(&plan);
-    planetsim::report::summary::build(&plan, &result)
-}
-
 /// `scenarios/leader-failover.yaml`: Virginia, the leader, is cut off at 120 s; its clients
 /// write 300 times a second. Asynchronous, it acknowledges them alone until its 5 s lease runs
 /// out (~4-5 s after the last ping): about 1,200-1,500 acknowledged writes that the promoted

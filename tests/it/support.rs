@@ -46,6 +46,14 @@ pub fn run(label: &str, topology: &str, scenario_yaml: &str) -> (planetsim::sim:
     (result, summary)
 }
 
+/// Runs one variant of a bundled scenario (`file` from the repository's root).
+pub fn bundled(file: &str, variant: &str) -> planetsim::report::summary::Summary {
+    let variants = planetsim::scenario::variants::load_variants(&repo_path(file)).expect("bundled scenarios load");
+    let plan = variants.into_iter().find(|v| v.name.as_deref() == Some(variant)).expect("the variant exists").plan;
+    let result = planetsim::sim::run(&plan);
+    planetsim::report::summary::build(&plan, &result)
+}
+
 /// Loads a scenario that must be refused (written as `scenario.yaml` next to `topology`), and
 /// returns the error as the user would read it.
 pub fn load_error(label: &str, topology: &str, scenario_yaml: &str) -> String {
