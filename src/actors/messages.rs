@@ -45,7 +45,9 @@ impl Budget {
     /// The same deadline, seen `delay` later.
     #[inline]
     pub fn after(self, delay: SimDuration) -> Budget {
-        if self == Budget::NONE { self } else { Budget(self.0.saturating_sub((delay.0 / 1_000) as u32)) }
+        // A delay beyond a u32 of microseconds uses up any budget (`as u32` would wrap it).
+        let micros = u32::try_from(delay.0 / 1_000).unwrap_or(u32::MAX);
+        if self == Budget::NONE { self } else { Budget(self.0.saturating_sub(micros)) }
     }
 
     /// The absolute deadline, for a message delivered at `now`.
@@ -316,5 +318,29 @@ impl Message for Msg {
             Msg::MoveRanges { order } => 31 ^ u64::from(*order) << 5,
             Msg::HandOff { range, to, order } => 32 ^ u64::from(*range) << 6 ^ u64::from(*to) << 38 ^ u64::from(*order) << 54,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_budget_seen_after_a_long_delay_is_used_up_not_wrapped() {
+        let budget = Budget::until(SimTime(10_000_000_000), SimTime::ZERO);
+        assert_eq!(budget.after(SimDuration::from_secs(4)).deadline(SimTime::ZERO), SimTime(6_000_000_000));
+        // 2^32 µs and a little more: `as u32` would have kept almost all of the 10 s.
+        let long = SimDuration::from_micros((1 << 32) + 5);
+        assert_eq!(budget.after(long).deadline(SimTime::ZERO), SimTime::ZERO);
+        assert_eq!(Budget::NONE.after(long), Budget::NONE);
+    }
+
+    #[test]
+    fn forwards_are_counted_in_the_operation_without_touching_its_key() {
+        let op = Op::write(Op::MAX_KEYS - 1);
+        let twice = op.forwarded().forwarded();
+        assert_eq!((twice.hops(), twice.key(), twice.is_write()), (2, Op::MAX_KEYS - 1, true));
+        assert_eq!(twice.forwarded().forwarded().hops(), 3, "the count stops at 3");
+        assert_eq!(twice.unforwarded(), op);
     }
 }

@@ -35,11 +35,8 @@ fn run(path: &Path, seed: Option<u64>, out: Option<PathBuf>, only: Option<String
             let hint = crate::scenario::diagnostic::did_you_mean(wanted, names.iter().map(String::as_str))
                 .map(|h| format!("\n  help: {h}"))
                 .unwrap_or_default();
-            return Err(Failure::Input(format!(
-                "error: scenario {} has no variant `{wanted}` (it has: {}){hint}",
-                path.display(),
-                names.join(", ")
-            )));
+            let has = if names.is_empty() { "it has none".to_string() } else { format!("it has: {}", names.join(", ")) };
+            return Err(Failure::Input(format!("error: scenario {} has no variant `{wanted}` ({has}){hint}", path.display())));
         }
     }
     let base_dir = out.unwrap_or_else(|| Path::new("results").join(&variants[0].plan.name));
@@ -89,7 +86,7 @@ fn validate(files: &[PathBuf]) -> Result<(), Failure> {
     let mut errors = Vec::new();
     for file in files {
         let checked = match scenario::load_any(file) {
-            Ok(Loaded::Scenario(_)) => scenario::variants::load_variants(file).map(|variants| describe_scenario(file, &variants)),
+            Ok(Loaded::Scenario(variants)) => Ok(describe_scenario(file, &variants)),
             Ok(Loaded::Topology(t)) => Ok(format!(
                 "{}: ok (topology `{}`: {} regions, {} sites, {} links)",
                 file.display(),

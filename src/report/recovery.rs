@@ -2,20 +2,27 @@
 //! the event log.
 //!
 //! - **Time to detect**: from the fault's start to the first automated reaction after it: a
-//!   GeoDNS health change, a breaker opening, an autoscaler ordering workers. `None` if nothing
-//!   reacted.
+//!   GeoDNS health change, a breaker opening, an autoscaler ordering workers, a mode change, a
+//!   failover manager deciding a failover. `None` if nothing reacted.
 //! - **Time to recover**: from the fault's end (or, for a fault that never ends, its first
 //!   reaction) to the end of the first window from which the SLO holds for `hold` in a row,
 //!   counted over all clients. `None` if that never happens before the run ends. Windows in which
 //!   no request ended break no SLO.
 
+use crate::actors::policy::BreakerState;
 use crate::faults::Fault;
 use crate::kernel::SimTime;
 use crate::metrics::{Recorder, TimelineRow};
 use crate::sim::plan::Slo;
 
-/// Event kinds that count as an automated reaction.
-const REACTIONS: [&str; 4] = ["dns-health", "breaker", "scale-out", "mode"];
+/// Whether an event is an automated reaction to a fault (a breaker closing again is not).
+fn is_reaction(event: &str, detail: &str) -> bool {
+    match event {
+        "dns-health" | "scale-out" | "mode" | "failover-detected" => true,
+        "breaker" => detail == BreakerState::Open.as_str(),
+        _ => false,
+    }
+}
 
 pub struct Recovery {
     pub detected_after: Option<(f64, String)>,
@@ -23,7 +30,7 @@ pub struct Recovery {
 }
 
 pub fn measure(fault: &Fault, recorder: &Recorder, slo: &Slo) -> Recovery {
-    let reaction = recorder.events.iter().find(|e| e.time >= fault.start && REACTIONS.contains(&e.event));
+    let reaction = recorder.events.iter().find(|e| e.time >= fault.start && is_reaction(e.event, &e.detail));
     let detected_after = reaction.map(|e| (e.time.since(fault.start).as_secs_f64(), format!("{} {} {}", e.event, e.subject, e.detail)));
     let reference = fault.end.or(reaction.map(|e| e.time));
     let recovered_after = reference.and_then(|from| recovered_at(recorder, slo, from).map(|at| at.since(from).as_secs_f64()));
@@ -58,4 +65,17 @@ fn recovered_at(recorder: &Recorder, slo: &Slo, from: SimTime) -> Option<SimTime
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_breaker_opening_is_a_reaction_and_its_closing_is_not() {
+        assert!(is_reaction("breaker", "open"));
+        assert!(!is_reaction("breaker", "closed") && !is_reaction("breaker", "half-open"));
+        assert!(is_reaction("failover-detected", "virginia -> oregon"));
+        assert!(!is_reaction("routes-converged", "convergence 1"));
+    }
 }

@@ -33,7 +33,8 @@ const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// What kind of file `validate` was given.
 pub enum Loaded {
-    Scenario(Box<ScenarioPlan>),
+    /// The base scenario and each of its variants, all validated.
+    Scenario(Vec<variants::Variant>),
     Topology(Box<Topology>),
 }
 
@@ -96,7 +97,7 @@ pub fn load_any(path: &Path) -> Result<Loaded, LoadError> {
     let text = read(path)?;
     let probe: Probe = parse(path, &text)?;
     if probe.topology.is_some() {
-        load_scenario(path).map(|plan| Loaded::Scenario(Box::new(plan)))
+        variants::load_variants(path).map(Loaded::Scenario)
     } else {
         load_topology(path).map(|topology| Loaded::Topology(Box::new(topology)))
     }

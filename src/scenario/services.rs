@@ -39,10 +39,9 @@ pub fn validate_services(
         let queue = whole::<u64>(problems, &service.queue_capacity, &format!("{key}.queue_capacity"), 0, MAX_QUEUE);
         let service_time = distribution(problems, &service.service_time, &format!("{key}.service_time"));
         let admission = service.admission.as_ref().map(|a| super::shedding::admission(problems, a, &format!("{key}.admission"), scale));
-        let autoscaling = service
-            .autoscaling
-            .as_ref()
-            .map(|a| super::shedding::autoscaling(problems, a, &format!("{key}.autoscaling"), scale, &service.workers));
+        let autoscaling = service.autoscaling.as_ref().map(|a| {
+            super::shedding::autoscaling(problems, a, &format!("{key}.autoscaling"), scale, (&service.workers, &format!("{key}.workers")))
+        });
         let modes = service.modes.as_ref().map(|m| super::shedding::modes(problems, m, &format!("{key}.modes")));
         for region in regions {
             if !seen.insert((service_index, region)) {
@@ -159,11 +158,13 @@ pub(super) fn service_index(problems: &mut Problems, name: &S<String>, names: &[
 
 /// A service that calls itself, directly or through others, would never answer.
 fn reject_cycles(problems: &mut Problems, services: &[ServiceFile], specs: &[ServiceSpec]) {
+    let mut state = vec![Visit::New; specs.len()];
     for start in 0..specs.len() {
-        let mut path = vec![start];
-        if let Some(cycle) = find_cycle(specs, &mut path, start) {
+        let mut path = Vec::new();
+        if let Some(cycle) = find_cycle(specs, &mut state, &mut path, start) {
             let names: Vec<&str> = cycle.iter().map(|&s| specs[s].name.as_str()).collect();
-            let entry = services.iter().position(|s| name_of(s) == specs[start].name && !s.calls.is_empty()).unwrap_or(0);
+            let first = &specs[cycle[0]].name;
+            let entry = services.iter().position(|s| name_of(s) == *first && !s.calls.is_empty()).unwrap_or(0);
             let anchor = &services[entry].workers;
             problems
                 .on(anchor, format!("services[{entry}].calls"), format!("the calls form a cycle: {}", names.join(" -> ")))
@@ -173,23 +174,38 @@ fn reject_cycles(problems: &mut Problems, services: &[ServiceFile], specs: &[Ser
     }
 }
 
-fn find_cycle(specs: &[ServiceSpec], path: &mut Vec<usize>, start: usize) -> Option<Vec<usize>> {
-    let current = *path.last().expect("the path starts with its start");
-    for call in &specs[current].calls {
-        let next = call.service as usize;
-        if next == start {
-            let mut cycle = path.clone();
-            cycle.push(start);
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Visit {
+    New,
+    /// On the current path.
+    Open,
+    /// Every chain from it ends.
+    Done,
+}
+
+/// A depth-first search that visits each service once (so many paths through the same services
+/// cost nothing more): a call to a service still on the path closes a cycle, returned from that
+/// service back to itself.
+fn find_cycle(specs: &[ServiceSpec], state: &mut [Visit], path: &mut Vec<usize>, service: usize) -> Option<Vec<usize>> {
+    match state[service] {
+        Visit::Done => return None,
+        Visit::Open => {
+            let from = path.iter().position(|&s| s == service).expect("an open service is on the path");
+            let mut cycle = path[from..].to_vec();
+            cycle.push(service);
             return Some(cycle);
         }
-        if !path.contains(&next) {
-            path.push(next);
-            if let Some(cycle) = find_cycle(specs, path, start) {
-                return Some(cycle);
-            }
-            path.pop();
+        Visit::New => {}
+    }
+    state[service] = Visit::Open;
+    path.push(service);
+    for call in &specs[service].calls {
+        if let Some(cycle) = find_cycle(specs, state, path, call.service as usize) {
+            return Some(cycle);
         }
     }
+    path.pop();
+    state[service] = Visit::Done;
     None
 }
 

@@ -1,6 +1,6 @@
 //! Validation of services' `admission:`, `autoscaling:` and `modes:`, and clients' `priority:`.
 
-use super::checks::{duration, positive_duration, share_or_zero, whole};
+use super::checks::{duration, optional, positive_duration, share_or_zero, whole};
 use super::diagnostic::Problems;
 use super::files::{
     AdmissionFile, AutoscalingFile, ModeFile, ModesFile, PriorityClassFile, PriorityFile, PrioritySharesFile, S, ThresholdsFile,
@@ -34,15 +34,11 @@ fn shares(problems: &mut Problems, file: &PrioritySharesFile, key: &str, default
 pub fn admission(problems: &mut Problems, file: &AdmissionFile, key: &str, scale: f64) -> Option<Admission> {
     let max_queue = &file.max_queue;
     let bound = whole::<u64>(problems, max_queue, &format!("{key}.max_queue"), 1, MAX_QUEUE).map(|q| scaled(q, scale).max(1) as u32);
-    let max_wait = match &file.max_wait {
-        Some(text) => Some(duration(problems, text, &format!("{key}.max_wait"))?),
-        None => None,
-    };
-    let shares = match &file.shares {
-        Some(given) => shares(problems, given, &format!("{key}.shares"), DEFAULT_SHARES)?,
-        None => DEFAULT_SHARES,
-    };
-    Some(Admission { max_queue: bound?, max_wait, shares })
+    // Every part is checked before any is given up on, so all their problems are reported.
+    let max_wait = optional(file.max_wait.as_ref().map(|text| duration(problems, text, &format!("{key}.max_wait"))));
+    let shares =
+        file.shares.as_ref().map_or(Some(DEFAULT_SHARES), |given| shares(problems, given, &format!("{key}.shares"), DEFAULT_SHARES));
+    Some(Admission { max_queue: bound?, max_wait: max_wait?, shares: shares? })
 }
 
 /// A client's mix of priority classes; by default every request is `normal`.
@@ -72,9 +68,15 @@ pub const DEFAULT_SCALE_INTERVAL: SimDuration = SimDuration::from_secs(30);
 pub const DEFAULT_PROVISIONING_DELAY: SimDuration = SimDuration::from_secs(120);
 pub const DEFAULT_COOLDOWN: SimDuration = SimDuration::from_secs(180);
 
-/// `scale` divides the worker bounds like it divides worker counts. `None` when invalid (the
-/// problems are recorded).
-pub fn autoscaling(problems: &mut Problems, file: &AutoscalingFile, key: &str, scale: f64, workers: &S<i64>) -> Option<AutoscalePolicy> {
+/// `scale` divides the worker bounds like it divides worker counts. `workers` is the service's
+/// starting pool, at `workers_key`. `None` when invalid (the problems are recorded).
+pub fn autoscaling(
+    problems: &mut Problems,
+    file: &AutoscalingFile,
+    key: &str,
+    scale: f64,
+    (workers, workers_key): (&S<i64>, &str),
+) -> Option<AutoscalePolicy> {
     let fraction = |problems: &mut Problems, value: &S<f64>, name: &str| {
         if !(value.value > 0.0 && value.value <= 1.0) {
             problems
@@ -111,7 +113,7 @@ pub fn autoscaling(problems: &mut Problems, file: &AutoscalingFile, key: &str, s
     }
     if !(min..=max).contains(&workers.value) {
         problems
-            .on(workers, format!("{key}.workers"), format!("{} workers is outside the autoscaling bounds {min}–{max}", workers.value))
+            .on(workers, workers_key, format!("{} workers is outside the autoscaling bounds {min}–{max}", workers.value))
             .expected("a starting pool within min_workers and max_workers");
     }
     let scaled = |n: i64| scaled(n as u64, scale).max(1) as u32;

@@ -14,6 +14,11 @@ use crate::kernel::SimDuration;
 /// assert_eq!(parse_duration("1.5s"), Ok(SimDuration::from_millis(1500)));
 /// assert!(parse_duration("250").is_err(), "a bare number is ambiguous");
 /// ```
+/// The longest duration, and the farthest instant from the run's start, a scenario may state:
+/// ten years. Sums of a few of them (a surge's start, ramps and hold) stay far inside simulated
+/// time's range, so nothing downstream can overflow.
+pub const MAX_SPAN_NS: u64 = 3_650 * 86_400 * 1_000_000_000;
+
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let text = text.trim();
     let split = text
@@ -35,8 +40,8 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
         other => return Err(format!("unknown unit `{other}` in duration `{text}`")),
     };
     let nanos = value * nanos_per_unit;
-    if nanos >= u64::MAX as f64 {
-        return Err(format!("duration `{text}` is too long"));
+    if nanos > MAX_SPAN_NS as f64 {
+        return Err(format!("duration `{text}` is too long (at most 3650d)"));
     }
     Ok(SimDuration(nanos.round() as u64))
 }
@@ -56,16 +61,17 @@ pub fn unix_seconds(year: i64, month: u32, day: u32, hour: u32, minute: u32, sec
     days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second)
 }
 
-/// Parses `YYYY-MM-DDTHH:MM[:SS]` into seconds since the epoch (the caller decides the zone).
-/// Nanoseconds from the run's start (`start_unix_s`) to `unix_s`, if that fits simulated time's
-/// range (about 292 years either way).
+/// Nanoseconds from the run's start (`start_unix_s`) to `unix_s`, if that is within ten years
+/// either way (`MAX_SPAN_NS`).
 pub fn ns_from_start(unix_s: i64, start_unix_s: i64) -> Result<i64, String> {
     unix_s
         .checked_sub(start_unix_s)
         .and_then(|s| s.checked_mul(1_000_000_000))
-        .ok_or_else(|| "this instant is too far from the run's start (more than 292 years)".to_string())
+        .filter(|ns| ns.unsigned_abs() <= MAX_SPAN_NS)
+        .ok_or_else(|| "this instant is too far from the run's start (more than ten years)".to_string())
 }
 
+/// Parses `YYYY-MM-DDTHH:MM[:SS]` into seconds since the epoch (the caller decides the zone).
 pub fn parse_civil(text: &str) -> Result<i64, String> {
     let bad = || format!("`{text}` is not a date-time like 2026-12-31T23:59:00");
     let (date, time) = text.split_once('T').ok_or_else(bad)?;
@@ -134,6 +140,9 @@ mod tests {
         assert_eq!(parse_duration("20us"), Ok(SimDuration::from_micros(20)));
         assert!(parse_duration("250").unwrap_err().contains("no unit"));
         assert!(parse_duration("3 parsecs").unwrap_err().contains("unknown unit"));
+        assert!(parse_duration("3650d").is_ok());
+        assert!(parse_duration("3651d").unwrap_err().contains("too long"));
+        assert!(ns_from_start(0, 11 * 365 * 86_400).unwrap_err().contains("ten years"));
         assert!(parse_duration("-1s").is_err());
     }
 

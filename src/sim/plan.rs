@@ -163,13 +163,21 @@ impl ScenarioPlan {
     /// The sum of call timeouts along the longest chain of dependencies (validation rejects
     /// cycles, so the chain ends).
     fn longest_call_chain(&self) -> SimDuration {
-        fn from(specs: &[ServiceSpec], service: usize, depth: usize) -> SimDuration {
-            if depth > specs.len() {
-                return SimDuration::ZERO;
+        /// Memoised per service, so a graph with many paths through the same services costs
+        /// one visit each.
+        fn from(specs: &[ServiceSpec], longest: &mut [Option<SimDuration>], service: usize) -> SimDuration {
+            if let Some(known) = longest[service] {
+                return known;
             }
-            let calls = specs[service].calls.iter().map(|c| c.timeout + from(specs, c.service as usize, depth + 1));
-            calls.max().unwrap_or(SimDuration::ZERO)
+            longest[service] = Some(SimDuration::ZERO); // a guard, should a cycle ever get here
+            let mut chain = SimDuration::ZERO;
+            for call in &specs[service].calls {
+                chain = chain.max(call.timeout + from(specs, longest, call.service as usize));
+            }
+            longest[service] = Some(chain);
+            chain
         }
-        (0..self.service_specs.len()).map(|s| from(&self.service_specs, s, 0)).max().unwrap_or(SimDuration::ZERO)
+        let mut longest = vec![None; self.service_specs.len()];
+        (0..self.service_specs.len()).map(|s| from(&self.service_specs, &mut longest, s)).max().unwrap_or(SimDuration::ZERO)
     }
 }

@@ -189,6 +189,33 @@ fn variants_run_side_by_side_and_one_can_be_picked() {
     assert!(text(&typo.stderr).contains("did you mean `fast`?"));
 }
 
+/// `--seed` replaces the scenario's seed (the digest and the reproduce line follow it, and the
+/// same seed gives the same digest); `--quiet` prints nothing and still writes the results; a
+/// variant asked of a scenario without any is refused.
+#[test]
+fn seed_and_quiet_change_what_runs_and_what_prints() {
+    let dir = temp_dir("cli-seed");
+    write(&dir, "topology.yaml", MINI_TOPOLOGY);
+    write(&dir, "good.yaml", GOOD_SCENARIO);
+    let digest = |out: &str| {
+        let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join(out).join("summary.json")).unwrap()).unwrap();
+        (summary["seed"].as_u64().unwrap(), summary["digest"].as_str().unwrap().to_string())
+    };
+    let seven = planetsim(&["run", "good.yaml", "--out", "a", "--seed", "7"], &dir);
+    assert!(text(&seven.stdout).contains("reproduce: planetsim run good.yaml --seed 7"), "{}", text(&seven.stdout));
+    let quiet = planetsim(&["run", "good.yaml", "--out", "b", "--seed", "7", "--quiet"], &dir);
+    assert!(quiet.status.success() && quiet.stdout.is_empty(), "{}", text(&quiet.stdout));
+    let other = planetsim(&["run", "good.yaml", "--out", "c", "--seed", "8", "--quiet"], &dir);
+    assert!(other.status.success());
+    let (a, b, c) = (digest("a"), digest("b"), digest("c"));
+    assert_eq!((a.0, c.0), (7, 8));
+    assert_eq!(a, b, "the same seed gives the same run");
+    assert_ne!(a.1, c.1, "another seed gives another run");
+    let none = planetsim(&["run", "good.yaml", "--variant", "fast"], &dir);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(text(&none.stderr).contains("has no variant `fast` (it has none)"), "{}", text(&none.stderr));
+}
+
 #[test]
 fn calibrate_prints_the_comparison_with_measurements() {
     let output = planetsim(&["calibrate", "topologies/world.yaml", "--worst", "3"], &repo_path("."));

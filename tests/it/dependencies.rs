@@ -273,6 +273,35 @@ fn misnamed_services_and_cycles_are_refused_with_their_location() {
     assert!(load_error("twice", twice, CLIENTS).contains("service `api` is defined twice in region `home`"));
 }
 
+/// A layered call graph: 40 layers of 2 services, each calling both services of the next layer,
+/// so 2^40 paths run through it. Validation visits each service once, so it ends, and a cycle
+/// closed at the bottom is still found and named from where it starts.
+#[test]
+fn a_call_graph_with_many_paths_validates_and_its_cycles_are_found() {
+    let layers = 40;
+    let services = |last_calls: &str| {
+        let mut services = String::new();
+        for layer in 0..layers {
+            let next = layer + 1;
+            let calls = match next < layers {
+                true => format!(", calls: [{{service: s{next}x0, timeout: 1s}}, {{service: s{next}x1, timeout: 1s}}]"),
+                false => last_calls.to_string(),
+            };
+            for side in 0..2 {
+                services.push_str(&format!(
+                    "  - {{name: s{layer}x{side}, region: home, workers: 1, queue_capacity: 1, service_time: {{dist: constant, value: 1ms}}{calls}}}\n"
+                ));
+            }
+        }
+        services
+    };
+    let users = "  - {name: users, service: s0x0, region: home, rate_rps: 1, timeout: 1s}\n";
+    let plan = plan("layers", TRIANGLE, &scenario(&services(""), users, ""));
+    assert_eq!(plan.service_specs.len(), 2 * layers);
+    let error = load_error("layers-cycle", &services(", calls: [{service: s38x0, timeout: 1s}]"), users);
+    assert!(error.contains("the calls form a cycle: s38x0 -> s39x0 -> s38x0"), "{error}");
+}
+
 #[test]
 fn the_bundled_cascade_scenario_shows_what_containment_buys() {
     let variants = planetsim::scenario::variants::load_variants(&crate::support::repo_path("scenarios/dependency-cascade.yaml")).unwrap();

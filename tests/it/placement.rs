@@ -3,22 +3,9 @@
 //! leader; writes follow their range's leadership, so the drained member's share of commits
 //! falls range by range; and bad placements get located errors.
 
-use crate::support::{bundled, load_error, run};
+use crate::support::{STAR, bundled, load_error, run};
 use planetsim::report::placement::PlacementSummary;
 use planetsim::report::summary::Summary;
-
-/// `hub` and two spokes, `a` 5 ms and `b` 15 ms away one way (no intra-region delay).
-const STAR: &str = "
-name: star
-defaults: {intra_region_rtt_ms: 0}
-regions:
-  - {id: hub, lat: 0, lon: 0, utc_offset_h: 0}
-  - {id: a, lat: 0, lon: 1, utc_offset_h: 0}
-  - {id: b, lat: 0, lon: 2, utc_offset_h: 0}
-links:
-  - {name: to-a, kind: cable, between: [hub, a], latency_ms: 5}
-  - {name: to-b, kind: cable, between: [hub, b], latency_ms: 15}
-";
 
 /// A store in all three regions with 12 ranges (4 each, dealt in turn: `hub` leads ranges 0, 3,
 /// 6 and 9), `placement` settings after `ranges`, and clients in `hub` writing 200 a second to

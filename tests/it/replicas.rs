@@ -5,26 +5,9 @@
 //! under synchronous; a partitioned active-active pair oversells a stock unless a lock decides
 //! purchases; and bad replication settings get located errors.
 
-use crate::support::{bundled, load_error, run};
+use crate::support::{STAR, bundled, load_error, run};
 use planetsim::report::replication::ReplicationSummary;
 use planetsim::report::summary::Summary;
-
-/// `hub` and four spokes at 10, 30, 50 and 70 ms round trips (no intra-region delay).
-const STAR: &str = "
-name: star
-defaults: {intra_region_rtt_ms: 0}
-regions:
-  - {id: hub, lat: 0, lon: 0, utc_offset_h: 0}
-  - {id: a, lat: 0, lon: 1, utc_offset_h: 0}
-  - {id: b, lat: 0, lon: 2, utc_offset_h: 0}
-  - {id: c, lat: 0, lon: 3, utc_offset_h: 0}
-  - {id: d, lat: 0, lon: 4, utc_offset_h: 0}
-links:
-  - {name: to-a, kind: cable, between: [hub, a], latency_ms: 5}
-  - {name: to-b, kind: cable, between: [hub, b], latency_ms: 15}
-  - {name: to-c, kind: cable, between: [hub, c], latency_ms: 25}
-  - {name: to-d, kind: cable, between: [hub, d], latency_ms: 35}
-";
 
 /// A five-region multi-leader store with `replication`, written to (or read) only from `hub`.
 fn store(replication: &str, writes: f64) -> String {
@@ -230,6 +213,11 @@ fn a_failover_loses_acknowledged_writes_only_under_asynchronous_replication() {
     assert!((15.0..17.5).contains(&rto), "10 s detection + 5 s promotion (+ a heartbeat): {rto}");
     assert_eq!(failover.split_brain_writes, 0, "fenced by its lease");
     assert!(orders.members["virginia"].refused_writes > 40_000, "Virginia refuses writes once fenced");
+    // The partition counts as detected when the manager decides the failover.
+    let partition = &summary.faults[0];
+    let detected = partition.time_to_detect_s.expect("the failover detected it");
+    assert!((10.0..=11.0).contains(&detected), "{detected}");
+    assert!(partition.detected_by.as_deref().is_some_and(|d| d.starts_with("failover-detected")), "{:?}", partition.detected_by);
 
     let summary = bundled("scenarios/leader-failover.yaml", "semi-sync");
     let failover = &group(&summary, "orders").failovers[0];

@@ -266,7 +266,11 @@ fn a_queue_timeout_keeps_goodput_where_a_long_queue_collapses() {
 
 /// 100 requests/s of 50 ms work (5 busy workers' worth) on a pool of 8, for 5 minutes.
 fn chaos(label: &str, autoscaling: &str, faults: &str) -> sim::RunResult {
-    let yaml = format!(
+    sim::run(&plan(label, PAIR, &chaos_yaml(label, autoscaling, faults)))
+}
+
+fn chaos_yaml(label: &str, autoscaling: &str, faults: &str) -> String {
+    format!(
         "name: {label}
 topology: topology.yaml
 seed: 10
@@ -282,8 +286,7 @@ clients:
   - {{name: users, region: near, rate_rps: 100, timeout: 1s}}
 faults:
 {faults}"
-    );
-    sim::run(&plan(label, PAIR, &yaml))
+    )
 }
 
 const SCALING: &str = "    autoscaling: {target_utilisation: 0.6, scale_out_above: 0.8, interval: 10s, provisioning_delay: 60s, cooldown: 30s, min_workers: 4, max_workers: 20}\n";
@@ -306,6 +309,19 @@ fn autoscaling_replaces_killed_workers_after_the_provisioning_delay() {
     let server = &scaled.planet.servers[0];
     assert_eq!(server.stats.alive_min, 4);
     assert!(server.alive_workers() >= 7, "target 0.6 of ~5 busy: {}", server.alive_workers());
+}
+
+/// A starting pool outside the autoscaling bounds is reported at the pool, `services[0].workers`;
+/// an admission block reports its `max_wait` and its `shares` together.
+#[test]
+fn bad_autoscaling_and_admission_are_reported_where_they_are() {
+    let outside = chaos_yaml("bounds", &SCALING.replace("min_workers: 4", "min_workers: 10"), "");
+    let error = load_error("bounds", PAIR, &outside);
+    assert!(error.contains("scenario.yaml:8:14:") && error.contains("`services[0].workers`"), "{error}");
+    assert!(error.contains("8 workers is outside the autoscaling bounds 10–20"), "{error}");
+    let admission = chaos_yaml("admission", "    admission: {max_queue: 10, max_wait: soon, shares: {normal: 2}}\n", "");
+    let error = load_error("admission", PAIR, &admission);
+    assert!(error.contains("admission.max_wait") && error.contains("admission.shares.normal"), "{error}");
 }
 
 #[test]

@@ -22,6 +22,24 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// `hub` and four spokes `a` to `d`, 5, 15, 25 and 35 ms away one way (10, 30, 50 and 70 ms
+/// round trips), with no intra-region delay; a spoke reaches another through `hub`.
+pub const STAR: &str = "
+name: star
+defaults: {intra_region_rtt_ms: 0}
+regions:
+  - {id: hub, lat: 0, lon: 0, utc_offset_h: 0}
+  - {id: a, lat: 0, lon: 1, utc_offset_h: 0}
+  - {id: b, lat: 0, lon: 2, utc_offset_h: 0}
+  - {id: c, lat: 0, lon: 3, utc_offset_h: 0}
+  - {id: d, lat: 0, lon: 4, utc_offset_h: 0}
+links:
+  - {name: to-a, kind: cable, between: [hub, a], latency_ms: 5}
+  - {name: to-b, kind: cable, between: [hub, b], latency_ms: 15}
+  - {name: to-c, kind: cable, between: [hub, c], latency_ms: 25}
+  - {name: to-d, kind: cable, between: [hub, d], latency_ms: 35}
+";
+
 /// One region with no intra-region delay: the network adds nothing but what a test asks for.
 pub const SOLO_TOPOLOGY: &str = "
 name: solo
