@@ -42,7 +42,6 @@ struct Slot {
 /// A request that has just ended.
 #[derive(Clone, Copy, Debug)]
 pub struct Ended {
-    pub request: RequestRef,
     pub issued: SimTime,
     pub ending: Ending,
     pub priority: u8,
@@ -137,15 +136,9 @@ impl Caller {
     }
 
     /// Starts a request that must end by `deadline`: schedules the deadline and sends the first
-    /// attempt. Returns the request, or its end if the breaker refused it at once.
+    /// attempt. Returns its end if the breaker refused it at once.
     #[inline]
-    pub fn call(
-        &mut self,
-        ctx: &mut Scheduler<Msg>,
-        me: ActorId,
-        call: NewCall,
-        observer: &mut impl Observer,
-    ) -> (RequestRef, Option<Ended>) {
+    pub fn call(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, call: NewCall, observer: &mut impl Observer) -> Option<Ended> {
         let NewCall { deadline, priority, tag, op } = call;
         let request = self.issue(ctx.now(), deadline, priority, tag, op);
         if let Some(budget) = &mut self.budget {
@@ -162,11 +155,10 @@ impl Caller {
             }
             None => ctx.send_at(deadline, me, Msg::Timeout { request }),
         }
-        let ended = match self.send_attempt(ctx, me, request, observer) {
+        match self.send_attempt(ctx, me, request, observer) {
             Attempt::Sent => None,
             Attempt::Refused(ended) => ended,
-        };
-        (request, ended)
+        }
     }
 
     #[inline]
@@ -466,7 +458,7 @@ impl Caller {
     fn end(&mut self, request: RequestRef, ending: Ending) -> Ended {
         let slot = self.live(request).expect("only live requests end");
         slot.active = false;
-        let ended = Ended { request, issued: slot.issued, ending, priority: slot.priority, tag: slot.tag, op: slot.op, age: Age::FRESH };
+        let ended = Ended { issued: slot.issued, ending, priority: slot.priority, tag: slot.tag, op: slot.op, age: Age::FRESH };
         self.free.push(request.slot);
         self.in_flight -= 1;
         ended

@@ -126,7 +126,7 @@ impl Population {
         self.issued += 1;
         let mut observer = ClientObserver { recorder, region: self.region };
         let call = NewCall { deadline: now + self.timeout, priority, tag: 0, op };
-        let (_, ended) = self.caller.call(ctx, me, call, &mut observer);
+        let ended = self.caller.call(ctx, me, call, &mut observer);
         self.record(ended, now, recorder);
         self.schedule_next(ctx, me, now);
     }

@@ -12,7 +12,7 @@ use super::messages::Msg;
 use super::policy::{BreakerState, ClientPolicy};
 use super::server::CallOrder;
 use crate::kernel::{ActorId, Scheduler, SimDuration, SimRng, SimTime};
-use crate::metrics::{Counters, Ending, Recorder};
+use crate::metrics::{Counters, Ending, Measured, Recorder};
 use hdrhistogram::Histogram;
 
 /// One dependency of a service, as the scenario states it.
@@ -46,7 +46,7 @@ pub struct Dependency {
     pub spec: CallSpec,
     rng: SimRng,
     /// Calls issued in `[from, until)` are counted: after the warm-up, until arrivals stop.
-    window: [SimTime; 2],
+    measured: Measured,
     pub stats: DependencyStats,
     /// Calls that ended on the last message, for the model to hand to their jobs. Reused, so
     /// ending calls does not allocate.
@@ -55,20 +55,16 @@ pub struct Dependency {
 
 struct DependencyObserver<'a> {
     counters: &'a mut Counters,
-    window: [SimTime; 2],
+    measured: Measured,
     recorder: &'a mut Recorder,
-}
-
-fn within(window: [SimTime; 2], issued: SimTime) -> bool {
-    issued >= window[0] && issued < window[1]
 }
 
 impl Observer for DependencyObserver<'_> {
     fn retried(&mut self, issued: SimTime, _: SimTime) {
-        self.counters.retries += u64::from(within(self.window, issued));
+        self.counters.retries += u64::from(self.measured.contains(issued));
     }
     fn hedged(&mut self, issued: SimTime, _: SimTime) {
-        self.counters.hedges += u64::from(within(self.window, issued));
+        self.counters.hedges += u64::from(self.measured.contains(issued));
     }
     fn breaker_changed(&mut self, now: SimTime, label: &str, state: BreakerState) {
         self.recorder.breaker(now, label, state);
@@ -76,36 +72,36 @@ impl Observer for DependencyObserver<'_> {
 }
 
 impl Dependency {
-    pub fn new(caller: Caller, server: u32, step: u8, spec: CallSpec, rng: SimRng, window: [SimTime; 2]) -> Self {
+    pub fn new(caller: Caller, server: u32, step: u8, spec: CallSpec, rng: SimRng, measured: Measured) -> Self {
         let stats = DependencyStats { counters: Counters::default(), failed_open: 0, latency_ns: crate::metrics::latency_histogram(3) };
-        Dependency { caller, server, step, spec, rng, window, stats, ended: Vec::new() }
+        Dependency { caller, server, step, spec, rng, measured, stats, ended: Vec::new() }
     }
 
-    fn observer<'a>(counters: &'a mut Counters, window: [SimTime; 2], recorder: &'a mut Recorder) -> DependencyObserver<'a> {
-        DependencyObserver { counters, window, recorder }
+    fn observer<'a>(counters: &'a mut Counters, measured: Measured, recorder: &'a mut Recorder) -> DependencyObserver<'a> {
+        DependencyObserver { counters, measured, recorder }
     }
 
     /// Makes the call a server ordered; the calling server's address receives its timers.
     pub fn call(&mut self, ctx: &mut Scheduler<Msg>, server: ActorId, order: CallOrder, recorder: &mut Recorder) -> Option<Ended> {
         let now = ctx.now();
-        self.stats.counters.attempted += u64::from(within(self.window, now));
+        self.stats.counters.attempted += u64::from(self.measured.contains(now));
         let deadline = order.deadline.min(now + self.spec.timeout);
-        let mut observer = Self::observer(&mut self.stats.counters, self.window, recorder);
+        let mut observer = Self::observer(&mut self.stats.counters, self.measured, recorder);
         let call = NewCall { deadline, priority: order.priority, tag: order.tag, op: order.op };
-        self.caller.call(ctx, server, call, &mut observer).1
+        self.caller.call(ctx, server, call, &mut observer)
     }
 
     /// Delivers one of the call's messages (an answer or a timer); the calls it ended are left
     /// in `ended` (a deadline timer can end several).
     pub fn on_message(&mut self, ctx: &mut Scheduler<Msg>, server: ActorId, msg: Msg, recorder: &mut Recorder) {
-        let mut observer = Self::observer(&mut self.stats.counters, self.window, recorder);
+        let mut observer = Self::observer(&mut self.stats.counters, self.measured, recorder);
         let ended = self.caller.on_message(ctx, server, msg, &mut self.rng, &mut observer, &mut self.ended);
         self.ended.extend(ended);
     }
 
     /// Counts an ended call; returns whether its request goes on (success, or failing open).
     pub fn settle(&mut self, ended: &Ended) -> bool {
-        let counted = within(self.window, ended.issued);
+        let counted = self.measured.contains(ended.issued);
         if counted {
             self.stats.counters.count(ended.ending);
         }

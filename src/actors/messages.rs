@@ -24,6 +24,15 @@ impl RequestRef {
     pub const MAX_CALLERS: usize = u16::MAX as usize;
 }
 
+/// An answer for a request that waited on data: a cache's parked request whose fetch ended, a
+/// replica's write acknowledged or quorum read answered (or given up on).
+#[derive(Clone, Copy, Debug)]
+pub struct Released {
+    pub request: RequestRef,
+    pub outcome: Outcome,
+    pub age: Age,
+}
+
 /// How long a request's caller still waits for it, as seen when the message is delivered: the
 /// deadline propagated with a call (as gRPC's `grpc-timeout` header carries it). Microseconds,
 /// rounded down; `NONE` when the deadline is further than a u32 of microseconds reaches (about

@@ -9,12 +9,13 @@
 //! times are independent draws (no warm caches, no contention).
 
 use super::autoscaler::{AutoscalePolicy, Autoscaler, Decision};
-use super::messages::{Age, Budget, Msg, Op, Outcome, RequestRef};
+use super::messages::{Age, Budget, Msg, Op, Outcome, Released, RequestRef};
 use super::modes::{ModeMachine, ModePolicy, Signals};
 use crate::data::front::{CacheFront, Decision as CacheDecision, Parked};
 use crate::data::replica::{Adopted, Entry, Member, Outgoing, Replica, Route, Settled, Version};
 use crate::faults::ServerOrder;
 use crate::kernel::{ActorId, Scheduler, SimDuration, SimRng, SimTime};
+use crate::metrics::Measured;
 use crate::world::RegionId;
 use rand::RngExt;
 use rand_distr::{Distribution, Gamma, LogNormal, Pareto, Weibull};
@@ -367,15 +368,14 @@ pub struct Server {
     /// This server's replica, if its service is replicated.
     pub replica: Option<Box<Replica>>,
     /// Reused buffer for the answers a fetch releases.
-    released: Vec<crate::data::front::Released>,
+    released: Vec<Released>,
     last_change: SimTime,
     /// All-time integrals of busy and alive workers, for the autoscaler.
     busy_total_ns: u128,
     alive_total_ns: u128,
     /// The stats cover requests arriving in `[count_from, count_until)` and the time-integrals
     /// cover that window: the run after its warm-up, until arrivals stop.
-    count_from: SimTime,
-    count_until: SimTime,
+    measured: Measured,
     pub stats: ServerStats,
 }
 
@@ -413,7 +413,7 @@ pub struct Notice {
 }
 
 impl Server {
-    pub fn new(region: RegionId, workers: u32, queue_capacity: u32, service_time: ServiceTime, rng: SimRng, window: [SimTime; 2]) -> Self {
+    pub fn new(region: RegionId, workers: u32, queue_capacity: u32, service_time: ServiceTime, rng: SimRng, measured: Measured) -> Self {
         assert!(workers > 0, "a server needs at least one worker");
         Server {
             region,
@@ -450,8 +450,7 @@ impl Server {
             last_change: SimTime::ZERO,
             busy_total_ns: 0,
             alive_total_ns: 0,
-            count_from: window[0],
-            count_until: window[1],
+            measured,
             stats: ServerStats {
                 arrivals: 0,
                 served: 0,
@@ -497,7 +496,10 @@ impl Server {
         self
     }
 
+    /// A replica, on a server without a cache: a served job settles either its replica's data
+    /// or its cache's (`complete`), and validation refuses both on one service.
     pub fn with_replica(mut self, replica: Option<Replica>) -> Self {
+        assert!(replica.is_none() || self.cache.is_none(), "a server holds a cache or a replica, not both");
         self.replica = replica.map(Box::new);
         self
     }
@@ -519,8 +521,8 @@ impl Server {
         let busy = u128::from(self.busy);
         self.busy_total_ns += busy * elapsed;
         self.alive_total_ns += u128::from(self.alive) * elapsed;
-        let from = self.last_change.max(self.count_from);
-        let to = now.min(self.count_until);
+        let from = self.last_change.max(self.measured.from);
+        let to = now.min(self.measured.until);
         if to > from {
             let since = u128::from(to.since(from).0);
             self.stats.busy_ns += busy * since;
@@ -531,7 +533,7 @@ impl Server {
     }
 
     fn counts(&self, arrived: SimTime) -> bool {
-        arrived >= self.count_from && arrived < self.count_until
+        self.measured.contains(arrived)
     }
 
     fn set_alive(&mut self, alive: u32) {
@@ -692,10 +694,7 @@ impl Server {
                 refetch.fetch = Some(number);
                 self.queue.push_front(refetch);
             }
-            for released in self.released.drain(..) {
-                let reply = Reply { to: released.request, outcome: released.outcome, delay: hit_latency, age: released.age };
-                self.pending_replies.push(reply);
-            }
+            self.answer_released(hit_latency);
         }
         !job.answered
     }
@@ -856,10 +855,15 @@ impl Server {
             }
             Replication::Ping { leader, term } => replica.on_ping(now, leader, term),
         };
-        for answer in self.released.drain(..) {
-            self.pending_replies.push(Reply { to: answer.request, outcome: answer.outcome, delay: SimDuration::ZERO, age: answer.age });
-        }
+        self.answer_released(SimDuration::ZERO);
         adopted
+    }
+
+    /// Answers what the cache or the replica released, `delay` from now.
+    fn answer_released(&mut self, delay: SimDuration) {
+        for released in self.released.drain(..) {
+            self.pending_replies.push(Reply { to: released.request, outcome: released.outcome, delay, age: released.age });
+        }
     }
 
     /// The next queued request worth starting: with a `max_wait`, requests that waited longer

@@ -17,9 +17,10 @@
 //! race), except under leases, where a write cancels the lease and its fill, as memcache's leases
 //! do; the cache's own work takes no worker (hits cost only their latency).
 
-use crate::actors::messages::{Age, Op, Outcome, RequestRef};
+use crate::actors::messages::{Age, Op, Outcome, Released, RequestRef};
 use crate::data::cache::{Lookup, LruCache};
 use crate::kernel::{SimDuration, SimRng, SimTime};
+use crate::metrics::Measured;
 use hdrhistogram::Histogram;
 use rand::RngExt;
 
@@ -127,14 +128,6 @@ pub enum Decision {
     Parked,
     /// A lease is out on the key: send the request back to this server after `after`.
     Revisit { after: SimDuration },
-}
-
-/// An answer the cache gives a parked request when its fetch ends.
-#[derive(Clone, Copy, Debug)]
-pub struct Released {
-    pub request: RequestRef,
-    pub outcome: Outcome,
-    pub age: Age,
 }
 
 /// Counts per timeline window, for the hit ratio over time.
@@ -268,7 +261,7 @@ pub struct CacheFront {
     free_parked: Vec<u32>,
     rng: SimRng,
     window: SimDuration,
-    counted: [SimTime; 2],
+    measured: Measured,
     /// Numbers fetches, so a fetch's answer is matched to the entry it belongs to.
     fetch_number: u32,
     pub stats: CacheStats,
@@ -276,7 +269,7 @@ pub struct CacheFront {
 
 impl CacheFront {
     /// A cache over keys `0..keys`; `window` is the timeline's, `counted` the measured window.
-    pub fn new(policy: CachePolicy, keys: u32, rng: SimRng, window: SimDuration, counted: [SimTime; 2]) -> Self {
+    pub fn new(policy: CachePolicy, keys: u32, rng: SimRng, window: SimDuration, measured: Measured) -> Self {
         CacheFront {
             storage: LruCache::new(policy.capacity, keys),
             fetch_of: vec![0; keys as usize],
@@ -287,22 +280,14 @@ impl CacheFront {
             policy,
             rng,
             window,
-            counted,
+            measured,
             fetch_number: 0,
             stats: CacheStats::new(),
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.storage.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.storage.is_empty()
-    }
-
     fn counts(&self, arrived: SimTime) -> bool {
-        arrived >= self.counted[0] && arrived < self.counted[1]
+        self.measured.contains(arrived)
     }
 
     fn window_at(&mut self, now: SimTime) -> &mut WindowCounts {
@@ -590,7 +575,7 @@ mod tests {
 
     fn front(stampede: Stampede) -> CacheFront {
         let rng = RngStreams::new(1).stream("cache", 0);
-        CacheFront::new(policy(stampede), 100, rng, SimDuration::from_secs(10), [SimTime::ZERO, SimTime::MAX])
+        CacheFront::new(policy(stampede), 100, rng, SimDuration::from_secs(10), Measured::ALWAYS)
     }
 
     fn read(slot: u32, key: u32) -> Parked {
@@ -683,7 +668,7 @@ mod tests {
     fn entries_warmed_together_expire_together_unless_jittered() {
         let mut cache = front(Stampede::Unprotected);
         cache.prewarm(at(0), 5);
-        assert_eq!(cache.len(), 5);
+        assert_eq!(cache.storage.len(), 5);
         let expired = |cache: &mut CacheFront, t: SimTime| {
             (0..5).filter(|&k| matches!(cache.read(t, read(1, k), true, SimTime::ZERO), Decision::Fetch { .. })).count()
         };

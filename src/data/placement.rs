@@ -42,8 +42,7 @@ pub struct MoveOrder {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Placement {
-    pub ranges: u32,
-    /// Each range's first leader.
+    /// Each range's first leader (so also how many ranges there are).
     pub leaders: Vec<Member>,
     /// How long a move prepares before the old leader hands off.
     pub move_time: SimDuration,
@@ -53,10 +52,8 @@ pub struct Placement {
 }
 
 impl Placement {
-    /// The range `key` belongs to.
-    #[inline]
-    pub fn range_of(&self, key: u32) -> u32 {
-        key % self.ranges
+    pub fn ranges(&self) -> u32 {
+        self.leaders.len() as u32
     }
 
     /// First leaders from each member's number of ranges: dealt in turn, one range to each
@@ -106,8 +103,6 @@ pub struct OrderRecord {
 pub struct RangeLeaders {
     member: Member,
     members: u16,
-    parallel: u16,
-    orders: Vec<MoveOrder>,
     /// Per range: its leader as far as this member knows.
     view: Vec<Member>,
     /// Per range: the time of the hand-off that named it. Two hand-offs of one range come in
@@ -133,8 +128,6 @@ impl RangeLeaders {
         RangeLeaders {
             member,
             members,
-            parallel: placement.parallel,
-            orders: placement.orders.clone(),
             view: placement.leaders.clone(),
             named_at: vec![SimTime::ZERO; placement.leaders.len()],
             queued: VecDeque::new(),
@@ -146,9 +139,10 @@ impl RangeLeaders {
         }
     }
 
+    /// The leader of `key`'s range: key k is in range k mod the number of ranges.
     #[inline]
-    pub fn leader(&self, range: u32) -> Member {
-        self.view[range as usize]
+    pub fn leader_of(&self, key: u32) -> Member {
+        self.view[key as usize % self.view.len()]
     }
 
     /// How many ranges `member` leads, as far as this member knows.
@@ -158,8 +152,8 @@ impl RangeLeaders {
 
     /// Plans order `index` (this member is its `from`) at `now` and starts what `parallel`
     /// allows: returns the moves started now. Ranges already being moved are left out.
-    pub fn order(&mut self, now: SimTime, index: u16) -> Vec<Move> {
-        let order = self.orders[usize::from(index)];
+    pub fn order(&mut self, placement: &Placement, now: SimTime, index: u16) -> Vec<Move> {
+        let order = placement.orders[usize::from(index)];
         let moving = |range: u32| self.queued.iter().chain(&self.preparing).any(|m| m.range == range);
         let mine: Vec<u32> = (0..self.view.len() as u32).filter(|&r| self.view[r as usize] == self.member && !moving(r)).collect();
         self.planned[usize::from(index)] += mine.len().min(match order.movement {
@@ -171,7 +165,7 @@ impl RangeLeaders {
                 self.draining = Some(index);
                 let mut led: Vec<u32> = (0..self.members).map(|m| self.led_by(m)).collect();
                 for range in mine {
-                    let to = self.drain_target(now, &led);
+                    let to = self.drain_target(&placement.orders, now, &led);
                     led[usize::from(to)] += 1;
                     self.queued.push_back(Move { range, to, order: index });
                 }
@@ -180,21 +174,21 @@ impl RangeLeaders {
                 self.queued.extend(mine.into_iter().take(count as usize).map(|range| Move { range, to, order: index }));
             }
         }
-        self.start_what_fits()
+        self.start_what_fits(placement.parallel)
     }
 
     /// Where a drain sends a range: the member leading fewest (`led`), the lowest on a tie,
     /// among those no drain has been ordered for by `now` (among all others if every one has).
-    fn drain_target(&self, now: SimTime, led: &[u32]) -> Member {
-        let drained = |m: Member| self.orders.iter().any(|o| o.from == m && o.movement == Movement::Drain && o.at <= now);
+    fn drain_target(&self, orders: &[MoveOrder], now: SimTime, led: &[u32]) -> Member {
+        let drained = |m: Member| orders.iter().any(|o| o.from == m && o.movement == Movement::Drain && o.at <= now);
         let others = || (0..self.members).filter(|&m| m != self.member);
         let fewest = |m: &Member| (led[usize::from(*m)], *m);
         others().filter(|&m| !drained(m)).min_by_key(fewest).or_else(|| others().min_by_key(fewest)).expect("two members")
     }
 
-    fn start_what_fits(&mut self) -> Vec<Move> {
+    fn start_what_fits(&mut self, parallel: u16) -> Vec<Move> {
         let mut started = Vec::new();
-        while self.preparing.len() < usize::from(self.parallel)
+        while self.preparing.len() < usize::from(parallel)
             && let Some(next) = self.queued.pop_front()
         {
             self.preparing.push(next);
@@ -217,7 +211,7 @@ impl RangeLeaders {
     /// A hand-off of `range` to `to`, made at `at`, was applied here: `range` is led by `to`
     /// from now on, unless a later hand-off of it was applied first. A range this member takes
     /// while it is being drained moves on.
-    pub fn learn(&mut self, range: u32, to: Member, at: SimTime, takeover: Option<Takeover>) {
+    pub fn learn(&mut self, placement: &Placement, range: u32, to: Member, at: SimTime, takeover: Option<Takeover>) {
         if at < self.named_at[range as usize] {
             return;
         }
@@ -226,16 +220,17 @@ impl RangeLeaders {
         self.takeovers.push(takeover);
         if let Some(index) = self.draining {
             let led: Vec<u32> = (0..self.members).map(|m| self.led_by(m)).collect();
-            let to = self.drain_target(takeover.taken, &led);
+            let to = self.drain_target(&placement.orders, takeover.taken, &led);
             self.planned[usize::from(index)] += 1;
             self.queued.push_back(Move { range, to, order: index });
-            let started = self.start_what_fits();
+            let started = self.start_what_fits(placement.parallel);
             self.unannounced.extend(started);
         }
     }
 
     /// Moves still queued or preparing.
-    pub fn moves_pending(&self) -> usize {
+    #[cfg(test)]
+    fn moves_pending(&self) -> usize {
         self.queued.len() + self.preparing.len()
     }
 }
@@ -246,7 +241,7 @@ mod tests {
 
     fn placement(counts: &[u32], parallel: u16, orders: &[MoveOrder]) -> Placement {
         let leaders = Placement::dealt(counts);
-        Placement { ranges: leaders.len() as u32, leaders, move_time: SimDuration::from_secs(1), parallel, orders: orders.to_vec() }
+        Placement { leaders, move_time: SimDuration::from_secs(1), parallel, orders: orders.to_vec() }
     }
 
     fn drain(from: Member) -> MoveOrder {
@@ -263,8 +258,9 @@ mod tests {
     fn a_drain_evens_out_the_others_and_runs_parallel_moves_at_a_time() {
         // Member 1 leads 4 ranges, member 0 leads 1, member 2 leads 3: the drain gives member 0
         // three ranges and member 2 one, so both end with 4.
-        let mut leaders = RangeLeaders::new(&placement(&[1, 4, 3], 2, &[drain(1)]), 1, 3);
-        let started = leaders.order(SimTime::ZERO, 0);
+        let placement = placement(&[1, 4, 3], 2, &[drain(1)]);
+        let mut leaders = RangeLeaders::new(&placement, 1, 3);
+        let started = leaders.order(&placement, SimTime::ZERO, 0);
         assert_eq!(started.len(), 2, "two at a time");
         assert_eq!((leaders.moves_pending(), leaders.planned[0]), (4, 4));
         let mut moved = started.clone();
@@ -283,35 +279,38 @@ mod tests {
     #[test]
     fn an_order_for_some_ranges_moves_the_lowest_and_skips_those_already_moving() {
         let two = MoveOrder { at: SimTime::ZERO, from: 0, movement: Movement::Ranges { to: 1, count: 2 } };
-        let mut leaders = RangeLeaders::new(&placement(&[3, 3], 1, &[two, drain(0)]), 0, 2);
-        let started = leaders.order(SimTime::ZERO, 0);
+        let placement = placement(&[3, 3], 1, &[two, drain(0)]);
+        let mut leaders = RangeLeaders::new(&placement, 0, 2);
+        let started = leaders.order(&placement, SimTime::ZERO, 0);
         assert_eq!(started, vec![Move { range: 0, to: 1, order: 0 }]);
         // Range 0 is preparing and range 2 queued: a drain now plans only range 4.
-        assert!(leaders.order(SimTime::ZERO, 1).is_empty(), "one at a time");
+        assert!(leaders.order(&placement, SimTime::ZERO, 1).is_empty(), "one at a time");
         assert_eq!(leaders.moves_pending(), 3, "range 0 preparing, 2 and 4 queued");
         assert_eq!(leaders.planned, vec![2, 1]);
     }
 
     #[test]
     fn a_hand_off_learnt_after_a_later_one_of_the_same_range_is_ignored() {
-        let mut leaders = RangeLeaders::new(&placement(&[1, 1, 1], 1, &[]), 0, 3);
+        let placement = placement(&[1, 1, 1], 1, &[]);
+        let mut leaders = RangeLeaders::new(&placement, 0, 3);
         let at = |s| SimTime::ZERO + SimDuration::from_secs(s);
         // Range 0 went from member 0 to 1 at 5 s, then from 1 to 2 at 9 s; member 1's stream
         // brought the second hand-off first.
-        leaders.learn(0, 2, at(9), None);
-        leaders.learn(0, 1, at(5), None);
-        assert_eq!(leaders.leader(0), 2);
+        leaders.learn(&placement, 0, 2, at(9), None);
+        leaders.learn(&placement, 0, 1, at(5), None);
+        assert_eq!(leaders.view[0], 2);
     }
 
     #[test]
     fn a_drained_member_moves_on_a_range_it_takes_and_no_drain_sends_ranges_to_it() {
         // Member 1 is drained at 0 s (its one range goes to member 2, not to member 0, which is
         // drained from 0 s too), then takes range 0, which was on its way to it.
-        let mut one = RangeLeaders::new(&placement(&[1, 1, 0], 1, &[drain(1), drain(0)]), 1, 3);
-        assert_eq!(one.order(SimTime::ZERO, 0), vec![Move { range: 1, to: 2, order: 0 }]);
+        let placement = placement(&[1, 1, 0], 1, &[drain(1), drain(0)]);
+        let mut one = RangeLeaders::new(&placement, 1, 3);
+        assert_eq!(one.order(&placement, SimTime::ZERO, 0), vec![Move { range: 1, to: 2, order: 0 }]);
         let taken = SimTime::ZERO + SimDuration::from_millis(5);
         let takeover = Takeover { range: 0, from: 0, handed_off: SimTime::ZERO, taken };
-        one.learn(0, 1, SimTime::ZERO, Some(takeover));
+        one.learn(&placement, 0, 1, SimTime::ZERO, Some(takeover));
         assert!(one.unannounced.is_empty(), "one move at a time: queued");
         assert_eq!(one.hand_off(taken, Move { range: 1, to: 2, order: 0 }), Some(Move { range: 0, to: 2, order: 0 }));
         assert_eq!(one.planned[0], 2);

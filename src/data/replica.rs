@@ -36,10 +36,10 @@
 //! leader's divergent writes are counted as lost but its keys are not rolled back (only its own
 //! later reads could tell).
 
-use crate::actors::messages::{Age, Op, Outcome, RequestRef};
-use crate::data::front::Released;
+use crate::actors::messages::{Age, Op, Outcome, Released, RequestRef};
 use crate::data::placement::{Move, Placement, RangeLeaders, Takeover};
 use crate::kernel::{SimDuration, SimTime};
+use crate::metrics::Measured;
 use crate::world::RegionId;
 use hdrhistogram::Histogram;
 use std::collections::VecDeque;
@@ -468,12 +468,12 @@ pub struct Replica {
     resolver_free: SimTime,
     /// Messages for the model to send. Reused.
     pub outbox: Vec<Outgoing>,
-    window: [SimTime; 2],
+    measured: Measured,
     pub stats: ReplicaStats,
 }
 
 impl Replica {
-    pub fn new(policy: std::sync::Arc<ReplicationPolicy>, group: u16, member: Member, keys: u32, window: [SimTime; 2]) -> Self {
+    pub fn new(policy: std::sync::Arc<ReplicationPolicy>, group: u16, member: Member, keys: u32, measured: Measured) -> Self {
         let members = usize::from(policy.members);
         let stock_keys = policy.stock.map_or(0, |s| s.keys) as usize;
         let leader = policy.leader;
@@ -499,7 +499,7 @@ impl Replica {
             resolving: VecDeque::new(),
             resolver_free: SimTime::ZERO,
             outbox: Vec::new(),
-            window,
+            measured,
             stats: ReplicaStats {
                 commits: 0,
                 forwarded_writes: 0,
@@ -547,7 +547,7 @@ impl Replica {
     }
 
     /// Whether this member accepts writes of its own (and streams them).
-    pub fn is_origin(&self) -> bool {
+    fn is_origin(&self) -> bool {
         self.policy.topology == Topology::MultiLeader || self.ranges.is_some() || self.leader == self.member
     }
 
@@ -564,10 +564,7 @@ impl Replica {
     /// leader (as far as this member knows).
     #[inline]
     fn leader_of(&self, key: u32) -> Member {
-        match (&self.ranges, &self.policy.placement) {
-            (Some(ranges), Some(placement)) => ranges.leader(placement.range_of(key)),
-            _ => self.leader,
-        }
+        self.ranges.as_ref().map_or(self.leader, |ranges| ranges.leader_of(key))
     }
 
     /// How many key ranges this member leads (with placement).
@@ -576,7 +573,7 @@ impl Replica {
     }
 
     fn counts(&self, time: SimTime) -> bool {
-        time >= self.window[0] && time < self.window[1]
+        self.measured.contains(time)
     }
 
     /// Where a request goes: served here, forwarded to another member, or refused.
@@ -844,8 +841,8 @@ impl Replica {
     fn learn_hand_off(&mut self, origin: Member, entry: Entry, to: Member, done: SimTime) {
         let takeover =
             (to == self.member).then_some(Takeover { range: entry.key, from: origin, handed_off: entry.version.time, taken: done });
-        if let Some(ranges) = self.ranges.as_mut() {
-            ranges.learn(entry.key, to, entry.version.time, takeover);
+        if let (Some(ranges), Some(placement)) = (self.ranges.as_mut(), &self.policy.placement) {
+            ranges.learn(placement, entry.key, to, entry.version.time, takeover);
         }
     }
 
@@ -853,7 +850,8 @@ impl Replica {
     /// begin preparing now.
     pub fn order_moves(&mut self, now: SimTime, index: u16) -> Vec<Move> {
         self.catch_up(now);
-        self.ranges.as_mut().expect("orders only with placement").order(now, index)
+        let placement = self.policy.placement.as_ref().expect("orders only with placement");
+        self.ranges.as_mut().expect("a placement has ranges").order(placement, now, index)
     }
 
     /// The move of `moved.range` is prepared: this member hands the range off with an entry in
@@ -1088,7 +1086,7 @@ mod tests {
         RequestRef { slot, generation: 0, caller: 0, attempt: 0, priority: 1 }
     }
 
-    const WINDOW: [SimTime; 2] = [SimTime::ZERO, SimTime(u64::MAX)];
+    const WINDOW: Measured = Measured::ALWAYS;
 
     fn at(ms: u64) -> SimTime {
         SimTime::ZERO + SimDuration::from_millis(ms)
@@ -1219,7 +1217,7 @@ mod tests {
         let mut policy = (*policy(Topology::LeaderFollower, 3, 1)).clone();
         let order = MoveOrder { at: SimTime::ZERO, from: 0, movement: Movement::Ranges { to: 1, count: 1 } };
         let leaders = Placement::dealt(&[1, 1, 0]);
-        policy.placement = Some(Placement { ranges: 2, leaders, move_time: SimDuration::from_secs(1), parallel: 1, orders: vec![order] });
+        policy.placement = Some(Placement { leaders, move_time: SimDuration::from_secs(1), parallel: 1, orders: vec![order] });
         Arc::new(policy)
     }
 

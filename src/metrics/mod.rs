@@ -84,6 +84,24 @@ impl Counters {
     }
 }
 
+/// The measured window: what arrives (or is issued, or committed) in `[from, until)` counts,
+/// after the warm-up and before arrivals stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Measured {
+    pub from: SimTime,
+    pub until: SimTime,
+}
+
+impl Measured {
+    /// Everything counts (for unit tests).
+    pub const ALWAYS: Measured = Measured { from: SimTime::ZERO, until: SimTime(u64::MAX) };
+
+    #[inline]
+    pub fn contains(self, time: SimTime) -> bool {
+        time >= self.from && time < self.until
+    }
+}
+
 pub fn latency_histogram(significant_digits: u8) -> Histogram<u64> {
     Histogram::new_with_bounds(LATENCY_LOW_NS, LATENCY_HIGH_NS, significant_digits).expect("static histogram bounds are valid")
 }

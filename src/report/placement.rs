@@ -3,10 +3,9 @@
 //! its old leader handed off the last range and when the last new leader took it (a drain is
 //! over only then), with the time ranges spent without a leader in between.
 
-use super::summary::round;
+use super::summary::{at_s, round, span_s};
 use crate::data::placement::{Movement, OrderRecord, Placement};
 use crate::data::replica::{Member, Replica};
-use crate::kernel::SimTime;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -45,10 +44,6 @@ pub struct OrderSummary {
     pub leaderless_ms_max: Option<f64>,
 }
 
-fn seconds(time: SimTime) -> f64 {
-    round(time.as_secs_f64(), 6)
-}
-
 /// `members` are the group's replicas in member order; `region` names a member.
 pub fn summary(
     placement: &Placement,
@@ -72,8 +67,8 @@ pub fn summary(
         })
         .collect();
     PlacementSummary {
-        ranges: placement.ranges,
-        move_time_s: round(placement.move_time.as_secs_f64(), 6),
+        ranges: placement.ranges(),
+        move_time_s: span_s(placement.move_time),
         parallel: placement.parallel,
         ranges_led_at_start,
         ranges_led_at_end,
@@ -109,15 +104,15 @@ fn order_summary(
         order: kind,
         from: region(order.from),
         to,
-        at_s: seconds(order.at),
-        started_s: record.started.map(seconds),
+        at_s: at_s(order.at),
+        started_s: record.started.map(at_s),
         ranges_planned: planned,
         ranges_handed_off: record.handoffs.len() as u32,
         ranges_taken: leaderless.len() as u32,
         ranges_moved_to,
-        last_handoff_s: record.handoffs.last().map(|&(_, _, at)| seconds(at)),
-        completed_s: completed.map(seconds),
-        duration_s: completed.zip(record.started).map(|(end, start)| round(end.since(start).as_secs_f64(), 6)),
+        last_handoff_s: record.handoffs.last().map(|&(_, _, at)| at_s(at)),
+        completed_s: completed.map(at_s),
+        duration_s: completed.zip(record.started).map(|(end, start)| span_s(end.since(start))),
         leaderless_ms_mean: (!leaderless.is_empty()).then(|| round(leaderless.iter().sum::<f64>() / leaderless.len() as f64, 3)),
         leaderless_ms_max: leaderless.iter().copied().reduce(f64::max).map(|m| round(m, 3)),
     }

@@ -3,10 +3,9 @@
 //! their lost writes, RPO and RTO, and the stock invariant (units sold against units there were).
 
 use super::placement::PlacementSummary;
-use super::summary::{LatencySummary, latency, round};
+use super::summary::{LatencySummary, at_s, latency, round, span_s};
 use crate::data::failover::FailoverRecord;
 use crate::data::replica::{Conflicts, ReadFrom, Replica, ReplicationPolicy, Topology};
-use crate::kernel::SimTime;
 use crate::sim::RunResult;
 use crate::sim::plan::ScenarioPlan;
 use serde::Serialize;
@@ -94,10 +93,6 @@ pub struct StockSummary {
     /// Units sold beyond the stock, summed over items.
     pub oversold: u64,
     pub items_oversold: u32,
-}
-
-fn seconds(time: SimTime) -> f64 {
-    round(time.as_secs_f64(), 6)
 }
 
 /// Per replicated service, by name.
@@ -199,16 +194,16 @@ fn failover_summary(f: &FailoverRecord, region: &dyn Fn(u16) -> String) -> Failo
         from: region(f.from),
         to: region(f.to),
         manual: f.manual,
-        last_heard_s: seconds(f.last_heard),
-        decided_s: seconds(f.decided_at),
-        promoted_s: f.promoted_at.map(seconds),
-        ready_s: f.ready_at.map(seconds),
-        rto_s: f.rto().map(|d| round(d.as_secs_f64(), 6)),
+        last_heard_s: at_s(f.last_heard),
+        decided_s: at_s(f.decided_at),
+        promoted_s: f.promoted_at.map(at_s),
+        ready_s: f.ready_at.map(at_s),
+        rto_s: f.rto().map(span_s),
         lost_writes: f.lost_writes,
-        rpo_s: round(f.rpo.as_secs_f64(), 6),
+        rpo_s: span_s(f.rpo),
         discarded_writes: f.discarded_writes,
         split_brain_writes: f.split_brain_writes,
-        demoted_s: f.demoted_at.map(seconds),
+        demoted_s: f.demoted_at.map(at_s),
     }
 }
 

@@ -7,6 +7,7 @@
 use crate::actors::messages::Priority;
 use crate::actors::modes::Mode;
 use crate::actors::server::Server;
+use crate::kernel::{SimDuration, SimTime};
 use crate::metrics::{Counters, Record};
 use crate::sim::RunResult;
 use crate::sim::plan::{ScenarioPlan, ServicePlan};
@@ -204,6 +205,10 @@ pub struct ServerSummary {
     pub expired: u64,
     /// Answered with an error because a dependency that fails closed failed.
     pub dependency_failed: u64,
+    /// Sent on to another replica of the service (a write to its leader, a read redirected).
+    pub forwarded: u64,
+    /// Refused by the replica (no leader here, a stale bounded read, forwarded too often).
+    pub refused: u64,
     /// Busy worker-time over alive worker-time in the measured window.
     pub utilisation: f64,
     pub workers_alive_min: u32,
@@ -225,6 +230,16 @@ pub struct LittlesLaw {
     pub arrival_rate_per_s: f64,
     pub mean_sojourn_ms: Option<f64>,
     pub lambda_times_w: Option<f64>,
+}
+
+/// An instant in seconds since simulated t = 0, to the microsecond, as the outputs write it.
+pub fn at_s(time: SimTime) -> f64 {
+    round(time.as_secs_f64(), 6)
+}
+
+/// A duration in seconds, to the microsecond.
+pub fn span_s(duration: SimDuration) -> f64 {
+    round(duration.as_secs_f64(), 6)
 }
 
 pub fn round(value: f64, decimals: i32) -> f64 {
@@ -309,6 +324,8 @@ fn server_summary(plan: &ScenarioPlan, server: &Server, service: &ServicePlan, m
         shed: stats.shed,
         expired: stats.expired,
         dependency_failed: stats.dependency_failed,
+        forwarded: stats.forwarded,
+        refused: stats.refused,
         utilisation: round(if stats.alive_ns == 0 { 0.0 } else { stats.busy_ns as f64 / stats.alive_ns as f64 }, 6),
         workers_alive_min: stats.alive_min,
         workers_alive_max: stats.alive_max,

@@ -1,7 +1,7 @@
 //! `timeline.csv`: one row per window and scope (`all`, then each client region in region
 //! order), with counts, throughput, availability and the window's p50 and p99.
 
-use super::summary::{availability, round};
+use super::summary::{at_s, availability, round};
 use crate::metrics::TimelineRow;
 use crate::sim::RunResult;
 use crate::sim::plan::ScenarioPlan;
@@ -29,7 +29,7 @@ fn write_row(out: &mut String, row: &TimelineRow, scope: &str) {
     let _ = writeln!(
         out,
         "{},{},{scope},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-        round(row.start.as_secs_f64(), 6),
+        at_s(row.start),
         round(window_s, 6),
         c.attempted,
         c.succeeded,
@@ -56,7 +56,7 @@ pub fn render_events(result: &RunResult) -> String {
     let mut out = String::from("time_s,event,subject,detail\n");
     for event in &result.planet.recorder.events {
         let (subject, detail) = (csv_field(&event.subject), csv_field(&event.detail));
-        let _ = writeln!(out, "{},{},{subject},{detail}", round(event.time.as_secs_f64(), 6), event.event);
+        let _ = writeln!(out, "{},{},{subject},{detail}", at_s(event.time), event.event);
     }
     out
 }
@@ -83,7 +83,7 @@ pub fn render_states(plan: &ScenarioPlan, result: &RunResult) -> String {
             Subject::Dependency(index) => result.planet.dependencies[index as usize].caller.label.as_str(),
             Subject::Link(index) => plan.topology.links[index as usize].name.as_str(),
         };
-        let _ = write!(out, "{},{},{},", round(sample.time.as_secs_f64(), 6), csv_field(subject), sample.state);
+        let _ = write!(out, "{},{},{},", at_s(sample.time), csv_field(subject), sample.state);
         let _ = match sample.value {
             StateValue::Word(word) => writeln!(out, "{word}"),
             StateValue::Count(count) => writeln!(out, "{count}"),

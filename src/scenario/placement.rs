@@ -41,7 +41,6 @@ pub(super) fn placement(problems: &mut Problems, file: &S<PlacementFile>, group:
     let orders: Vec<Option<MoveOrder>> =
         placement.moves.iter().enumerate().map(|(i, order)| move_order(problems, order, group, &format!("{key}.moves[{i}]"))).collect();
     Some(Placement {
-        ranges: ranges?,
         leaders: leaders?,
         move_time: move_time?,
         parallel: parallel?,

@@ -15,7 +15,7 @@ use crate::data::ledger::Ledger;
 use crate::data::placement::OrderRecord;
 use crate::data::replica::Replica;
 use crate::kernel::{self, Limits, RngStreams, RunOutcome, Scheduler, SimDuration, SimTime};
-use crate::metrics::Recorder;
+use crate::metrics::{Measured, Recorder};
 use crate::world::{Network, RttMatrix};
 use model::{Addresses, Planet, PlanetParts, ReplicaGroup};
 use plan::{RoutingPlan, ScenarioPlan};
@@ -129,7 +129,7 @@ fn build(plan: &ScenarioPlan) -> Planet {
             })
         })
         .collect();
-    let window = [count_from, SimTime::ZERO + plan.measured_until()];
+    let window = Measured { from: count_from, until: SimTime::ZERO + plan.measured_until() };
     let cache_front = |index: usize, key: &str| {
         let policy = plan.service_specs[plan.services[index].service as usize].cache.clone()?;
         let rng = streams.stream(&format!("cache:{key}"), 0);
@@ -189,7 +189,7 @@ fn build(plan: &ScenarioPlan) -> Planet {
 
 /// The replicated services' groups, and each server's replica (`None` for a server of a service
 /// without replication), in server order.
-fn replica_groups(plan: &ScenarioPlan, keys: u32, window: [SimTime; 2]) -> (Vec<ReplicaGroup>, Vec<Option<Replica>>) {
+fn replica_groups(plan: &ScenarioPlan, keys: u32, window: Measured) -> (Vec<ReplicaGroup>, Vec<Option<Replica>>) {
     let mut groups: Vec<ReplicaGroup> = Vec::new();
     let mut policies = Vec::new();
     let mut replicas = Vec::with_capacity(plan.services.len());
@@ -216,7 +216,7 @@ fn replica_groups(plan: &ScenarioPlan, keys: u32, window: [SimTime; 2]) -> (Vec<
 }
 
 /// The dependency callers, grouped by calling server in server order.
-fn dependencies(plan: &ScenarioPlan, streams: &RngStreams, addresses: Addresses, window: [SimTime; 2]) -> Vec<Dependency> {
+fn dependencies(plan: &ScenarioPlan, streams: &RngStreams, addresses: Addresses, window: Measured) -> Vec<Dependency> {
     let mut dependencies = Vec::new();
     for (server, place) in plan.services.iter().enumerate() {
         let spec = &plan.service_specs[place.service as usize];

@@ -334,16 +334,6 @@ impl Network {
         &self.routes[self.pair(from, to)].links
     }
 
-    /// The delay of one message of `flow` from `from` to `to`, or `None` if it is lost (or
-    /// routing has no path).
-    #[inline]
-    pub fn transit(&mut self, from: RegionId, to: RegionId, flow: u64, now: SimTime, rng: &mut SimRng) -> Option<SimDuration> {
-        match self.send(from, to, flow, now, rng) {
-            Transit::Delay(delay) => Some(delay),
-            Transit::Lost | Transit::NoRoute => None,
-        }
-    }
-
     /// What becomes of one message of `flow` from `from` to `to`: its delay, lost on the way
     /// (a partition, a black-holed route before convergence, a lossy link, a full buffer), or
     /// no route at all (which the sender's first router knows at once).
@@ -394,6 +384,16 @@ impl Network {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Network {
+        /// One message's delay, or `None` if it is lost or has no route.
+        fn transit(&mut self, from: RegionId, to: RegionId, flow: u64, now: SimTime, rng: &mut SimRng) -> Option<SimDuration> {
+            match self.send(from, to, flow, now, rng) {
+                Transit::Delay(delay) => Some(delay),
+                Transit::Lost | Transit::NoRoute => None,
+            }
+        }
+    }
     use crate::kernel::RngStreams;
     use crate::world::GeoPoint;
     use crate::world::topology::{Link, LinkKind, NodeId, Region};

@@ -290,10 +290,8 @@ clients:
 /// is tens of times busier; with coalescing each cache renders it once.
 #[test]
 fn the_celebrity_stampede_scenario_shows_what_coalescing_saves() {
-    let path = crate::support::repo_path("scenarios/celebrity-stampede.yaml");
-    let variants = planetsim::scenario::variants::load_variants(&path).unwrap_or_else(|e| panic!("{e}"));
     let measure = |name: &str| {
-        let mut plan = variants.iter().find(|v| v.plan.variant.as_deref() == Some(name)).expect("variant").plan.clone();
+        let mut plan = crate::support::bundled_plan("scenarios/celebrity-stampede.yaml", Some(name));
         plan.duration = planetsim::kernel::SimDuration::from_secs(100);
         let result = sim::run(&plan);
         let summary = summary::build(&plan, &result);

@@ -1,17 +1,15 @@
 //! Same scenario and seed: byte-identical result files. Another seed: another trace.
 
-use crate::support::{repo_path, temp_dir};
+use crate::support::temp_dir;
 use planetsim::kernel::SimDuration;
 use planetsim::report;
-use planetsim::scenario;
 use planetsim::sim;
 use std::path::Path;
 
 /// Runs a bundled scenario (its variant `variant`, if it has variants) shortened to
 /// `seconds`, writing results into `dir`.
 fn run_bundled(scenario_file: &str, variant: Option<&str>, seconds: u64, seed: u64, dir: &Path) -> String {
-    let variants = scenario::variants::load_variants(&repo_path(scenario_file)).unwrap();
-    let mut plan = variants.into_iter().find(|v| v.plan.variant.as_deref() == variant).expect("the variant exists").plan;
+    let mut plan = crate::support::bundled_plan(scenario_file, variant);
     plan.duration = SimDuration::from_secs(seconds);
     plan.seed = seed;
     let result = sim::run(&plan);

@@ -140,6 +140,7 @@ fn writes_chasing_a_range_its_new_leader_has_not_taken_are_refused_after_two_for
     let misdirected = store.members["hub"].misdirected as f64;
     assert!((misdirected / 2_500.0 - 1.0).abs() < 0.1, "{misdirected}");
     assert_eq!(store.members["a"].misdirected, 0, "a forwards once: the second forward");
+    assert_eq!(summary.servers["hub"].refused, store.members["hub"].misdirected);
     assert_eq!(store.placement.as_ref().expect("placement").orders[0].ranges_taken, 0);
     // Every other write succeeded (give or take one across the measured window's edges).
     let failed = summary.requests.attempted - summary.requests.succeeded;

@@ -151,6 +151,8 @@ fn a_follower_forwards_writes_and_reads_at_the_leader_to_it() {
     let follower = &group(&summary, "db").members["a"];
     assert_eq!(follower.forwarded_writes + follower.forwarded_reads, summary.requests.attempted);
     assert_eq!((follower.reads, follower.commits), (0, 0));
+    let server = &summary.servers["a"];
+    assert_eq!((server.forwarded, server.served), (summary.requests.attempted, 0), "the server's counts agree");
 
     let (_, summary) = run("reads-local", STAR, &pair(200, 0.3, "reads: local", "a"));
     let (p50, p90) = (summary.latency_ms.p50.expect("served"), summary.latency_ms.p90.expect("served"));

@@ -24,7 +24,6 @@ fn the_readme_lists_every_bundled_scenario() {
 
 #[test]
 fn every_bundled_scenario_validates_and_runs() {
-    let mut checked = 0;
     for path in bundled_scenarios() {
         let variants = scenario::variants::load_variants(&path).unwrap_or_else(|e| panic!("{}:\n{e}", path.display()));
         for mut variant in variants {
@@ -35,11 +34,8 @@ fn every_bundled_scenario_validates_and_runs() {
             let counters = result.planet.recorder.overall.counters;
             assert!(counters.attempted > 0, "{}: no request was made", path.display());
             assert_eq!(counters.attempted, counters.succeeded + counters.failed(), "{}: every request ends", path.display());
-            checked += 1;
         }
     }
-    // Every file ran at least once (a scenario with variants runs once per variant).
-    assert!(checked >= bundled_scenarios().len(), "{checked} runs");
 }
 
 /// London, Mumbai and Tokyo: three time zones in a line.

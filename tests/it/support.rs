@@ -64,10 +64,16 @@ pub fn run(label: &str, topology: &str, scenario_yaml: &str) -> (planetsim::sim:
     (result, summary)
 }
 
-/// Runs one variant of a bundled scenario (`file` from the repository's root).
-pub fn bundled(file: &str, variant: &str) -> planetsim::report::summary::Summary {
+/// One variant's plan of a bundled scenario (`file` from the repository's root; `None`: a
+/// scenario without variants).
+pub fn bundled_plan(file: &str, variant: Option<&str>) -> ScenarioPlan {
     let variants = planetsim::scenario::variants::load_variants(&repo_path(file)).expect("bundled scenarios load");
-    let plan = variants.into_iter().find(|v| v.name.as_deref() == Some(variant)).expect("the variant exists").plan;
+    variants.into_iter().find(|v| v.name.as_deref() == variant).expect("the variant exists").plan
+}
+
+/// Runs one variant of a bundled scenario and summarises it.
+pub fn bundled(file: &str, variant: &str) -> planetsim::report::summary::Summary {
+    let plan = bundled_plan(file, Some(variant));
     let result = planetsim::sim::run(&plan);
     planetsim::report::summary::build(&plan, &result)
 }
