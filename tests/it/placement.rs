@@ -107,6 +107,73 @@ fn an_order_moves_the_ranges_asked_for_to_the_member_named() {
     assert_eq!((order.order, order.to.as_deref(), order.last_handoff_s), ("move", Some("b"), Some(7.0)));
 }
 
+/// The drain of `a_drain_takes_a_move_time_per_range_parallel_at_a_time` over time: `hub`'s
+/// ranges led fall 4, 3, 2, 1, 0 in the states, one step per 2 s hand-off, between an order
+/// event and a last-hand-off event.
+#[test]
+fn a_drain_shows_in_the_states_and_the_events() {
+    let scenario = ranged(", move_time: 2s, moves: [{at: +10s, drain: hub}]").replace("seed: 4", "seed: 4\ntimeline_window: 1s");
+    let plan = crate::support::plan("drain-timeline", STAR, &scenario);
+    let result = planetsim::sim::run(&plan);
+    let states = planetsim::report::timeline::render_states(&plan, &result);
+    let led = |second: u32| {
+        let row = format!("{second},hub,replica_ranges_led,");
+        states.lines().find_map(|line| line.strip_prefix(&row)).map(|v| v.to_string())
+    };
+    let over_time: Vec<String> = [10, 13, 15, 17, 19].iter().filter_map(|&s| led(s)).collect();
+    assert_eq!(over_time, ["4", "3", "2", "1", "0"], "{over_time:?}");
+    let events: Vec<(f64, &str, &str)> = result
+        .planet
+        .recorder
+        .events
+        .iter()
+        .filter(|e| e.event.starts_with("ranges-"))
+        .map(|e| (e.time.as_secs_f64(), e.event, e.detail.as_str()))
+        .collect();
+    assert_eq!(
+        events,
+        [(10.0, "ranges-moving", "4 ranges, 1 at a time, 2.0 s each"), (18.0, "ranges-handed-off", "4 ranges handed off in 8.0 s")]
+    );
+}
+
+/// An order that reaches a replica that is down is lost (and says so); a hand-off that falls
+/// due while the replica is down waits for it to come back.
+#[test]
+fn orders_and_hand_offs_meet_a_replica_that_is_down() {
+    let outage = |at: &str| format!("faults:\n  - {{kind: region-outage, regions: [hub], at: {at}, duration: 5s}}\nclients:");
+    let lost = ranged(", moves: [{at: +10s, drain: hub}]").replace("clients:", &outage("+8s"));
+    let (result, summary) = run("order-lost", STAR, &lost);
+    let order = &placement(&summary).orders[0];
+    assert_eq!((order.started_s, order.ranges_planned, order.ranges_handed_off), (None, 0, 0));
+    assert!(result.planet.recorder.events.iter().any(|e| e.event == "ranges-moving" && e.detail.contains("order lost")));
+    assert!(planetsim::report::text::render(&summary).contains("drain of hub at 10.0 s: 0 ranges, lost: its server was down"));
+    // The first hand-off is due at 11 s, during an outage from 10.5 s to 15.5 s: it is tried
+    // again each second (the move time) and made at 16 s, once the server is back.
+    let waits = ranged(", moves: [{at: +10s, drain: hub}]").replace("clients:", &outage("+10.5s"));
+    let (result, summary) = run("hand-off-waits", STAR, &waits);
+    let first = result.planet.recorder.events.iter().find(|e| e.event == "ranges-handed-off").map(|e| e.time.as_secs_f64());
+    assert_eq!(first, Some(19.0), "16, 17, 18 and 19 s: four ranges one second apart");
+    assert_eq!(placement(&summary).orders[0].ranges_taken, 4);
+}
+
+/// Reads at the leader go to the key's range leader: `hub` leads a third of the ranges, so it
+/// forwards about two thirds of its clients' reads, and reads are never stale.
+#[test]
+fn reads_at_the_leader_go_to_each_keys_range_leader() {
+    let scenario =
+        ranged("").replace("writes: 1}", "writes: 0.2}").replace("mode: leader-follower", "mode: leader-follower\n      reads: leader");
+    let (_, summary) = run("range-reads", STAR, &scenario);
+    let store = &summary.data.as_ref().expect("keys").replication["store"];
+    let hub = &store.members["hub"];
+    let reads = hub.reads + hub.forwarded_reads;
+    let share = hub.forwarded_reads as f64 / reads as f64;
+    assert!((share - 2.0 / 3.0).abs() < 0.03, "{share}");
+    // Served where forwarded (give or take one across the measured window's edges).
+    let served_elsewhere = store.members["a"].reads + store.members["b"].reads;
+    assert!(served_elsewhere.abs_diff(hub.forwarded_reads) <= 2, "{served_elsewhere} against {}", hub.forwarded_reads);
+    assert_eq!(store.stale_reads, 0);
+}
+
 /// A range handed to `b` (at 6 s, taken 15 ms later) while `b` is being drained (from 6 s) moves
 /// on: the drain plans `b`'s 4 ranges, then the one it took, and leaves `b` leading none.
 #[test]
