@@ -11,6 +11,7 @@ pub mod data;
 pub mod faults;
 pub mod kernel;
 pub mod metrics;
+pub mod outcome;
 pub mod report;
 pub mod scenario;
 pub mod sim;

@@ -5,6 +5,7 @@ use planetsim::cli::{self, args::Cli};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let command = match Cli::try_parse() {
         Ok(cli) => cli.command,
         Err(error) => {
@@ -21,3 +22,17 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Rust starts programs with SIGPIPE ignored, so `planetsim … | head` would panic writing to a
+/// closed pipe. The default action ends the process quietly, as Unix filters do.
+#[cfg(unix)]
+fn restore_sigpipe() {
+    // SAFETY: called first thing in main, before any other thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn restore_sigpipe() {}

@@ -15,6 +15,8 @@ The same scenario and seed always give byte-identical results.",
 planetsim run scenarios/quickstart.yaml                 run a scenario, write results/quickstart/\n  \
 planetsim run scenarios/quickstart.yaml --seed 7 --out /tmp/q7\n  \
 planetsim validate scenarios/quickstart.yaml topologies/world.yaml\n  \
+planetsim check scenarios/                              run every scenario's expectations\n  \
+planetsim sweep scenarios/retry-storm.yaml --set clients[0].retries.max=0,3,5\n  \
 planetsim topo topologies/world.yaml --cut red-sea      RTT matrix after cutting the Red Sea cables\n  \
 planetsim calibrate topologies/world.yaml               model vs measured RTTs\n\n\
 Exit codes: 0 success, 1 a scenario's expectations failed, 2 bad input or usage."
@@ -51,6 +53,72 @@ results/<scenario name>/ (or --out), one folder per variant, and variants.csv fo
         /// Print nothing on success.
         #[arg(long, short)]
         quiet: bool,
+        /// Run each variant on this many seeds (seed, seed + 1, …) and report every metric's
+        /// mean and 95 % interval (replications.json) and the merged histograms.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10000))]
+        replications: u32,
+        /// Threads for replications [default: one per core]; results do not depend on it.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+        threads: Option<u32>,
+    },
+    /// Run scenarios and check their expectations (`expect:`); exit 1 if any fails.
+    #[command(
+        after_help = "Examples:\n  planetsim check scenarios/\n  planetsim check scenarios/retry-storm.yaml --replications 5 --junit check.xml\n\n\
+Prints one line per expectation (and variant): pass or FAIL, the measured value with its 95 % interval over
+replications, and the bound; for a failure, the command that reproduces it. Folders are searched for
+*.yaml scenario files (topology files are skipped). Writes no result files.
+Exit codes: 0 all hold, 1 any fails, 2 bad input (a file, a metric path)."
+    )]
+    Check {
+        /// Scenario files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Seeds per variant [default: the scenario's `replications:`, or 1].
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10000))]
+        replications: Option<u32>,
+        /// First seed [default: the scenario's].
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Also write a JUnit XML report here.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Threads [default: one per core]; results do not depend on it.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+        threads: Option<u32>,
+        /// Print only failures and the final count.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Run a scenario over a grid of parameter values and tabulate metrics (CSV and Markdown).
+    #[command(after_help = "Examples:\n  planetsim sweep scenarios/retry-storm.yaml --set clients[0].retries.max=0,1,3,5\n  \
+planetsim sweep scenarios/quickstart.yaml --set services[0].workers=16,24,32 --set clients[0].rate_rps=100,200 \\\n      \
+--metric availability --metric regions.tokyo.latency_ms.p99 --replications 3\n\n\
+Keys are paths into the scenario, as in a variant's `set:`; each point is validated like the file itself.
+Every variant is swept unless --variant names one. Writes sweep.csv and sweep.md into --out
+[default: results/<scenario name>/sweep] and prints the Markdown table.")]
+    Sweep {
+        scenario: PathBuf,
+        /// `key=v1,v2,…`: a path into the scenario and its values (repeatable: the grid of all).
+        #[arg(long = "set", value_name = "KEY=VALUES", required = true)]
+        sets: Vec<String>,
+        /// A metric path of summary.json to tabulate (repeatable)
+        /// [default: availability, latency_ms.p50, latency_ms.p99, requests.amplification].
+        #[arg(long = "metric", value_name = "PATH")]
+        metrics: Vec<String>,
+        /// Sweep only this variant.
+        #[arg(long)]
+        variant: Option<String>,
+        /// Seeds per point.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10000))]
+        replications: u32,
+        /// First seed [default: the scenario's].
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Threads [default: one per core]; results do not depend on it.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+        threads: Option<u32>,
     },
     /// Check scenario or topology files without running them.
     #[command(after_help = "Examples:\n  planetsim validate scenarios/quickstart.yaml\n  planetsim validate topologies/*.yaml")]

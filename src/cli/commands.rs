@@ -19,14 +19,37 @@ impl From<LoadError> for Failure {
 
 pub fn execute(command: Command) -> Result<(), Failure> {
     match command {
-        Command::Run { scenario, seed, out, variant, format, quiet } => run(&scenario, seed, out, variant, format, quiet),
+        Command::Run { scenario, seed, out, variant, format, quiet, replications, threads } => {
+            let runs = Replications { count: replications as usize, threads };
+            run(&scenario, seed, out, variant, format, quiet, runs)
+        }
+        Command::Check { paths, replications, seed, junit, threads, quiet } => {
+            super::check::check(&paths, &super::check::CheckOptions { replications, seed, junit, threads, quiet })
+        }
+        Command::Sweep { scenario, sets, metrics, variant, replications, seed, out, threads } => {
+            super::check::sweep(&scenario, super::check::SweepOptions { sets, metrics, variant, replications, seed, out, threads })
+        }
         Command::Validate { files } => validate(&files),
         Command::Topo { topology, cuts, format } => topo(&topology, &cuts, format),
         Command::Calibrate { topology, measured, mapping, min_km, worst } => calibrate_command(&topology, measured, mapping, min_km, worst),
     }
 }
 
-fn run(path: &Path, seed: Option<u64>, out: Option<PathBuf>, only: Option<String>, format: RunFormat, quiet: bool) -> Result<(), Failure> {
+/// How many seeds `run` runs each variant on, and on how many threads.
+struct Replications {
+    count: usize,
+    threads: Option<u32>,
+}
+
+fn run(
+    path: &Path,
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    only: Option<String>,
+    format: RunFormat,
+    quiet: bool,
+    replications: Replications,
+) -> Result<(), Failure> {
     let mut variants = scenario::variants::load_variants(path)?;
     if let Some(wanted) = &only {
         let names: Vec<String> = variants.iter().filter_map(|v| v.name.clone()).collect();
@@ -40,6 +63,9 @@ fn run(path: &Path, seed: Option<u64>, out: Option<PathBuf>, only: Option<String
         }
     }
     let base_dir = out.unwrap_or_else(|| Path::new("results").join(&variants[0].plan.name));
+    if replications.count > 1 {
+        return run_replicated(path, &variants, seed, &base_dir, (format, quiet), &replications, only.as_deref());
+    }
     let mut summaries = Vec::new();
     for variant in &mut variants {
         if let Some(seed) = seed {
@@ -73,6 +99,44 @@ fn run(path: &Path, seed: Option<u64>, out: Option<PathBuf>, only: Option<String
     Ok(())
 }
 
+/// `run --replications N`: every variant on N seeds; per variant, replications.json,
+/// replications.csv and the merged histograms.
+fn run_replicated(
+    path: &Path,
+    variants: &[scenario::variants::Variant],
+    seed: Option<u64>,
+    base_dir: &Path,
+    (format, quiet): (RunFormat, bool),
+    replications: &Replications,
+    only: Option<&str>,
+) -> Result<(), Failure> {
+    let first_seed = seed.unwrap_or(variants[0].plan.seed);
+    let seeds = crate::outcome::replicate::seeds(first_seed, replications.count);
+    let runs = super::check::run_replications(variants, &seeds, replications.threads)?;
+    let mut summaries = Vec::new();
+    for variant_runs in &runs {
+        let dir = variant_runs.name.as_ref().map_or(base_dir.to_path_buf(), |name| base_dir.join(name));
+        let summary = report::replications::summarise(variant_runs);
+        report::replications::write(&dir, variant_runs, &summary)
+            .map_err(|e| Failure::Output(format!("cannot write results into {}: {e}", dir.display())))?;
+        if !quiet && format == RunFormat::Text {
+            print!("{}", report::replications::render(&summary));
+            println!("\nresults: {}\n", dir.display());
+        }
+        summaries.push(summary);
+    }
+    if !quiet {
+        match format {
+            RunFormat::Json => println!("{}", serde_json::to_string_pretty(&summaries).expect("summaries serialise")),
+            RunFormat::Text => {
+                let variant = only.map(|v| format!(" --variant {v}")).unwrap_or_default();
+                println!("reproduce: planetsim run {} --seed {first_seed} --replications {}{variant}", path.display(), replications.count);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Runs one plan and writes its results into `dir`.
 fn run_one(plan: &ScenarioPlan, dir: &Path) -> Result<report::summary::Summary, Failure> {
     let result = sim::run(plan);
@@ -86,7 +150,7 @@ fn validate(files: &[PathBuf]) -> Result<(), Failure> {
     let mut errors = Vec::new();
     for file in files {
         let checked = match scenario::load_any(file) {
-            Ok(Loaded::Scenario(variants)) => Ok(describe_scenario(file, &variants)),
+            Ok(Loaded::Scenario(set)) => Ok(describe_scenario(file, &set)),
             Ok(Loaded::Topology(t)) => Ok(format!(
                 "{}: ok (topology `{}`: {} regions, {} sites, {} links)",
                 file.display(),
@@ -105,10 +169,13 @@ fn validate(files: &[PathBuf]) -> Result<(), Failure> {
     if errors.is_empty() { Ok(()) } else { Err(Failure::Input(errors.join("\n"))) }
 }
 
-fn describe_scenario(file: &Path, variants: &[scenario::variants::Variant]) -> String {
-    let plan = &variants[0].plan;
-    let names: Vec<&str> = variants.iter().filter_map(|v| v.name.as_deref()).collect();
-    let listed = if names.is_empty() { String::new() } else { format!(", variants: {}", names.join(", ")) };
+fn describe_scenario(file: &Path, set: &scenario::variants::ScenarioSet) -> String {
+    let plan = &set.variants[0].plan;
+    let names: Vec<&str> = set.variants.iter().filter_map(|v| v.name.as_deref()).collect();
+    let mut listed = if names.is_empty() { String::new() } else { format!(", variants: {}", names.join(", ")) };
+    if !set.expectations.is_empty() {
+        listed.push_str(&format!(", {} expectations", set.expectations.len()));
+    }
     format!(
         "{}: ok (scenario `{}`: {} client populations, {} services, {} faults, topology `{}`{listed})",
         file.display(),

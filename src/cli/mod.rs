@@ -2,6 +2,7 @@
 //! `main.rs` only turns the outcome into an exit code.
 
 pub mod args;
+pub mod check;
 pub mod commands;
 
 /// How a command ended, for `main` to turn into an exit code.

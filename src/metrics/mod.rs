@@ -155,6 +155,42 @@ impl Record {
     }
 }
 
+/// A named period of the run measured on its own (a scenario's `windows:`): every request
+/// issued in `[from, until)` counts, warm-up or not, with how it ended and its latency.
+pub struct Period {
+    pub name: String,
+    pub from: SimTime,
+    pub until: SimTime,
+    pub overall: Tally,
+    /// In the order of `Recorder::regions`.
+    pub per_region: Vec<Tally>,
+}
+
+/// Counts and a latency histogram (3 significant digits).
+pub struct Tally {
+    pub counters: Counters,
+    pub latency_ns: Histogram<u64>,
+}
+
+impl Tally {
+    fn new() -> Self {
+        Tally { counters: Counters::default(), latency_ns: latency_histogram(3) }
+    }
+
+    fn end(&mut self, ending: Ending) {
+        self.counters.count(ending);
+        if let Ending::Succeeded(latency) = ending {
+            self.latency_ns.saturating_record(latency.0.max(LATENCY_LOW_NS));
+        }
+    }
+}
+
+impl Period {
+    fn tallies(&mut self, index: usize) -> [&mut Tally; 2] {
+        [&mut self.overall, &mut self.per_region[index]]
+    }
+}
+
 /// One line of the timeline: one window for one scope (`ALL` or a client region).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TimelineRow {
@@ -189,6 +225,8 @@ pub struct Recorder {
     pub states: Vec<StateSample>,
     /// Reads and writes, for scenarios with a key space.
     pub data: DataRecord,
+    /// The scenario's named periods, in the order it declares them.
+    pub periods: Vec<Period>,
 }
 
 /// What clients saw of the data: their reads and writes, and how old the data of successful
@@ -265,12 +303,29 @@ impl Recorder {
             events: Vec::new(),
             states: Vec::new(),
             data: DataRecord { reads: Counters::default(), writes: Counters::default(), read_age_ns: latency_histogram(3) },
+            periods: Vec::new(),
         }
     }
 
+    /// Measures `[from, until)` on its own, as the period `name`.
+    pub fn with_period(mut self, name: &str, from: SimTime, until: SimTime) -> Self {
+        let per_region = self.regions.iter().map(|_| Tally::new()).collect();
+        self.periods.push(Period { name: name.to_string(), from, until, overall: Tally::new(), per_region });
+        self
+    }
+
+    /// The periods a request issued at `issued` from the record `index` counts in.
+    fn periods_of(&mut self, index: usize, issued: SimTime) -> impl Iterator<Item = [&mut Tally; 2]> {
+        self.periods.iter_mut().filter(move |p| issued >= p.from && issued < p.until).map(move |p| p.tallies(index))
+    }
+
+    fn index_of(&self, region: RegionId) -> usize {
+        self.record_of_region[region.0 as usize].expect("requests only come from client regions") as usize
+    }
+
     fn record_mut(&mut self, region: RegionId) -> &mut Record {
-        let index = self.record_of_region[region.0 as usize].expect("requests only come from client regions");
-        &mut self.per_region[index as usize]
+        let index = self.index_of(region);
+        &mut self.per_region[index]
     }
 
     pub fn started(&mut self, region: RegionId, now: SimTime, priority: u8) {
@@ -280,6 +335,14 @@ impl Recorder {
             self.record_mut(region).start();
             self.by_priority[priority as usize].attempted += 1;
         }
+        if !self.periods.is_empty() {
+            let index = self.index_of(region);
+            for tallies in self.periods_of(index, now) {
+                for tally in tallies {
+                    tally.counters.attempted += 1;
+                }
+            }
+        }
     }
 
     pub fn ended(&mut self, region: RegionId, issued: SimTime, now: SimTime, ending: Ending, priority: u8) {
@@ -288,6 +351,14 @@ impl Recorder {
             self.overall.end(ending);
             self.record_mut(region).end(ending);
             self.by_priority[priority as usize].count(ending);
+        }
+        if !self.periods.is_empty() {
+            let index = self.index_of(region);
+            for tallies in self.periods_of(index, issued) {
+                for tally in tallies {
+                    tally.end(ending);
+                }
+            }
         }
     }
 
@@ -307,11 +378,16 @@ impl Recorder {
     /// Counts one more of a request's counters (attempts, retries, hedges), in the window of `now`.
     fn bump(&mut self, region: RegionId, issued: SimTime, now: SimTime, counter: fn(&mut Counters) -> &mut u64) {
         self.advance(now);
+        let index = self.index_of(region);
         if issued >= self.count_from {
-            let index = self.record_of_region[region.0 as usize].expect("requests only come from client regions");
-            for record in [&mut self.overall, &mut self.per_region[index as usize]] {
+            for record in [&mut self.overall, &mut self.per_region[index]] {
                 *counter(&mut record.counters) += 1;
                 *counter(&mut record.window) += 1;
+            }
+        }
+        for tallies in self.periods_of(index, issued) {
+            for tally in tallies {
+                *counter(&mut tally.counters) += 1;
             }
         }
     }

@@ -11,6 +11,7 @@ pub mod hgrm;
 pub mod placement;
 pub mod recovery;
 pub mod replication;
+pub mod replications;
 pub mod summary;
 pub mod text;
 pub mod timeline;

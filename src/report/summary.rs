@@ -8,7 +8,7 @@ use crate::actors::messages::Priority;
 use crate::actors::modes::Mode;
 use crate::actors::server::Server;
 use crate::kernel::{SimDuration, SimTime};
-use crate::metrics::{Counters, Record};
+use crate::metrics::{Counters, Period, Record, Recorder, Tally};
 use crate::sim::RunResult;
 use crate::sim::plan::{ScenarioPlan, ServicePlan};
 use hdrhistogram::Histogram;
@@ -42,6 +42,22 @@ pub struct Summary {
     /// Reads, writes and caches, for a scenario with a key space.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<super::data::DataSummary>,
+    /// The scenario's named windows, each measured on its own.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub windows: BTreeMap<String, WindowSummary>,
+}
+
+/// What clients saw of the requests they issued in one window.
+#[derive(Serialize)]
+pub struct WindowSummary {
+    pub from_s: f64,
+    pub until_s: f64,
+    pub requests: RequestCounts,
+    pub availability: Option<f64>,
+    /// Successful requests per second of the window.
+    pub throughput_rps: f64,
+    pub latency_ms: LatencySummary,
+    pub regions: BTreeMap<String, RegionSummary>,
 }
 
 #[derive(Serialize)]
@@ -291,6 +307,33 @@ pub fn latency(histogram: &Histogram<u64>) -> LatencySummary {
     }
 }
 
+fn tally_summary(tally: &Tally) -> RegionSummary {
+    RegionSummary {
+        requests: counts(&tally.counters, 0),
+        availability: availability(&tally.counters),
+        latency_ms: latency(&tally.latency_ns),
+    }
+}
+
+fn window_summary(plan: &ScenarioPlan, recorder: &Recorder, period: &Period) -> WindowSummary {
+    let length_s = period.until.since(period.from).as_secs_f64();
+    let overall = tally_summary(&period.overall);
+    WindowSummary {
+        from_s: at_s(period.from),
+        until_s: at_s(period.until),
+        throughput_rps: round(period.overall.counters.succeeded as f64 / length_s, 6),
+        requests: overall.requests,
+        availability: overall.availability,
+        latency_ms: overall.latency_ms,
+        regions: recorder
+            .regions
+            .iter()
+            .zip(&period.per_region)
+            .map(|(region, tally)| (plan.topology.region(*region).id.clone(), tally_summary(tally)))
+            .collect(),
+    }
+}
+
 fn region_summary(record: &Record) -> RegionSummary {
     RegionSummary {
         requests: counts(&record.counters, 0),
@@ -406,6 +449,7 @@ pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
         services: services(plan, result),
         dependencies: dependencies(plan, result),
         data: super::data::summary(plan, result, measured_s),
+        windows: recorder.periods.iter().map(|p| (p.name.clone(), window_summary(plan, recorder, p))).collect(),
         priorities: Priority::ALL
             .iter()
             .zip(&result.planet.recorder.by_priority)

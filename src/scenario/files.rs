@@ -117,6 +117,68 @@ pub struct ScenarioFile {
     pub slo: Option<SloFile>,
     /// The keys requests are about (for caches and replicas).
     pub keys: Option<KeysFile>,
+    /// Named periods measured on their own (`windows.<name>` in the summary).
+    #[serde(default)]
+    pub windows: Vec<WindowFile>,
+    /// Bounds on the outcome, checked by `planetsim check`.
+    #[serde(default)]
+    pub expect: Vec<ExpectFile>,
+    /// How many seeds `check` runs by default (seed, seed + 1, …).
+    pub replications: Option<S<i64>>,
+    /// What a case study's source claims, beside what the scenario checks (documentation only).
+    #[serde(default)]
+    pub claims: Vec<ClaimFile>,
+}
+
+/// A claim of the chapter a case study replays, and whether its arithmetic makes it a target.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimFile {
+    pub claim: String,
+    /// Where it is written, like `004_bec88a5e4cdfd74c.txt:L3289`.
+    pub source: Option<String>,
+    /// The arithmetic behind it, and whether it holds.
+    pub arithmetic: Option<String>,
+    pub status: ClaimStatusFile,
+    /// What the simulation shows, or why it differs.
+    pub note: Option<String>,
+}
+
+/// `target`: asserted exactly; `band`: asserted within a band; `context`: shown, never asserted.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClaimStatusFile {
+    Target,
+    Band,
+    Context,
+}
+
+/// A period of the run measured on its own: `from`/`until` instants, or a fault's span.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowFile {
+    pub name: S<String>,
+    pub from: Option<S<String>>,
+    pub until: Option<S<String>>,
+    /// The window is this fault's span (`from`/`until` then default to its start and end).
+    pub fault: Option<S<String>>,
+}
+
+/// One expectation: `that: "hardened.availability > naive.availability + 0.05"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectFile {
+    pub that: S<String>,
+    /// Unqualified metrics are this variant's.
+    pub variant: Option<S<String>>,
+    /// Unqualified client metrics are this client region's.
+    pub region: Option<S<String>>,
+    /// Unqualified client metrics are measured in this window (or fault).
+    pub during: Option<S<String>>,
+    /// `mean` (default), `every`, or a share of replications such as `90%`.
+    pub holds: Option<S<serde_json::Value>>,
+    /// Shown beside the result: where the bound comes from.
+    pub note: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod data;
 pub mod diagnostic;
+pub mod expect;
 pub mod faults;
 pub mod files;
 pub mod health;
@@ -19,6 +20,7 @@ pub mod topology;
 pub mod units;
 pub mod validate;
 pub mod variants;
+pub mod windows;
 
 pub use diagnostic::{Diagnostic, LoadError};
 
@@ -33,8 +35,8 @@ const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// What kind of file `validate` was given.
 pub enum Loaded {
-    /// The base scenario and each of its variants, all validated.
-    Scenario(Vec<variants::Variant>),
+    /// The base scenario and each of its variants, and its expectations, all validated.
+    Scenario(variants::ScenarioSet),
     Topology(Box<Topology>),
 }
 
@@ -97,7 +99,7 @@ pub fn load_any(path: &Path) -> Result<Loaded, LoadError> {
     let text = read(path)?;
     let probe: Probe = parse(path, &text)?;
     if probe.topology.is_some() {
-        variants::load_variants(path).map(Loaded::Scenario)
+        variants::load(path).map(Loaded::Scenario)
     } else {
         load_topology(path).map(|topology| Loaded::Topology(Box::new(topology)))
     }

@@ -118,6 +118,7 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
     };
     let populations = validate_clients(problems, &file.clients, &topology, &service_specs, &file.name, setting);
     let faults = super::faults::validate_faults(problems, file.network.as_ref(), &file.faults, &context);
+    let periods = super::windows::periods(problems, file, &faults, &context, run_length);
     let key_space = keys.as_ref().and_then(|k| k.as_ref());
     let caches = super::data::caches(problems, &file.services, &service_specs, key_space, &context);
     let replications = super::replication::replications(problems, &file.services, key_space, &context);
@@ -176,6 +177,7 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
         dns,
         slo,
         keys: keys.flatten(),
+        periods,
     })
 }
 

@@ -21,30 +21,185 @@ pub struct Variant {
 }
 
 /// Keys a variant may not change: they would make its runs incomparable with the others'.
-const FIXED_KEYS: [&str; 4] = ["name", "seed", "variants", "topology"];
+const FIXED_KEYS: [&str; 7] = ["name", "seed", "variants", "topology", "windows", "expect", "replications"];
+
+/// A scenario file as `run` and `check` use it: its variants, its expectations, and how many
+/// replications its expectations were written for.
+pub struct ScenarioSet {
+    /// The base alone, or each variant.
+    pub variants: Vec<Variant>,
+    pub expectations: Vec<crate::outcome::Expectation>,
+    /// Replications `check` runs unless told otherwise (`replications:`, default 1).
+    pub replications: usize,
+}
+
+/// At most this many replications from a scenario file.
+pub const MAX_REPLICATIONS: i64 = 1000;
 
 /// Loads a scenario and each of its variants; without variants, the scenario alone.
 pub fn load_variants(path: &Path) -> Result<Vec<Variant>, LoadError> {
+    load(path).map(|set| set.variants)
+}
+
+/// Loads a scenario, its variants and its expectations, every problem reported at once.
+pub fn load(path: &Path) -> Result<ScenarioSet, LoadError> {
     let text = super::read(path)?;
     let file: ScenarioFile = super::parse(path, &text)?;
     let base = super::plan_from_file(path, &file)?;
-    if file.variants.is_empty() {
-        return Ok(vec![Variant { name: None, plan: base }]);
-    }
     let mut problems = Problems::new(path);
-    check_names(&mut problems, &file.variants);
-    let tree: Value = serde_saphyr::from_str(&text).map_err(|e| LoadError::from(super::diagnostic::from_yaml_error(path, &e)))?;
-    let mut variants = Vec::new();
-    for (index, variant) in file.variants.iter().enumerate() {
-        match variant_plan(path, &tree, variant, index) {
-            Ok(mut plan) => {
-                plan.variant = Some(variant.name.value.clone());
-                variants.push(Variant { name: Some(variant.name.value.clone()), plan });
+    let names: Vec<String> = file.variants.iter().map(|v| v.name.value.clone()).collect();
+    let expectations = super::expect::expectations(&mut problems, &file, &base, &names);
+    let replications = file
+        .replications
+        .as_ref()
+        .map_or(Some(1), |r| super::checks::whole::<usize>(&mut problems, r, "replications", 1, MAX_REPLICATIONS));
+    let variants = if file.variants.is_empty() {
+        vec![Variant { name: None, plan: base }]
+    } else {
+        check_names(&mut problems, &file.variants);
+        let tree = document(path, &text)?;
+        let mut variants = Vec::new();
+        for (index, variant) in file.variants.iter().enumerate() {
+            match variant_plan(path, &tree, variant, index) {
+                Ok(mut plan) => {
+                    plan.variant = Some(variant.name.value.clone());
+                    variants.push(Variant { name: Some(variant.name.value.clone()), plan });
+                }
+                Err(error) => problems.list.extend(error.diagnostics),
             }
-            Err(error) => problems.list.extend(error.diagnostics),
+        }
+        variants
+    };
+    problems.finish(ScenarioSet { variants, expectations, replications: replications.unwrap_or(1) })
+}
+
+fn document(path: &Path, text: &str) -> Result<Value, LoadError> {
+    serde_saphyr::from_str(text).map_err(|e| LoadError::from(super::diagnostic::from_yaml_error(path, &e)))
+}
+
+/// A YAML scalar as a user would write it, for messages.
+pub fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// One axis of a sweep: a path into the scenario and the values it takes, as written.
+#[derive(Clone, Debug)]
+pub struct Axis {
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+/// `key=v1,v2,…` from the command line.
+pub fn parse_axis(argument: &str) -> Result<Axis, String> {
+    let (key, values) = argument.split_once('=').ok_or_else(|| format!("`{argument}` is not `key=value,value,…`"))?;
+    let key = key.trim();
+    parse_path(key)?;
+    if let Some(Step::Key(first)) = parse_path(key)?.first()
+        && FIXED_KEYS.contains(first)
+    {
+        return Err(format!("`{first}` cannot be swept: it is the same for every run of a scenario"));
+    }
+    let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
+    if values.iter().any(String::is_empty) {
+        return Err(format!("`{argument}` has an empty value"));
+    }
+    Ok(Axis { key: key.to_string(), values })
+}
+
+/// One point of a sweep: the variant it starts from, the values set, and the plan they give.
+pub struct SweepPoint {
+    pub variant: Option<String>,
+    /// `(key, value as written)` per axis.
+    pub settings: Vec<(String, String)>,
+    pub plan: ScenarioPlan,
+}
+
+/// Every point of the grid (the first axis varies slowest), for each variant in turn (or only
+/// `only`), each validated like the file itself.
+pub fn sweep_points(path: &Path, axes: &[Axis], only: Option<&str>) -> Result<Vec<SweepPoint>, LoadError> {
+    let text = super::read(path)?;
+    let file: ScenarioFile = super::parse(path, &text)?;
+    super::plan_from_file(path, &file)?;
+    let tree = document(path, &text)?;
+    let starts: Vec<Option<&VariantFile>> = if file.variants.is_empty() {
+        vec![None]
+    } else {
+        file.variants.iter().filter(|v| only.is_none_or(|o| v.name.value == o)).map(Some).collect()
+    };
+    let mut points = Vec::new();
+    let mut problems = Problems::new(path);
+    for start in starts {
+        let mut base = tree.clone();
+        if let Value::Object(map) = &mut base {
+            map.remove("variants");
+        }
+        for (key, value) in start.map(|v| v.set.value.iter()).into_iter().flatten() {
+            set_path(&mut base, key, value.clone()).map_err(|m| Diagnostic::whole_file(path, m))?;
+        }
+        for combination in grid(axes) {
+            let settings: Vec<(String, String)> =
+                axes.iter().zip(&combination).map(|(a, &i)| (a.key.clone(), a.values[i].clone())).collect();
+            match point_plan(path, &base, &settings) {
+                Ok(mut plan) => {
+                    plan.variant = start.map(|v| v.name.value.clone());
+                    points.push(SweepPoint { variant: plan.variant.clone(), settings, plan });
+                }
+                Err(error) => {
+                    // Every variant usually fails the same way: report each problem once.
+                    for diagnostic in error.diagnostics {
+                        if !problems.list.contains(&diagnostic) {
+                            problems.list.push(diagnostic);
+                        }
+                    }
+                    break;
+                }
+            }
         }
     }
-    problems.finish(variants)
+    problems.finish(points)
+}
+
+/// Index combinations of the axes' values, the last axis varying fastest.
+fn grid(axes: &[Axis]) -> Vec<Vec<usize>> {
+    let mut combinations = vec![Vec::new()];
+    for axis in axes {
+        combinations = combinations.into_iter().flat_map(|c| (0..axis.values.len()).map(move |i| [c.clone(), vec![i]].concat())).collect();
+    }
+    combinations
+}
+
+fn point_plan(path: &Path, base: &Value, settings: &[(String, String)]) -> Result<ScenarioPlan, LoadError> {
+    let mut tree = base.clone();
+    let label = settings.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
+    for (key, written) in settings {
+        let value: Value = serde_saphyr::from_str(written).unwrap_or_else(|_| Value::String(written.clone()));
+        set_path(&mut tree, key, value).map_err(|m| {
+            let mut d = Diagnostic::whole_file(path, m);
+            d.key = format!("--set {key}");
+            d.expected = Some("a path into the scenario, like `services[0].workers`".to_string());
+            LoadError::from(d)
+        })?;
+    }
+    let text =
+        serde_saphyr::to_string(&tree).map_err(|e| Diagnostic::whole_file(path, format!("the sweep point could not be assembled: {e}")))?;
+    let from_command_line = |error: LoadError| LoadError {
+        diagnostics: error
+            .diagnostics
+            .into_iter()
+            .map(|mut d| {
+                if d.file == path {
+                    (d.line, d.column, d.snippet) = (0, 0, None);
+                    d.message = format!("with {label}: {}", d.message);
+                }
+                d
+            })
+            .collect(),
+    };
+    let file = super::parse::<ScenarioFile>(path, &text).map_err(from_command_line)?;
+    super::plan_from_file(path, &file).map_err(from_command_line)
 }
 
 fn check_names(problems: &mut Problems, variants: &[VariantFile]) {

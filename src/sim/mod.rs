@@ -168,7 +168,12 @@ fn build(plan: &ScenarioPlan) -> Planet {
     };
     let router = Router::new(policy, &server_places, &intact, vantages, plan.dns, streams.stream("routing", 0));
     let client_regions: Vec<_> = plan.populations.iter().map(|p| p.region).collect();
-    let recorder = Recorder::new(plan.topology.regions.len(), &client_regions, count_from, plan.timeline_window);
+    let recorder = plan
+        .periods
+        .iter()
+        .fold(Recorder::new(plan.topology.regions.len(), &client_regions, count_from, plan.timeline_window), |recorder, p| {
+            recorder.with_period(&p.name, p.from, p.until)
+        });
     Planet::new(PlanetParts {
         populations,
         router,

@@ -13,7 +13,7 @@ use crate::data::front::CachePolicy;
 use crate::data::keys::KeySpace;
 use crate::data::replica::ReplicationPolicy;
 use crate::faults::FaultPlan;
-use crate::kernel::SimDuration;
+use crate::kernel::{SimDuration, SimTime};
 use crate::world::{RegionId, Topology};
 
 #[derive(Clone, Debug)]
@@ -49,6 +49,16 @@ pub struct ScenarioPlan {
     pub slo: Slo,
     /// The keys requests are about; `None`: requests carry no key (and no service has a cache).
     pub keys: Option<KeySpace>,
+    /// Named periods measured on their own (`windows:`, and faults that expectations name).
+    pub periods: Vec<PeriodPlan>,
+}
+
+/// A period of the run measured on its own: requests issued in `[from, until)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeriodPlan {
+    pub name: String,
+    pub from: SimTime,
+    pub until: SimTime,
 }
 
 /// What "the service is fine" means, for time-to-recover.

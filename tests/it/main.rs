@@ -8,6 +8,7 @@ mod determinism;
 mod failover;
 mod faults;
 mod fidelity;
+mod outcome;
 mod placement;
 mod replicas;
 mod resilience;

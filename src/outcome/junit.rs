@@ -1,0 +1,100 @@
+//! A JUnit XML report of `planetsim check`, the format CI systems read test results in.
+//! One test suite per scenario file, one test case per expectation (and variant). No timings
+//! are written, so the same check writes the same bytes.
+
+/// One scenario file's results.
+pub struct Suite {
+    pub name: String,
+    pub cases: Vec<Case>,
+    /// The file could not be loaded or its expectations name metrics that do not exist.
+    pub error: Option<String>,
+}
+
+pub struct Case {
+    pub class: String,
+    pub name: String,
+    /// `(message, details)` when it failed.
+    pub failure: Option<(String, String)>,
+}
+
+pub fn render(suites: &[Suite]) -> String {
+    let tests: usize = suites.iter().map(|s| s.cases.len().max(usize::from(s.error.is_some()))).sum();
+    let failures: usize = suites.iter().map(|s| s.cases.iter().filter(|c| c.failure.is_some()).count()).sum();
+    let errors = suites.iter().filter(|s| s.error.is_some()).count();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(&format!("<testsuites name=\"planetsim check\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">\n"));
+    for suite in suites {
+        let failed = suite.cases.iter().filter(|c| c.failure.is_some()).count();
+        let (count, errored) = (suite.cases.len().max(usize::from(suite.error.is_some())), usize::from(suite.error.is_some()));
+        out.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{count}\" failures=\"{failed}\" errors=\"{errored}\">\n",
+            escape(&suite.name)
+        ));
+        if let Some(error) = &suite.error {
+            out.push_str(&format!("    <testcase classname=\"{0}\" name=\"load\">\n", escape(&suite.name)));
+            out.push_str(&format!("      <error message=\"bad input\">{}</error>\n    </testcase>\n", escape(error)));
+        }
+        for case in &suite.cases {
+            let open = format!("    <testcase classname=\"{}\" name=\"{}\"", escape(&case.class), escape(&case.name));
+            match &case.failure {
+                None => out.push_str(&format!("{open}/>\n")),
+                Some((message, details)) => out.push_str(&format!(
+                    "{open}>\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                    escape(message),
+                    escape(details)
+                )),
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// Escapes text for XML attributes and content; drops characters XML 1.0 cannot carry.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' | '\t' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_escapes() {
+        let suites = vec![
+            Suite {
+                name: "a.yaml".into(),
+                cases: vec![
+                    Case { class: "a".into(), name: "x < 1".into(), failure: None },
+                    Case {
+                        class: "a".into(),
+                        name: "y > \"2\"".into(),
+                        failure: Some(("1 is not > 2".into(), "reproduce: run & see".into())),
+                    },
+                ],
+                error: None,
+            },
+            Suite { name: "b.yaml".into(), cases: vec![], error: Some("b.yaml:3:1: error\u{1}".into()) },
+        ];
+        let xml = render(&suites);
+        assert!(xml.contains("<testsuites name=\"planetsim check\" tests=\"3\" failures=\"1\" errors=\"1\">"));
+        assert!(xml.contains("name=\"x &lt; 1\"/>"));
+        assert!(xml.contains("name=\"y &gt; &quot;2&quot;\">"));
+        assert!(xml.contains("<failure message=\"1 is not &gt; 2\">reproduce: run &amp; see</failure>"));
+        assert!(xml.contains("<error message=\"bad input\">b.yaml:3:1: error</error>"));
+    }
+}

@@ -1,0 +1,260 @@
+//! Outcome checks as CI meets them: `check` exit codes and lines, JUnit, replications that do
+//! not depend on the thread count, windows, and sweeps.
+
+use crate::support::{SOLO_TOPOLOGY, temp_dir, write};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn planetsim(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_planetsim")).args(args).current_dir(cwd).output().expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn json(path: PathBuf) -> Value {
+    serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+}
+
+/// An M/M/1 queue at ρ = 0.5 (mean sojourn 2 × 10 ms) behind a 1 s timeout, then 10 s in which
+/// the server is 20× slower: the slow window fails most requests, the rest of the run none.
+/// Two variants: `small` (1 worker) and `big` (4 workers, far from saturation).
+const QUEUE: &str = "
+name: queue
+topology: topology.yaml
+seed: 11
+duration: 40s
+warmup: 2s
+services:
+  - {region: here, workers: 1, queue_capacity: 1000, service_time: {dist: exponential, mean: 10ms}}
+clients:
+  - {name: users, region: here, rate_rps: 50, timeout: 1s}
+faults:
+  - {kind: slow-servers, name: slow, at: +20s, duration: 10s, regions: [here], share: 1, multiplier: 20}
+windows:
+  - {name: calm, from: +2s, until: +20s}
+variants:
+  - name: small
+    set: {}
+  - name: big
+    set:
+      services[0].workers: 4
+";
+
+fn queue_dir(label: &str, expectations: &str) -> PathBuf {
+    let dir = temp_dir(label);
+    write(&dir, "topology.yaml", SOLO_TOPOLOGY);
+    write(&dir, "queue.yaml", &format!("{QUEUE}{expectations}"));
+    dir
+}
+
+const HOLDING: &str = "
+replications: 2
+expect:
+  - that: \"availability == 1\"
+    during: calm
+  - that: \"mean_ms ≈ 20 ± 35%\"
+    variant: small
+    during: calm
+  - that: \"big.availability > small.availability + 0.1\"
+  - that: \"error_rate > 0.5\"
+    variant: small
+    during: slow
+  - that: \"small.windows.slow.requests.attempted ≈ 500 ± 10%\"
+";
+
+#[test]
+fn check_passes_prints_each_expectation_and_writes_junit() {
+    let dir = queue_dir("check-pass", HOLDING);
+    let output = planetsim(&["check", "queue.yaml", "--junit", "out/check.xml"], &dir);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{}", text(&output.stderr));
+    assert!(stdout.contains("check queue.yaml · 2 variants × 2 replication(s) (seeds 11–12)"), "{stdout}");
+    // An expectation without a variant is judged on each variant.
+    assert!(stdout.contains("pass  [small] availability == 1 (during calm)"), "{stdout}");
+    assert!(stdout.contains("pass  [big] availability == 1 (during calm)"), "{stdout}");
+    assert!(stdout.contains("held in 2 of 2 (in every replication)"), "{stdout}");
+    assert!(stdout.contains("checked 6 expectations in 1 scenarios: 6 passed, 0 failed"), "{stdout}");
+    let xml = std::fs::read_to_string(dir.join("out/check.xml")).unwrap();
+    assert!(xml.contains("<testsuites name=\"planetsim check\" tests=\"6\" failures=\"0\" errors=\"0\">"), "{xml}");
+    assert!(xml.contains("<testcase classname=\"queue\" name=\"[small] availability == 1 (during calm)\"/>"), "{xml}");
+}
+
+#[test]
+fn a_broken_expectation_fails_with_exit_1_and_a_command_that_reproduces_it() {
+    let dir = queue_dir("check-fail", "expect:\n  - that: \"small.p99_ms < 25\"\n    note: \"deliberately too tight\"\n");
+    let output = planetsim(&["check", ".", "--replications", "3", "--junit", "check.xml"], &dir);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  small.p99_ms < 25"), "{stdout}");
+    assert!(stdout.contains("· deliberately too tight"), "{stdout}");
+    let reproduce = stdout.lines().find_map(|l| l.trim().strip_prefix("reproduce: planetsim ")).expect("a reproduce line");
+    assert!(
+        reproduce.starts_with("check ./queue.yaml --seed 11 --replications 3 (first failing run: planetsim run ./queue.yaml --seed 11)"),
+        "{reproduce}"
+    );
+    assert!(text(&output.stderr).contains("checked 1 expectations in 1 scenarios: 0 passed, 1 failed"));
+    // The command it prints fails the same way, with the same value.
+    let again = planetsim(&["check", "./queue.yaml", "--seed", "11", "--replications", "3"], &dir);
+    assert_eq!(again.status.code(), Some(1));
+    let value = |s: &str| s.lines().find(|l| l.contains("value ")).map(str::to_string);
+    assert_eq!(value(&text(&again.stdout)), value(&stdout));
+    let xml = std::fs::read_to_string(dir.join("check.xml")).unwrap();
+    assert!(xml.contains("failures=\"1\"") && xml.contains("<failure message=\"value "), "{xml}");
+    assert!(xml.contains("reproduce: planetsim check"), "{xml}");
+}
+
+#[test]
+fn a_metric_that_does_not_exist_is_bad_input_with_its_location() {
+    let dir = queue_dir("check-bad", "expect:\n  - that: \"small.latency_ms.p98 < 25\"\n");
+    let output = planetsim(&["check", "queue.yaml"], &dir);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("queue.yaml:22:11: error at `expect[0].that`: `latency_ms` has no `p98`"), "{stderr}");
+    assert!(stderr.contains("help: did you mean `p90`?") || stderr.contains("help: did you mean `p99`?"), "{stderr}");
+    // Caught before running: a misspelt variant, region, window and way to hold.
+    let dir = queue_dir(
+        "check-bad-static",
+        "expect:\n  - that: \"smal.availability > 0\"\n  - that: \"availability > 0\"\n    region: hre\n    during: slwo\n    holds: most\n",
+    );
+    let output = planetsim(&["validate", "queue.yaml"], &dir);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    for wanted in [
+        "`smal` is not a metric or a variant (did you mean `small`?)",
+        "error at `expect[1].region`: `hre` is not a region with clients",
+        "error at `expect[1].during`: no window or fault is called `slwo`",
+        "help: did you mean `slow`?",
+        "error at `expect[1].holds`: `most` is not a way to hold",
+    ] {
+        assert!(stderr.contains(wanted), "missing `{wanted}` in:\n{stderr}");
+    }
+}
+
+#[test]
+fn replications_merge_exactly_and_do_not_depend_on_the_thread_count() {
+    let dir = queue_dir("replications", "");
+    let one = planetsim(&["run", "queue.yaml", "--replications", "3", "--threads", "1", "--out", "one", "--quiet"], &dir);
+    assert!(one.status.success(), "{}", text(&one.stderr));
+    let three = planetsim(&["run", "queue.yaml", "--replications", "3", "--threads", "3", "--out", "three", "--quiet"], &dir);
+    assert!(three.status.success());
+    for file in ["replications.json", "replications.csv", "latency_all.hgrm", "latency_here.hgrm"] {
+        for variant in ["small", "big"] {
+            let a = std::fs::read(dir.join("one").join(variant).join(file)).unwrap();
+            assert_eq!(a, std::fs::read(dir.join("three").join(variant).join(file)).unwrap(), "{variant}/{file}");
+        }
+    }
+    // Against the three runs made one by one.
+    let mut availability = Vec::new();
+    let mut successes = 0;
+    for seed in ["11", "12", "13"] {
+        let out = format!("seed{seed}");
+        assert!(planetsim(&["run", "queue.yaml", "--seed", seed, "--variant", "small", "--out", &out, "--quiet"], &dir).status.success());
+        let summary = json(dir.join(&out).join("small/summary.json"));
+        availability.push(summary["availability"].as_f64().unwrap());
+        successes += summary["latency_ms"]["count"].as_u64().unwrap();
+    }
+    let replicated = json(dir.join("one/small/replications.json"));
+    assert_eq!(replicated["seeds"], serde_json::json!([11, 12, 13]));
+    let mean = availability.iter().sum::<f64>() / 3.0;
+    let reported = &replicated["metrics"]["availability"];
+    assert!((reported["mean"].as_f64().unwrap() - mean).abs() < 1e-6, "{reported} vs {mean}");
+    let (low, high) = (reported["ci95_low"].as_f64().unwrap(), reported["ci95_high"].as_f64().unwrap());
+    assert!(low < mean && mean < high && low >= availability.iter().copied().fold(1.0, f64::min) - 0.1);
+    // Merging adds the histograms' counts: every success of every replication is in the pool.
+    assert_eq!(replicated["pooled_latency_ms"]["all"]["count"].as_u64(), Some(successes));
+}
+
+#[test]
+fn a_window_counts_the_requests_issued_in_it() {
+    let dir = queue_dir("windows", "expect:\n  - that: \"availability > 0\"\n    during: slow\n");
+    assert!(planetsim(&["run", "queue.yaml", "--variant", "small", "--out", "out", "--quiet"], &dir).status.success());
+    let summary = json(dir.join("out/small/summary.json"));
+    let windows = &summary["windows"];
+    // `slow` is measured because an expectation names the fault; `calm` is declared.
+    assert_eq!((windows["slow"]["from_s"].as_f64(), windows["slow"]["until_s"].as_f64()), (Some(20.0), Some(30.0)));
+    assert_eq!((windows["calm"]["from_s"].as_f64(), windows["calm"]["until_s"].as_f64()), (Some(2.0), Some(20.0)));
+    // The timeline's one-second windows attribute a request's start to the window it was issued in.
+    let timeline = std::fs::read_to_string(dir.join("out/small/timeline.csv")).unwrap();
+    let issued_between = |from: f64, until: f64| -> u64 {
+        timeline
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .filter(|c| c[2] == "all" && c[0].parse::<f64>().unwrap() >= from && c[0].parse::<f64>().unwrap() < until)
+            .map(|c| c[3].parse::<u64>().unwrap())
+            .sum()
+    };
+    for (name, from, until) in [("slow", 20.0, 30.0), ("calm", 2.0, 20.0)] {
+        let attempted = windows[name]["requests"]["attempted"].as_u64().unwrap();
+        assert_eq!(attempted, issued_between(from, until), "window {name}");
+        assert_eq!(windows[name]["regions"]["here"]["requests"]["attempted"].as_u64(), Some(attempted));
+    }
+    let calm = windows["calm"]["availability"].as_f64().unwrap();
+    let slow = windows["slow"]["availability"].as_f64().unwrap();
+    assert_eq!(calm, 1.0);
+    assert!(slow < 0.5, "a 20× slower single server at ρ = 0.5 falls far behind: {slow}");
+    let throughput = windows["calm"]["throughput_rps"].as_f64().unwrap();
+    assert!((throughput - windows["calm"]["requests"]["succeeded"].as_f64().unwrap() / 18.0).abs() < 1e-3);
+}
+
+#[test]
+fn a_sweep_runs_the_grid_and_tabulates_each_point() {
+    let dir = queue_dir("sweep", "");
+    let output = planetsim(
+        &[
+            "sweep",
+            "queue.yaml",
+            "--variant",
+            "small",
+            "--set",
+            "services[0].workers=1,2",
+            "--set",
+            "clients[0].rate_rps=20,50",
+            "--metric",
+            "requests.attempted",
+            "--metric",
+            "windows.calm.availability",
+            "--out",
+            "sweep",
+        ],
+        &dir,
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let csv = std::fs::read_to_string(dir.join("sweep/sweep.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], "variant,services[0].workers,clients[0].rate_rps,requests.attempted,windows.calm.availability");
+    assert_eq!(rows.len(), 5, "{csv}");
+    assert!(rows[1].starts_with("small,1,20,") && rows[4].starts_with("small,2,50,"), "{csv}");
+    // Each point is the run the settings describe: 38 measured seconds at the swept rate.
+    for row in &rows[1..] {
+        let cells: Vec<&str> = row.split(',').collect();
+        let rate: f64 = cells[2].parse().unwrap();
+        let attempted: f64 = cells[3].parse().unwrap();
+        assert!((attempted / (rate * 38.0) - 1.0).abs() < 0.1, "{row}");
+    }
+    let markdown = std::fs::read_to_string(dir.join("sweep/sweep.md")).unwrap();
+    assert!(markdown.starts_with("| variant | services[0].workers |"), "{markdown}");
+    // A key that does not exist is refused with the nearest valid one.
+    let output = planetsim(&["sweep", "queue.yaml", "--set", "services[0].workrs=1,2"], &dir);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("with services[0].workrs=1: unknown key `workrs`") && stderr.contains("did you mean `workers`?"), "{stderr}");
+    assert_eq!(stderr.matches("unknown key").count(), 1, "reported once, not per variant:\n{stderr}");
+}
+
+#[test]
+fn expectations_know_every_top_level_key_of_the_summary() {
+    let dir = queue_dir("summary-keys", "");
+    assert!(planetsim(&["run", "queue.yaml", "--variant", "small", "--out", "out", "--quiet"], &dir).status.success());
+    let summary = json(dir.join("out/small/summary.json"));
+    let mut keys: Vec<&str> = summary.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.push("data"); // only with a key space
+    keys.sort_unstable();
+    let aliases = ["error_rate", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "mean_ms", "max_ms"];
+    let mut known: Vec<&str> = planetsim::scenario::expect::SUMMARY_KEYS.iter().copied().filter(|k| !aliases.contains(k)).collect();
+    known.sort_unstable();
+    assert_eq!(keys, known);
+}
