@@ -3,7 +3,8 @@
 //! See `ARCHITECTURE.md` for the code map. In short: `scenario` reads and validates YAML into
 //! plain typed plans; `world` turns a topology into routes and round-trip times; `actors` are the
 //! client populations, the router and the servers; `sim` assembles them into a kernel `Model`
-//! and runs it; `metrics` records what clients saw; `report` writes result files.
+//! and runs it; `metrics` records what clients saw; `report` writes result files; `outcome` runs
+//! replications and judges a scenario's expectations.
 
 pub mod actors;
 pub mod cli;

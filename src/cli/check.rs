@@ -55,7 +55,7 @@ pub fn check(paths: &[PathBuf], options: &CheckOptions) -> Result<(), Failure> {
 }
 
 fn empty_suite() -> Suite {
-    Suite { name: String::new(), cases: Vec::new(), error: None }
+    Suite { name: String::new(), class: String::new(), cases: Vec::new(), error: None }
 }
 
 fn write_junit(path: &Path, suites: &[Suite]) -> Result<(), Failure> {
@@ -102,7 +102,7 @@ fn check_file(file: &Path, options: &CheckOptions) -> Result<Option<FileOutcome>
         Ok(Loaded::Scenario(set)) => set,
         Err(error) => {
             eprintln!("{error}");
-            let suite = Suite { name, cases: Vec::new(), error: Some(error.to_string()) };
+            let suite = Suite { name, class: class_name(file), cases: Vec::new(), error: Some(error.to_string()) };
             return Ok(Some(FileOutcome { suite, passed: 0, failed: 0, bad_input: true }));
         }
     };
@@ -110,7 +110,8 @@ fn check_file(file: &Path, options: &CheckOptions) -> Result<Option<FileOutcome>
         if !options.quiet {
             println!("{name}: no expectations");
         }
-        return Ok(Some(FileOutcome { suite: Suite { name, cases: Vec::new(), error: None }, passed: 0, failed: 0, bad_input: false }));
+        let suite = Suite { name, class: class_name(file), cases: Vec::new(), error: None };
+        return Ok(Some(FileOutcome { suite, passed: 0, failed: 0, bad_input: false }));
     }
     let count = options.replications.map_or(set.replications, |r| r as usize);
     let first_seed = options.seed.unwrap_or(set.variants[0].plan.seed);
@@ -122,7 +123,7 @@ fn check_file(file: &Path, options: &CheckOptions) -> Result<Option<FileOutcome>
         Err(bad) => {
             let error = bad_metrics(file, &set.expectations, &bad);
             eprintln!("{error}");
-            let suite = Suite { name, cases: Vec::new(), error: Some(error.to_string()) };
+            let suite = Suite { name, class: class_name(file), cases: Vec::new(), error: Some(error.to_string()) };
             Ok(Some(FileOutcome { suite, passed: 0, failed: 0, bad_input: true }))
         }
     }
@@ -190,7 +191,8 @@ fn report_verdicts(context: &Context, verdicts: &[Verdict], quiet: bool) -> File
     if !quiet || failed > 0 {
         print!("{out}");
     }
-    FileOutcome { suite: Suite { name: context.file.display().to_string(), cases, error: None }, passed, failed, bad_input: false }
+    let suite = Suite { name: context.file.display().to_string(), class: class_name(context.file), cases, error: None };
+    FileOutcome { suite, passed, failed, bad_input: false }
 }
 
 fn class_name(file: &Path) -> String {

@@ -78,13 +78,12 @@ fn judge(index: usize, expectation: &Expectation, variant: Option<&str>, runs: &
                 return Err(BadMetric { expectation: index, message, suggestion });
             }
             (Err(Read::NoValue(path, seed)), _) | (_, Err(Read::NoValue(path, seed))) => {
-                problem.get_or_insert(format!("`{path}` has no value in the run with seed {seed}"));
+                problem.get_or_insert((format!("`{path}` has no value in the run with seed {seed}"), seed));
             }
         }
     }
     let shown_variant = if expectation.variant.is_none() && !expectation.names_variants() { variant.map(str::to_string) } else { None };
-    if let Some(problem) = problem {
-        let failing_seed = runs[0].replications.first().map(|r| r.seed);
+    if let Some((problem, failing_seed)) = problem {
         return Ok(Verdict {
             expectation: index,
             variant: shown_variant,
@@ -92,7 +91,7 @@ fn judge(index: usize, expectation: &Expectation, variant: Option<&str>, runs: &
             value: None,
             bound: None,
             held: (0, count),
-            failing_seed,
+            failing_seed: Some(failing_seed),
             problem: Some(problem),
         });
     }
@@ -144,7 +143,8 @@ pub fn show(estimate: &Estimate) -> String {
     }
 }
 
-/// The bound as a reader wants it: `< 200`, `≈ 95 ± 10`, `> 0.912 (naive.availability + 0.2)`.
+/// The bound as a reader wants it: `< 200`, `≈ 95 ± 10`, or `> 0.912 (mean)` when the bound
+/// reads metrics (its mean over the replications).
 pub fn show_bound(expectation: &Expectation, bound: &Estimate) -> String {
     let comparison = expectation.condition.comparison;
     let mut text = format!("{} {}", comparison.symbol(), format_value(bound.mean));

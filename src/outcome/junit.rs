@@ -4,7 +4,10 @@
 
 /// One scenario file's results.
 pub struct Suite {
+    /// The file's path.
     pub name: String,
+    /// The class name of its test cases (the file's stem).
+    pub class: String,
     pub cases: Vec<Case>,
     /// The file could not be loaded or its expectations name metrics that do not exist.
     pub error: Option<String>,
@@ -31,7 +34,7 @@ pub fn render(suites: &[Suite]) -> String {
             escape(&suite.name)
         ));
         if let Some(error) = &suite.error {
-            out.push_str(&format!("    <testcase classname=\"{0}\" name=\"load\">\n", escape(&suite.name)));
+            out.push_str(&format!("    <testcase classname=\"{}\" name=\"load\">\n", escape(&suite.class)));
             out.push_str(&format!("      <error message=\"bad input\">{}</error>\n    </testcase>\n", escape(error)));
         }
         for case in &suite.cases {
@@ -78,6 +81,7 @@ mod tests {
         let suites = vec![
             Suite {
                 name: "a.yaml".into(),
+                class: "a".into(),
                 cases: vec![
                     Case { class: "a".into(), name: "x < 1".into(), failure: None },
                     Case {
@@ -88,7 +92,7 @@ mod tests {
                 ],
                 error: None,
             },
-            Suite { name: "b.yaml".into(), cases: vec![], error: Some("b.yaml:3:1: error\u{1}".into()) },
+            Suite { name: "b.yaml".into(), class: "b".into(), cases: vec![], error: Some("b.yaml:3:1: error\u{1}".into()) },
         ];
         let xml = render(&suites);
         assert!(xml.contains("<testsuites name=\"planetsim check\" tests=\"3\" failures=\"1\" errors=\"1\">"));

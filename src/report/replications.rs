@@ -20,7 +20,7 @@ pub struct ReplicatedSummary {
     pub seeds: Vec<u64>,
     /// Per metric path of `summary.json`, over the replications where it has a value.
     pub metrics: BTreeMap<String, MetricEstimate>,
-    /// Percentiles of the histograms of every replication merged: `all`, then each client region.
+    /// Percentiles of the histograms of every replication merged: `all` and each client region.
     pub pooled_latency_ms: BTreeMap<String, LatencySummary>,
 }
 

@@ -94,7 +94,12 @@ fn expectation(problems: &mut Problems, file: &ExpectFile, index: usize, base: &
         let first = metric.path.split(['.', '[']).next().unwrap_or_default();
         if !SUMMARY_KEYS.contains(&first) {
             let names = SUMMARY_KEYS.iter().copied().chain(variants.iter().map(String::as_str));
-            let hint = did_you_mean(first, names).map(|h| format!(" ({h})")).unwrap_or_default();
+            let subtraction = first.split_once('-').is_some_and(|(a, _)| SUMMARY_KEYS.contains(&a) || variants.iter().any(|v| v == a));
+            let hint = if subtraction {
+                " (to subtract, put spaces around `-`)".to_string()
+            } else {
+                did_you_mean(first, names).map(|h| format!(" ({h})")).unwrap_or_default()
+            };
             let what = if variants.is_empty() { "a metric" } else { "a metric or a variant" };
             bad_steps.push(format!("`{first}` is not {what}{hint}"));
             return;
@@ -113,7 +118,14 @@ fn expectation(problems: &mut Problems, file: &ExpectFile, index: usize, base: &
     for message in bad_steps {
         problems.on(&file.that, format!("{key}.that"), message).expected("a metric of the run's summary (docs/OUTPUT.md)");
     }
-    if condition.left.metrics().is_empty() && condition.right.metrics().is_empty() {
+    let metrics: Vec<&MetricRef> = condition.left.metrics().into_iter().chain(condition.right.metrics()).collect();
+    if variant.is_none() && metrics.iter().any(|m| m.variant.is_some()) && metrics.iter().any(|m| m.variant.is_none()) {
+        let bare = metrics.iter().find(|m| m.variant.is_none()).map_or(String::new(), |m| m.path.clone());
+        problems
+            .on(&file.that, format!("{key}.that"), format!("`{bare}` has no variant, and the expectation names variants elsewhere"))
+            .expected("a variant before every metric (`naive.…`), or `variant:` for the unprefixed ones");
+    }
+    if metrics.is_empty() {
         problems.on(&file.that, format!("{key}.that"), "the expectation reads no metric").expected("a metric on one side at least");
     }
     if problems.list.len() > before {

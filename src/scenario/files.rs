@@ -144,7 +144,8 @@ pub struct ClaimFile {
     pub note: Option<String>,
 }
 
-/// `target`: asserted exactly; `band`: asserted within a band; `context`: shown, never asserted.
+/// `target`: asserted exactly; `band`: asserted within a band; `context`: set beside the
+/// outcome on the case study's page, never asserted.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum ClaimStatusFile {

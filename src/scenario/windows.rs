@@ -43,8 +43,10 @@ pub(super) fn periods(
             continue;
         }
         // Names that are neither a window nor a fault are reported where the expectation is.
-        if let Some(fault) = faults.faults.iter().find(|f| f.name == name) {
-            periods.push(PeriodPlan { name, from: fault.start, until: fault.end.unwrap_or(end).max(fault.start) });
+        if let Some(fault) = faults.faults.iter().find(|f| f.name == name)
+            && fault.start < end
+        {
+            periods.push(PeriodPlan { name, from: fault.start, until: fault.end.unwrap_or(end).min(end) });
         }
     }
     if periods.len() > MAX_WINDOWS {
@@ -83,22 +85,23 @@ fn declared(
         (None, Some((_, fault_end))) => fault_end,
         (None, None) => end,
     };
-    if until <= from {
-        let at = window.until.as_ref().map_or(&window.name.referenced, |u| &u.referenced);
-        problems.at(at, format!("{key}.until"), "the window ends before it starts").expected("`until` after `from`");
-        return None;
-    }
     if from >= end {
         let at = window.from.as_ref().map_or(&window.name.referenced, |f| &f.referenced);
         problems.at(at, format!("{key}.from"), "the window starts after requests stop arriving").expected("a time within `duration`");
         return None;
     }
-    Some(PeriodPlan { name: window.name.value.clone(), from, until })
+    if until <= from {
+        let at = window.until.as_ref().map_or(&window.name.referenced, |u| &u.referenced);
+        problems.at(at, format!("{key}.until"), "the window ends before it starts").expected("`until` after `from`");
+        return None;
+    }
+    // No request is issued after arrivals stop: a window's rates are per second of arrivals.
+    Some(PeriodPlan { name: window.name.value.clone(), from, until: until.min(end) })
 }
 
 fn fault_span(problems: &mut Problems, name: &S<String>, key: &str, faults: &FaultPlan, end: SimTime) -> Option<(SimTime, SimTime)> {
     match faults.faults.iter().find(|f| f.name == name.value) {
-        Some(fault) => Some((fault.start, fault.end.unwrap_or(end).max(fault.start))),
+        Some(fault) => Some((fault.start, fault.end.unwrap_or(end).min(end))),
         None => {
             problems
                 .on(name, format!("{key}.fault"), format!("no fault is called `{}`", name.value))

@@ -2,6 +2,7 @@
 
 mod allocation;
 mod caches;
+mod case_studies;
 mod cli;
 mod dependencies;
 mod determinism;

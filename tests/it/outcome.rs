@@ -117,7 +117,7 @@ fn a_metric_that_does_not_exist_is_bad_input_with_its_location() {
     // Caught before running: a misspelt variant, region, window and way to hold.
     let dir = queue_dir(
         "check-bad-static",
-        "expect:\n  - that: \"smal.availability > 0\"\n  - that: \"availability > 0\"\n    region: hre\n    during: slwo\n    holds: most\n",
+        "expect:\n  - that: \"smal.availability > 0\"\n  - that: \"availability > 0\"\n    region: hre\n    during: slwo\n    holds: most\n  - that: \"big.availability > availability\"\n  - that: \"big.availability-small.availability > 0\"\n",
     );
     let output = planetsim(&["validate", "queue.yaml"], &dir);
     assert_eq!(output.status.code(), Some(2));
@@ -128,6 +128,8 @@ fn a_metric_that_does_not_exist_is_bad_input_with_its_location() {
         "error at `expect[1].during`: no window or fault is called `slwo`",
         "help: did you mean `slow`?",
         "error at `expect[1].holds`: `most` is not a way to hold",
+        "error at `expect[2].that`: `availability` has no variant, and the expectation names variants elsewhere",
+        "`availability-small` is not a metric or a variant (to subtract, put spaces around `-`)",
     ] {
         assert!(stderr.contains(wanted), "missing `{wanted}` in:\n{stderr}");
     }
@@ -257,4 +259,26 @@ fn expectations_know_every_top_level_key_of_the_summary() {
     let mut known: Vec<&str> = planetsim::scenario::expect::SUMMARY_KEYS.iter().copied().filter(|k| !aliases.contains(k)).collect();
     known.sort_unstable();
     assert_eq!(keys, known);
+}
+
+#[test]
+fn a_bundled_scenario_passes_and_fails_when_an_expectation_is_broken_on_purpose() {
+    let original = std::fs::read_to_string(crate::support::repo_path("scenarios/flash-sale-partition.yaml")).unwrap();
+    let topology = crate::support::repo_path("topologies/world.yaml");
+    let relocated = original.replace("topology: ../topologies/world.yaml", &format!("topology: {}", topology.display()));
+    assert_ne!(relocated, original, "the scenario names its topology as expected");
+    let dir = temp_dir("broken-on-purpose");
+    write(&dir, "flash-sale.yaml", &relocated);
+    let output = planetsim(&["check", "flash-sale.yaml"], &dir);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+    let broken = relocated.replace("global-lock.data.stock.oversold == 0", "global-lock.data.stock.oversold == 1");
+    assert_ne!(broken, relocated);
+    write(&dir, "flash-sale.yaml", &broken);
+    let output = planetsim(&["check", "flash-sale.yaml"], &dir);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("FAIL  global-lock.data.stock.oversold == 1\n        value 0 · bound == 1 · held in 0 of 1 (in every replication)"),
+        "{stdout}"
+    );
 }

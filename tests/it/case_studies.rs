@@ -1,0 +1,163 @@
+//! Every scenario under `scenarios/` meets its expectations, and the case studies' outcomes
+//! match the results committed under `results/case-studies/` (a change that moves an outcome
+//! shows in the diff).
+//!
+//! To accept new results: `PLANETSIM_REGENERATE_RESULTS=1 cargo test case_study` and review the
+//! diff of `results/case-studies/`.
+
+use crate::support::{repo_path, temp_dir};
+use planetsim::outcome::evaluate::{self, show};
+use planetsim::outcome::replicate::{self, VariantRuns};
+use planetsim::report;
+use planetsim::scenario::variants::{self, ScenarioSet};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+const REGENERATE: &str = "PLANETSIM_REGENERATE_RESULTS";
+
+/// A scenario with expectations, run on its own replications.
+struct Checked {
+    path: PathBuf,
+    set: ScenarioSet,
+    runs: Vec<VariantRuns>,
+}
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            yaml_files(&entry, out);
+        } else if entry.extension().is_some_and(|e| e == "yaml") {
+            out.push(entry);
+        }
+    }
+}
+
+/// Every scenario with expectations, run once for all the tests here.
+fn checked() -> &'static [Checked] {
+    static CHECKED: OnceLock<Vec<Checked>> = OnceLock::new();
+    CHECKED.get_or_init(|| {
+        let mut files = Vec::new();
+        yaml_files(&repo_path("scenarios"), &mut files);
+        files
+            .into_iter()
+            .filter_map(|path| {
+                let set = variants::load(&path).unwrap_or_else(|e| panic!("{}:\n{e}", path.display()));
+                if set.expectations.is_empty() {
+                    return None;
+                }
+                let seeds = replicate::seeds(set.variants[0].plan.seed, set.replications);
+                let runs = replicate::run(&set.variants, &seeds, None).unwrap();
+                Some(Checked { path, set, runs })
+            })
+            .collect()
+    })
+}
+
+fn case_study_id(path: &Path) -> Option<String> {
+    let parent = path.parent()?.file_name()?;
+    (parent == "case-studies").then(|| path.file_stem().unwrap().to_string_lossy().into_owned())
+}
+
+#[test]
+fn every_scenario_meets_its_expectations() {
+    let mut failures = Vec::new();
+    for checked in checked() {
+        let verdicts = evaluate::evaluate(&checked.set.expectations, &checked.runs)
+            .unwrap_or_else(|bad| panic!("{}: metric paths that do not exist: {bad:?}", checked.path.display()));
+        for verdict in verdicts.iter().filter(|v| !v.passed) {
+            let expectation = &checked.set.expectations[verdict.expectation];
+            let value = verdict.value.as_ref().map(show).or(verdict.problem.clone()).unwrap_or_default();
+            failures.push(format!("{}: {} ({:?}): {value}", checked.path.display(), expectation.text, verdict.variant));
+        }
+    }
+    assert!(checked().len() >= 8, "the bundled scenarios with expectations are checked");
+    assert!(failures.is_empty(), "expectations that do not hold:\n{}", failures.join("\n"));
+}
+
+/// The files committed for one variant's runs: the summary (or, over several replications, the
+/// means and intervals) and the latency histogram's percentile text.
+fn record(dir: &Path, runs: &VariantRuns) {
+    std::fs::create_dir_all(dir).unwrap();
+    if runs.replications.len() == 1 {
+        let mut json = serde_json::to_string_pretty(&runs.replications[0].summary).unwrap();
+        json.push('\n');
+        std::fs::write(dir.join("summary.json"), json).unwrap();
+    } else {
+        let summary = report::replications::summarise(runs);
+        let mut json = serde_json::to_string_pretty(&summary).unwrap();
+        json.push('\n');
+        std::fs::write(dir.join("replications.json"), json).unwrap();
+    }
+    let merged = runs.merged_latency();
+    std::fs::write(dir.join("latency_all.hgrm"), report::hgrm::percentile_distribution(&merged[0].1)).unwrap();
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files.extend(files_under(&path));
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn case_study_results_match_the_committed_ones() {
+    let regenerate = std::env::var_os(REGENERATE).is_some();
+    let mut differences = Vec::new();
+    for checked in checked() {
+        let Some(id) = case_study_id(&checked.path) else { continue };
+        let committed = repo_path("results/case-studies").join(&id);
+        let fresh = if regenerate {
+            let _ = std::fs::remove_dir_all(&committed);
+            committed.clone()
+        } else {
+            temp_dir(&format!("case-{id}"))
+        };
+        for runs in &checked.runs {
+            record(&runs.name.as_ref().map_or(fresh.clone(), |v| fresh.join(v)), runs);
+        }
+        let relative =
+            |root: &Path| -> Vec<PathBuf> { files_under(root).iter().map(|f| f.strip_prefix(root).unwrap().to_path_buf()).collect() };
+        let (made, kept) = (relative(&fresh), relative(&committed));
+        if made != kept {
+            differences.push(format!("{id}: files {made:?} against committed {kept:?}"));
+            continue;
+        }
+        for file in made {
+            if std::fs::read(fresh.join(&file)).unwrap() != std::fs::read(committed.join(&file)).unwrap() {
+                differences.push(format!("results/case-studies/{id}/{} differs", file.display()));
+            }
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "{}\nIf the change is intended: {REGENERATE}=1 cargo test case_study, and review the diff",
+        differences.join("\n")
+    );
+}
+
+#[test]
+fn every_case_study_has_its_page_results_and_index_row() {
+    let mut files = Vec::new();
+    yaml_files(&repo_path("scenarios/case-studies"), &mut files);
+    let index = std::fs::read_to_string(repo_path("docs/case-studies/README.md")).unwrap();
+    for path in &files {
+        let id = case_study_id(path).unwrap();
+        let set = variants::load(path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!set.expectations.is_empty(), "{id} has expectations");
+        let page = std::fs::read_to_string(repo_path(&format!("docs/case-studies/{id}.md"))).unwrap_or_else(|_| panic!("{id} has a page"));
+        assert!(page.contains(&format!("scenarios/case-studies/{id}.yaml")), "{id}'s page says how to reproduce it");
+        assert!(index.contains(&format!("]({id}.md)")), "{id} has a row in docs/case-studies/README.md");
+        assert!(repo_path(&format!("results/case-studies/{id}")).is_dir(), "{id} has committed results");
+    }
+}
