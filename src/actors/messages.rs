@@ -276,7 +276,7 @@ pub enum Msg {
     Ping { group: u16, leader: u16, term: u32 },
     /// To the failover manager of `group` (at the injector's address): `member` is up, follows
     /// `leader`, and has `position` of the pinged leader's log.
-    Pong { group: u16, member: u16, leader: u16, position: u64 },
+    Pong { group: u16, member: u16, position: u64 },
     /// To the injector: the failover manager of `group` checks its leader and pings.
     FailoverTick { group: u16 },
     /// To a replica with leader placement: carry out its group's operator order `order`.

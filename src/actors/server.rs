@@ -11,7 +11,7 @@
 use super::autoscaler::{AutoscalePolicy, Autoscaler, Decision};
 use super::messages::{Age, Budget, Msg, Op, Outcome, Released, RequestRef};
 use super::modes::{ModeMachine, ModePolicy, Signals};
-use crate::data::front::{CacheFront, Decision as CacheDecision, Parked};
+use crate::data::front::{CacheFront, Decision as CacheDecision, Parked, WritePolicy};
 use crate::data::replica::{Adopted, Entry, Member, Outgoing, Replica, Route, Settled, Version};
 use crate::faults::ServerOrder;
 use crate::kernel::{ActorId, Scheduler, SimDuration, SimRng, SimTime};
@@ -174,28 +174,13 @@ struct Job {
     /// A cache miss (its fetch's number; see `CacheFront::fetched`), whose answer fills the
     /// cache.
     fetch: Option<u32>,
-    /// Already answered (a write-behind write): its own answer goes to nobody.
-    answered: bool,
     /// When its key was last written anywhere, as it arrived (to count stale replica reads).
     last_commit: SimTime,
 }
 
 impl Job {
-    fn new(request: RequestRef, arrived: SimTime, deadline: SimTime, op: Op) -> Job {
-        let last_commit = SimTime::ZERO;
-        Job {
-            request,
-            arrived,
-            deadline,
-            seq: 0,
-            next_call: 0,
-            pending_calls: 0,
-            op,
-            age: Age::FRESH,
-            fetch: None,
-            answered: false,
-            last_commit,
-        }
+    fn new(request: RequestRef, arrived: SimTime, deadline: SimTime, op: Op, last_commit: SimTime) -> Job {
+        Job { request, arrived, deadline, seq: 0, next_call: 0, pending_calls: 0, op, age: Age::FRESH, fetch: None, last_commit }
     }
 }
 
@@ -373,8 +358,8 @@ pub struct Server {
     /// All-time integrals of busy and alive workers, for the autoscaler.
     busy_total_ns: u128,
     alive_total_ns: u128,
-    /// The stats cover requests arriving in `[count_from, count_until)` and the time-integrals
-    /// cover that window: the run after its warm-up, until arrivals stop.
+    /// The stats cover requests arriving in this window, and the time-integrals cover it: the
+    /// run after its warm-up, until arrivals stop.
     measured: Measured,
     pub stats: ServerStats,
 }
@@ -573,8 +558,7 @@ impl Server {
             return Some(Reply::now(request, Outcome::Error));
         }
         // The job's calls start their own journeys: they do not inherit this request's forwards.
-        let mut job = Job::new(request, now, deadline, op.unforwarded());
-        job.last_commit = last_commit;
+        let mut job = Job::new(request, now, deadline, op.unforwarded(), last_commit);
         if let Some(replica) = self.replica.as_mut().filter(|_| !op.is_probe()) {
             match replica.route(now, op, counted) {
                 Route::Here => {}
@@ -587,7 +571,7 @@ impl Server {
             }
         }
         if self.cache.is_some() && !op.is_probe() {
-            match self.consult_cache(ctx, me, &mut job, arriving, last_commit) {
+            match self.consult_cache(ctx, me, &mut job, arriving) {
                 CacheStep::Answer(reply) => return Some(reply),
                 CacheStep::Wait => return None,
                 CacheStep::Work => {}
@@ -598,19 +582,18 @@ impl Server {
 
     /// The cache's part in a request: answer a hit, park a miss behind a fetch in flight, send
     /// it back to look again (a lease is out), or let it through to the workers.
-    fn consult_cache(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, job: &mut Job, first_look: bool, last_commit: SimTime) -> CacheStep {
+    fn consult_cache(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, job: &mut Job, first_look: bool) -> CacheStep {
         let now = ctx.now();
         let cache = self.cache.as_mut().expect("called only with a cache");
         let hit_latency = cache.policy.hit_latency;
         if job.op.is_write() {
-            job.answered = cache.write_arrives(now, job.op, job.arrived);
-            if job.answered {
+            if cache.write_arrives(now, job.op, job.arrived) {
                 self.pending_replies.push(Reply { to: job.request, outcome: Outcome::Served, delay: hit_latency, age: Age::FRESH });
             }
             return CacheStep::Work;
         }
         let parked = Parked { request: job.request, arrived: job.arrived, deadline: job.deadline, op: job.op };
-        match cache.read(now, parked, first_look, last_commit) {
+        match cache.read(now, parked, first_look, job.last_commit) {
             CacheDecision::Hit { age } => CacheStep::Answer(Reply { to: job.request, outcome: Outcome::Served, delay: hit_latency, age }),
             CacheDecision::Fetch { fetch } => {
                 job.fetch = Some(fetch);
@@ -680,6 +663,8 @@ impl Server {
             self.data_events.push(DataEvent::Committed(key));
         }
         let Some(cache) = self.cache.as_mut() else { return true };
+        // A write-behind write was answered when it arrived (`write_arrives`).
+        let answered_on_arrival = job.op.is_write() && cache.policy.writes == WritePolicy::WriteBehind;
         if job.op.is_write() {
             cache.write_done(now, key, served, job.arrived);
             if served {
@@ -690,13 +675,13 @@ impl Server {
             if let Some((next, number)) = cache.fetched(now, key, number, outcome, job.age, &mut self.released) {
                 // The fetch was dropped: a request parked behind it fetches instead, next (the
                 // caller starts it if a worker is idle).
-                let mut refetch = Job::new(next.request, next.arrived, next.deadline, next.op);
+                let mut refetch = Job::new(next.request, next.arrived, next.deadline, next.op, SimTime::ZERO);
                 refetch.fetch = Some(number);
                 self.queue.push_front(refetch);
             }
             self.answer_released(hit_latency);
         }
-        !job.answered
+        !answered_on_arrival
     }
 
     /// A worker finished. Returns the reply for the request it served, unless the completion is
@@ -1141,7 +1126,7 @@ impl Server {
         Some(Notice { event: "mode", detail })
     }
 
-    /// Answers a shallow health probe: alive if powered.
+    /// Powered (replicas and the failover manager ask; health probes use `probe_answer`).
     pub fn is_up(&self) -> bool {
         self.powered
     }

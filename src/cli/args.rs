@@ -55,7 +55,7 @@ results/<scenario name>/ (or --out), one folder per variant, and variants.csv fo
         quiet: bool,
         /// Run each variant on this many seeds (seed, seed + 1, …) and report every metric's
         /// mean and 95 % interval (replications.json) and the merged histograms.
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10000))]
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
         replications: u32,
         /// Threads for replications [default: one per core]; results do not depend on it.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
@@ -74,7 +74,7 @@ Exit codes: 0 all hold, 1 any fails, 2 bad input (a file, a metric path)."
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// Seeds per variant [default: the scenario's `replications:`, or 1].
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10000))]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
         replications: Option<u32>,
         /// First seed [default: the scenario's].
         #[arg(long)]
@@ -109,7 +109,7 @@ Every variant is swept unless --variant names one. Writes sweep.csv and sweep.md
         #[arg(long)]
         variant: Option<String>,
         /// Seeds per point.
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10000))]
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
         replications: u32,
         /// First seed [default: the scenario's].
         #[arg(long)]

@@ -4,7 +4,7 @@
 use super::Failure;
 use crate::outcome::evaluate::{self, BadMetric, Verdict, show, show_bound};
 use crate::outcome::junit::{Case, Suite};
-use crate::outcome::replicate::{self, VariantRuns};
+use crate::outcome::replicate::{self, Latency, VariantRuns};
 use crate::outcome::{Expectation, Holds, sweep};
 use crate::scenario::diagnostic::{Diagnostic, LoadError};
 use crate::scenario::variants::{self, ScenarioSet, Variant};
@@ -20,30 +20,23 @@ pub struct CheckOptions {
     pub quiet: bool,
 }
 
-/// What checking one file came to.
-struct FileOutcome {
-    suite: Suite,
-    passed: usize,
-    failed: usize,
-    bad_input: bool,
-}
-
 pub fn check(paths: &[PathBuf], options: &CheckOptions) -> Result<(), Failure> {
     let files = scenario_files(paths)?;
-    let mut outcomes = Vec::new();
+    let mut suites = Vec::new();
     for file in &files {
-        if let Some(outcome) = check_file(file, options)? {
-            outcomes.push(outcome);
-        }
+        suites.extend(check_file(file, options)?);
     }
     if let Some(junit) = &options.junit {
-        let suites: Vec<Suite> = outcomes.iter_mut().map(|o| std::mem::replace(&mut o.suite, empty_suite())).collect();
         write_junit(junit, &suites)?;
     }
-    let passed: usize = outcomes.iter().map(|o| o.passed).sum();
-    let failed: usize = outcomes.iter().map(|o| o.failed).sum();
-    let bad = outcomes.iter().filter(|o| o.bad_input).count();
-    let line = format!("checked {} expectations in {} scenarios: {passed} passed, {failed} failed", passed + failed, outcomes.len());
+    let passed: usize = suites.iter().map(Suite::passed).sum();
+    let failed: usize = suites.iter().map(Suite::failed).sum();
+    let bad = suites.iter().filter(|s| s.error.is_some()).count();
+    let line = format!("checked {} expectations in {} scenarios: {passed} passed, {failed} failed", passed + failed, suites.len());
+    if bad == 0 && passed + failed == 0 {
+        // A CI job pointed at the wrong folder would otherwise pass with nothing checked.
+        return Err(Failure::Input(format!("{line}: no scenario in {} has expectations (`expect:`)", list(paths))));
+    }
     if bad > 0 {
         return Err(Failure::Input(format!("{line}; {bad} scenario(s) had bad input (above)")));
     }
@@ -54,8 +47,8 @@ pub fn check(paths: &[PathBuf], options: &CheckOptions) -> Result<(), Failure> {
     Ok(())
 }
 
-fn empty_suite() -> Suite {
-    Suite { name: String::new(), class: String::new(), cases: Vec::new(), error: None }
+fn list(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
 fn write_junit(path: &Path, suites: &[Suite]) -> Result<(), Failure> {
@@ -67,7 +60,7 @@ fn write_junit(path: &Path, suites: &[Suite]) -> Result<(), Failure> {
 }
 
 /// The files given, and every `*.yaml`/`*.yml` under the folders given, in path order.
-fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
+pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
@@ -95,42 +88,63 @@ fn collect_yaml(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 /// Checks one file; `None` for a topology file.
-fn check_file(file: &Path, options: &CheckOptions) -> Result<Option<FileOutcome>, Failure> {
+fn check_file(file: &Path, options: &CheckOptions) -> Result<Option<Suite>, Failure> {
     let name = file.display().to_string();
     let set = match scenario::load_any(file) {
         Ok(Loaded::Topology(_)) => return Ok(None),
         Ok(Loaded::Scenario(set)) => set,
         Err(error) => {
             eprintln!("{error}");
-            let suite = Suite { name, class: class_name(file), cases: Vec::new(), error: Some(error.to_string()) };
-            return Ok(Some(FileOutcome { suite, passed: 0, failed: 0, bad_input: true }));
+            return Ok(Some(Suite { name, class: class_name(file), cases: Vec::new(), error: Some(error.to_string()) }));
         }
     };
     if set.expectations.is_empty() {
         if !options.quiet {
             println!("{name}: no expectations");
         }
-        let suite = Suite { name, class: class_name(file), cases: Vec::new(), error: None };
-        return Ok(Some(FileOutcome { suite, passed: 0, failed: 0, bad_input: false }));
+        return Ok(Some(Suite { name, class: class_name(file), cases: Vec::new(), error: None }));
     }
     let count = options.replications.map_or(set.replications, |r| r as usize);
     let first_seed = options.seed.unwrap_or(set.variants[0].plan.seed);
     let seeds = replicate::seeds(first_seed, count);
-    let runs = run_replications(&set.variants, &seeds, options.threads)?;
-    let context = Context { file, set: &set, count, first_seed };
-    match evaluate::evaluate(&set.expectations, &runs) {
-        Ok(verdicts) => Ok(Some(report_verdicts(&context, &verdicts, options.quiet))),
+    let paths_exist = |runs: &[VariantRuns]| evaluate::evaluate(&set.expectations, runs).map(drop);
+    let runs = match run_checked(&set.variants, &seeds, options.threads, paths_exist)? {
+        Ok(runs) => runs,
         Err(bad) => {
             let error = bad_metrics(file, &set.expectations, &bad);
             eprintln!("{error}");
-            let suite = Suite { name, class: class_name(file), cases: Vec::new(), error: Some(error.to_string()) };
-            Ok(Some(FileOutcome { suite, passed: 0, failed: 0, bad_input: true }))
+            return Ok(Some(Suite { name, class: class_name(file), cases: Vec::new(), error: Some(error.to_string()) }));
         }
-    }
+    };
+    let verdicts = evaluate::evaluate(&set.expectations, &runs).expect("the metric paths were found in the first replications");
+    let context = Context { file, set: &set, count, first_seed };
+    Ok(Some(report_verdicts(&context, &verdicts, options.quiet)))
 }
 
-pub fn run_replications(variants: &[Variant], seeds: &[u64], threads: Option<u32>) -> Result<Vec<VariantRuns>, Failure> {
-    replicate::run(variants, seeds, threads.map(|t| t as usize)).map_err(|e| Failure::Output(format!("error: cannot start threads: {e}")))
+pub fn run_replications(variants: &[Variant], seeds: &[u64], threads: Option<u32>, latency: Latency) -> Result<Vec<VariantRuns>, Failure> {
+    replicate::run(variants, seeds, threads.map(|t| t as usize), latency)
+        .map_err(|e| Failure::Output(format!("error: cannot start threads: {e}")))
+}
+
+/// Runs the first seed, checks it with `check` (metric paths that do not exist are known after
+/// one run), and only then the other seeds: a mistake costs one replication, not all of them.
+fn run_checked<E>(
+    variants: &[Variant],
+    seeds: &[u64],
+    threads: Option<u32>,
+    check: impl Fn(&[VariantRuns]) -> Result<(), E>,
+) -> Result<Result<Vec<VariantRuns>, E>, Failure> {
+    let mut runs = run_replications(variants, &seeds[..1], threads, Latency::Dropped)?;
+    if let Err(error) = check(&runs) {
+        return Ok(Err(error));
+    }
+    if seeds.len() > 1 {
+        let rest = run_replications(variants, &seeds[1..], threads, Latency::Dropped)?;
+        for (runs, rest) in runs.iter_mut().zip(rest) {
+            runs.replications.extend(rest.replications);
+        }
+    }
+    Ok(Ok(runs))
 }
 
 fn bad_metrics(file: &Path, expectations: &[Expectation], bad: &[BadMetric]) -> LoadError {
@@ -142,7 +156,7 @@ fn bad_metrics(file: &Path, expectations: &[Expectation], bad: &[BadMetric]) -> 
                 file: file.to_path_buf(),
                 line: expectation.line,
                 column: expectation.column,
-                key: format!("{}.that", expectation.key),
+                key: expectation.key(),
                 message: b.message.clone(),
                 expected: Some("a metric of the run's summary (docs/OUTPUT.md), like `latency_ms.p99`".to_string()),
                 suggestion: b.suggestion.clone(),
@@ -160,7 +174,7 @@ struct Context<'a> {
     first_seed: u64,
 }
 
-fn report_verdicts(context: &Context, verdicts: &[Verdict], quiet: bool) -> FileOutcome {
+fn report_verdicts(context: &Context, verdicts: &[Verdict], quiet: bool) -> Suite {
     let set = context.set;
     let named: Vec<&str> = set.variants.iter().filter_map(|v| v.name.as_deref()).collect();
     let shape = if named.is_empty() { String::new() } else { format!("{} variants × ", named.len()) };
@@ -169,30 +183,26 @@ fn report_verdicts(context: &Context, verdicts: &[Verdict], quiet: bool) -> File
         if context.count == 1 { format!("seed {}", context.first_seed) } else { format!("seeds {}–{last_seed}", context.first_seed) };
     let mut out = format!("check {} · {shape}{} replication(s) ({seeds})\n", context.file.display(), context.count);
     let mut cases = Vec::new();
-    let (mut passed, mut failed) = (0, 0);
     for verdict in verdicts {
         let expectation = &set.expectations[verdict.expectation];
         let label = label(expectation, verdict);
         let result = result_text(expectation, verdict);
         if verdict.passed {
-            passed += 1;
             if !quiet {
                 let _ = writeln!(out, "  pass  {label}\n        {result}");
             }
-            cases.push(Case { class: class_name(context.file), name: label, failure: None });
+            cases.push(Case { name: label, failure: None });
         } else {
-            failed += 1;
             let reproduce = reproduce(context, expectation, verdict);
             let _ = writeln!(out, "  FAIL  {label}\n        {result}\n        reproduce: {reproduce}");
             let details = format!("{result}\nreproduce: {reproduce}");
-            cases.push(Case { class: class_name(context.file), name: label, failure: Some((result, details)) });
+            cases.push(Case { name: label, failure: Some((result, details)) });
         }
     }
-    if !quiet || failed > 0 {
+    if !quiet || verdicts.iter().any(|v| !v.passed) {
         print!("{out}");
     }
-    let suite = Suite { name: context.file.display().to_string(), class: class_name(context.file), cases, error: None };
-    FileOutcome { suite, passed, failed, bad_input: false }
+    Suite { name: context.file.display().to_string(), class: class_name(context.file), cases, error: None }
 }
 
 fn class_name(file: &Path) -> String {
@@ -208,11 +218,13 @@ fn label(expectation: &Expectation, verdict: &Verdict) -> String {
 
 /// `value 0.981 [0.975, 0.987] · bound > 0.912 (mean) · held in 3 of 3`.
 fn result_text(expectation: &Expectation, verdict: &Verdict) -> String {
-    let mut text = match (&verdict.value, &verdict.bound, &verdict.problem) {
-        (Some(value), Some(bound), _) => format!("value {} · bound {}", show(value), show_bound(expectation, bound)),
-        (_, _, Some(problem)) => format!("no value: {problem}"),
+    let mut text = match (&verdict.value, &verdict.bound) {
+        (Some(value), Some(bound)) => format!("value {} · bound {}", show(value), show_bound(expectation, bound)),
         _ => "no value".to_string(),
     };
+    if let Some(problem) = &verdict.problem {
+        let _ = write!(text, " · {problem}");
+    }
     let (held, of) = verdict.held;
     if of > 1 || expectation.holds != Holds::Mean {
         let _ = write!(text, " · held in {held} of {of} ({})", expectation.holds.describe());
@@ -246,23 +258,16 @@ pub struct SweepOptions {
 }
 
 pub fn sweep(path: &Path, options: SweepOptions) -> Result<(), Failure> {
-    let axes = options
-        .sets
-        .iter()
-        .map(|s| variants::parse_axis(s).map_err(|m| Failure::Input(format!("error: --set {m}"))))
-        .collect::<Result<Vec<_>, _>>()?;
+    let axes = variants::parse_axes(&options.sets).map_err(|m| Failure::Input(format!("error: --set {m}")))?;
     let points = variants::sweep_points(path, &axes, options.variant.as_deref())?;
-    if points.is_empty() {
-        let wanted = options.variant.unwrap_or_default();
-        return Err(Failure::Input(format!("error: scenario {} has no variant `{wanted}`", path.display())));
-    }
     let first_seed = options.seed.unwrap_or(points[0].plan.seed);
     let seeds = replicate::seeds(first_seed, options.replications as usize);
     let labels: Vec<sweep::PointLabel> = points.iter().map(|p| (p.variant.clone(), p.settings.clone())).collect();
     let name = points[0].plan.name.clone();
     let as_variants: Vec<Variant> = points.into_iter().map(|p| Variant { name: p.variant, plan: p.plan }).collect();
-    let runs = run_replications(&as_variants, &seeds, options.threads)?;
     let metrics = if options.metrics.is_empty() { sweep::DEFAULT_METRICS.iter().map(|m| m.to_string()).collect() } else { options.metrics };
+    let runs = run_checked(&as_variants, &seeds, options.threads, |runs| sweep::table(&labels, runs, &metrics).map(drop))?
+        .map_err(|m| Failure::Input(format!("error: {m}")))?;
     let table = sweep::table(&labels, &runs, &metrics).map_err(|m| Failure::Input(format!("error: {m}")))?;
     let dir = options.out.unwrap_or_else(|| Path::new("results").join(&name).join("sweep"));
     let write = |file: &str, text: String| {

@@ -55,11 +55,8 @@ fn run(
         let names: Vec<String> = variants.iter().filter_map(|v| v.name.clone()).collect();
         variants.retain(|v| v.name.as_deref() == Some(wanted.as_str()));
         if variants.is_empty() {
-            let hint = crate::scenario::diagnostic::did_you_mean(wanted, names.iter().map(String::as_str))
-                .map(|h| format!("\n  help: {h}"))
-                .unwrap_or_default();
-            let has = if names.is_empty() { "it has none".to_string() } else { format!("it has: {}", names.join(", ")) };
-            return Err(Failure::Input(format!("error: scenario {} has no variant `{wanted}` ({has}){hint}", path.display())));
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            return Err(scenario::variants::no_such_variant(path, wanted, &names).into());
         }
     }
     let base_dir = out.unwrap_or_else(|| Path::new("results").join(&variants[0].plan.name));
@@ -112,7 +109,7 @@ fn run_replicated(
 ) -> Result<(), Failure> {
     let first_seed = seed.unwrap_or(variants[0].plan.seed);
     let seeds = crate::outcome::replicate::seeds(first_seed, replications.count);
-    let runs = super::check::run_replications(variants, &seeds, replications.threads)?;
+    let runs = super::check::run_replications(variants, &seeds, replications.threads, crate::outcome::replicate::Latency::Merged)?;
     let mut summaries = Vec::new();
     for variant_runs in &runs {
         let dir = variant_runs.name.as_ref().map_or(base_dir.to_path_buf(), |name| base_dir.join(name));

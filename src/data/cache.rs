@@ -96,16 +96,7 @@ impl LruCache {
             self.evictions += 1;
         }
         let entry = Entry { key, prev: NIL, next: NIL, stored_at, expires_at };
-        let slot = match self.free.pop() {
-            Some(slot) => {
-                self.entries[slot as usize] = entry;
-                slot
-            }
-            None => {
-                self.entries.push(entry);
-                (self.entries.len() - 1) as u32
-            }
-        };
+        let slot = super::slab_insert(&mut self.entries, &mut self.free, entry);
         self.index[key as usize] = slot + 1;
         self.push_front(slot);
     }

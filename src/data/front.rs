@@ -385,32 +385,14 @@ impl CacheFront {
             return number;
         }
         let fetch = Fetch { key, since: now, first: NONE, last: NONE, cancelled: false, number };
-        let index = match self.free_fetches.pop() {
-            Some(index) => {
-                self.fetches[index as usize] = fetch;
-                index
-            }
-            None => {
-                self.fetches.push(fetch);
-                (self.fetches.len() - 1) as u32
-            }
-        };
+        let index = super::slab_insert(&mut self.fetches, &mut self.free_fetches, fetch);
         self.fetch_of[key as usize] = index + 1;
         number
     }
 
     fn park(&mut self, fetch: u32, parked: Parked) {
         let entry = (parked, NONE);
-        let index = match self.free_parked.pop() {
-            Some(index) => {
-                self.parked[index as usize] = entry;
-                index
-            }
-            None => {
-                self.parked.push(entry);
-                (self.parked.len() - 1) as u32
-            }
-        };
+        let index = super::slab_insert(&mut self.parked, &mut self.free_parked, entry);
         let fetch = &mut self.fetches[fetch as usize];
         match fetch.last {
             NONE => fetch.first = index,
@@ -449,13 +431,13 @@ impl CacheFront {
             }
             let (parked, next) = self.parked[first as usize];
             self.free_parked.push(first);
-            self.fetch_number = self.fetch_number.wrapping_add(1).max(1);
+            let number = self.begin_fetch(key, now);
             let entry = &mut self.fetches[index as usize];
-            (entry.first, entry.since, entry.number) = (next, now, self.fetch_number);
+            entry.first = next;
             if next == NONE {
                 entry.last = NONE;
             }
-            return Some((parked, self.fetch_number));
+            return Some((parked, number));
         };
         let mut at = fetch.first;
         while at != NONE {

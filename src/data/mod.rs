@@ -12,3 +12,19 @@ pub mod keys;
 pub mod ledger;
 pub mod placement;
 pub mod replica;
+
+/// Stores `item` in a slab: in a free slot if there is one, else at the end. Returns its index.
+/// Caches, fetches and parked requests keep their records this way, so a steady state
+/// allocates nothing.
+pub(crate) fn slab_insert<T>(items: &mut Vec<T>, free: &mut Vec<u32>, item: T) -> u32 {
+    match free.pop() {
+        Some(slot) => {
+            items[slot as usize] = item;
+            slot
+        }
+        None => {
+            items.push(item);
+            (items.len() - 1) as u32
+        }
+    }
+}

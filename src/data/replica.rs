@@ -530,11 +530,6 @@ impl Replica {
         }
     }
 
-    /// The leader this member follows (itself when it leads; meaningless multi-leader).
-    pub fn leader(&self) -> Member {
-        self.leader
-    }
-
     /// When a promoted leader takes writes.
     pub fn ready_at(&self) -> SimTime {
         self.ready_at
@@ -644,9 +639,10 @@ impl Replica {
     /// How far behind this replica may be on `key`: with placement, the time since its range
     /// leader's safe time (zero where it leads).
     fn staleness_of(&self, now: SimTime, key: u32) -> SimDuration {
-        if self.ranges.is_none() {
+        if self.policy.topology == Topology::MultiLeader {
             return self.staleness(now);
         }
+        // One origin per key: its leader (the group's leader without placement).
         match self.leader_of(key) {
             leader if leader == self.member => SimDuration::ZERO,
             leader => now.since(self.safe[usize::from(leader)].min(now)),
@@ -757,8 +753,8 @@ impl Replica {
     /// current as of `as_of`. `slower` stretches the apply time (a slow disk).
     pub fn on_replicate(&mut self, now: SimTime, origin: Member, from: u64, entries: &[Entry], as_of: SimTime, slower: f64) {
         self.catch_up(now);
-        if self.policy.topology == Topology::LeaderFollower && self.ranges.is_none() && origin != self.leader {
-            // A deposed leader's stream: this member follows someone else.
+        if self.policy.failover.is_some() && origin != self.leader {
+            // A deposed leader's stream (only failover deposes one): this member follows someone else.
             return;
         }
         let received = &mut self.received[usize::from(origin)];
@@ -821,10 +817,11 @@ impl Replica {
         }
         let Some(&held) = self.versions.get(entry.key as usize) else { return };
         if self.policy.topology == Topology::LeaderFollower {
-            // One history per key: a follower takes the leader's writes in log order. With
-            // placement a range's history passes from one leader's log to the next, and the two
-            // streams may arrive in either order, so the later version is kept.
-            self.versions[entry.key as usize] = if self.ranges.is_some() { held.max(entry.version) } else { entry.version };
+            // One history per key, so the later version is kept: a log's versions only grow,
+            // and with placement a range's history passes from one leader's log to the next,
+            // whose streams may arrive in either order. After a failover the new leader's
+            // history replaces the deposed one's, even where that was further ahead.
+            self.versions[entry.key as usize] = if self.policy.failover.is_some() { entry.version } else { held.max(entry.version) };
             return;
         }
         // Concurrent: this member's own current write, which the incoming one's author had not

@@ -111,70 +111,15 @@ pub fn wait_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, LATENCY_HIGH_NS, 3).expect("static histogram bounds are valid")
 }
 
-/// Everything recorded for one client region (or for all of them).
-pub struct Record {
-    pub counters: Counters,
-    pub latency_ns: Histogram<u64>,
-    window: Counters,
-    window_latency_ns: Histogram<u64>,
-}
-
-impl Record {
-    fn new() -> Self {
-        Record {
-            counters: Counters::default(),
-            latency_ns: latency_histogram(3),
-            window: Counters::default(),
-            window_latency_ns: latency_histogram(2),
-        }
-    }
-
-    fn start(&mut self) {
-        self.counters.attempted += 1;
-        self.window.attempted += 1;
-    }
-
-    fn end(&mut self, ending: Ending) {
-        self.counters.count(ending);
-        self.window.count(ending);
-        if let Ending::Succeeded(latency) = ending {
-            self.latency_ns.saturating_record(latency.0.max(LATENCY_LOW_NS));
-            self.window_latency_ns.saturating_record(latency.0.max(LATENCY_LOW_NS));
-        }
-    }
-
-    fn close_window(&mut self, start: SimTime, length: SimDuration, scope: u32) -> TimelineRow {
-        let histogram = &self.window_latency_ns;
-        let quantile = |q: f64| (!histogram.is_empty()).then(|| histogram.value_at_quantile(q) as f64 / 1e6);
-        let row = TimelineRow { start, length, scope, counters: self.window, p50_ms: quantile(0.5), p99_ms: quantile(0.99) };
-        self.window = Counters::default();
-        if !self.window_latency_ns.is_empty() {
-            self.window_latency_ns.reset();
-        }
-        row
-    }
-}
-
-/// A named period of the run measured on its own (a scenario's `windows:`): every request
-/// issued in `[from, until)` counts, warm-up or not, with how it ended and its latency.
-pub struct Period {
-    pub name: String,
-    pub from: SimTime,
-    pub until: SimTime,
-    pub overall: Tally,
-    /// In the order of `Recorder::regions`.
-    pub per_region: Vec<Tally>,
-}
-
-/// Counts and a latency histogram (3 significant digits).
+/// Counts by outcome and a latency histogram of the successes.
 pub struct Tally {
     pub counters: Counters,
     pub latency_ns: Histogram<u64>,
 }
 
 impl Tally {
-    fn new() -> Self {
-        Tally { counters: Counters::default(), latency_ns: latency_histogram(3) }
+    fn new(significant_digits: u8) -> Self {
+        Tally { counters: Counters::default(), latency_ns: latency_histogram(significant_digits) }
     }
 
     fn end(&mut self, ending: Ending) {
@@ -185,10 +130,38 @@ impl Tally {
     }
 }
 
-impl Period {
-    fn tallies(&mut self, index: usize) -> [&mut Tally; 2] {
-        [&mut self.overall, &mut self.per_region[index]]
+/// Everything recorded for one client region (or for all of them): the whole measured run, and
+/// the timeline window in progress.
+pub struct Record {
+    pub total: Tally,
+    window: Tally,
+}
+
+impl Record {
+    fn new() -> Self {
+        Record { total: Tally::new(3), window: Tally::new(2) }
     }
+
+    fn close_window(&mut self, start: SimTime, length: SimDuration, scope: u32) -> TimelineRow {
+        let histogram = &self.window.latency_ns;
+        let quantile = |q: f64| (!histogram.is_empty()).then(|| histogram.value_at_quantile(q) as f64 / 1e6);
+        let row = TimelineRow { start, length, scope, counters: self.window.counters, p50_ms: quantile(0.5), p99_ms: quantile(0.99) };
+        self.window.counters = Counters::default();
+        if !self.window.latency_ns.is_empty() {
+            self.window.latency_ns.reset();
+        }
+        row
+    }
+}
+
+/// A named period of the run measured on its own (a scenario's `windows:` and its faults):
+/// every request issued in its span counts, warm-up or not, with how it ended and its latency.
+pub struct Period {
+    pub name: String,
+    pub span: Measured,
+    pub overall: Tally,
+    /// In the order of `Recorder::regions`.
+    pub per_region: Vec<Tally>,
 }
 
 /// One line of the timeline: one window for one scope (`ALL` or a client region).
@@ -307,59 +280,54 @@ impl Recorder {
         }
     }
 
-    /// Measures `[from, until)` on its own, as the period `name`.
-    pub fn with_period(mut self, name: &str, from: SimTime, until: SimTime) -> Self {
-        let per_region = self.regions.iter().map(|_| Tally::new()).collect();
-        self.periods.push(Period { name: name.to_string(), from, until, overall: Tally::new(), per_region });
+    /// Measures each period on its own.
+    pub fn with_periods(mut self, periods: &[crate::sim::plan::PeriodPlan]) -> Self {
+        for period in periods {
+            let per_region = self.regions.iter().map(|_| Tally::new(3)).collect();
+            self.periods.push(Period { name: period.name.clone(), span: period.span, overall: Tally::new(3), per_region });
+        }
         self
     }
 
-    /// The periods a request issued at `issued` from the record `index` counts in.
-    fn periods_of(&mut self, index: usize, issued: SimTime) -> impl Iterator<Item = [&mut Tally; 2]> {
-        self.periods.iter_mut().filter(move |p| issued >= p.from && issued < p.until).map(move |p| p.tallies(index))
+    /// Applies `apply` to every tally a request issued at `issued` from `region` counts in: its
+    /// region's and the overall record (the run and the timeline window) when it is measured,
+    /// and those of the periods it was issued in. A loop with a closure, not an iterator chain:
+    /// it runs for every request's start and end.
+    #[inline]
+    fn each_tally(&mut self, region: RegionId, issued: SimTime, mut apply: impl FnMut(&mut Tally)) {
+        let index = self.index_of(region);
+        if issued >= self.count_from {
+            for record in [&mut self.overall, &mut self.per_region[index]] {
+                apply(&mut record.total);
+                apply(&mut record.window);
+            }
+        }
+        for period in &mut self.periods {
+            if period.span.contains(issued) {
+                apply(&mut period.overall);
+                apply(&mut period.per_region[index]);
+            }
+        }
     }
 
     fn index_of(&self, region: RegionId) -> usize {
         self.record_of_region[region.0 as usize].expect("requests only come from client regions") as usize
     }
 
-    fn record_mut(&mut self, region: RegionId) -> &mut Record {
-        let index = self.index_of(region);
-        &mut self.per_region[index]
-    }
-
     pub fn started(&mut self, region: RegionId, now: SimTime, priority: u8) {
         self.advance(now);
         if now >= self.count_from {
-            self.overall.start();
-            self.record_mut(region).start();
             self.by_priority[priority as usize].attempted += 1;
         }
-        if !self.periods.is_empty() {
-            let index = self.index_of(region);
-            for tallies in self.periods_of(index, now) {
-                for tally in tallies {
-                    tally.counters.attempted += 1;
-                }
-            }
-        }
+        self.each_tally(region, now, |tally| tally.counters.attempted += 1);
     }
 
     pub fn ended(&mut self, region: RegionId, issued: SimTime, now: SimTime, ending: Ending, priority: u8) {
         self.advance(now);
         if issued >= self.count_from {
-            self.overall.end(ending);
-            self.record_mut(region).end(ending);
             self.by_priority[priority as usize].count(ending);
         }
-        if !self.periods.is_empty() {
-            let index = self.index_of(region);
-            for tallies in self.periods_of(index, issued) {
-                for tally in tallies {
-                    tally.end(ending);
-                }
-            }
-        }
+        self.each_tally(region, issued, |tally| tally.end(ending));
     }
 
     /// A keyed request ended: counted as a read or a write, with its data's age if it read.
@@ -375,21 +343,10 @@ impl Recorder {
         }
     }
 
-    /// Counts one more of a request's counters (attempts, retries, hedges), in the window of `now`.
+    /// Counts one more of a request's counters (retries, hedges), where the request counts.
     fn bump(&mut self, region: RegionId, issued: SimTime, now: SimTime, counter: fn(&mut Counters) -> &mut u64) {
         self.advance(now);
-        let index = self.index_of(region);
-        if issued >= self.count_from {
-            for record in [&mut self.overall, &mut self.per_region[index]] {
-                *counter(&mut record.counters) += 1;
-                *counter(&mut record.window) += 1;
-            }
-        }
-        for tallies in self.periods_of(index, issued) {
-            for tally in tallies {
-                *counter(&mut tally.counters) += 1;
-            }
-        }
+        self.each_tally(region, issued, |tally| *counter(&mut tally.counters) += 1);
     }
 
     pub fn retry(&mut self, region: RegionId, issued: SimTime, now: SimTime) {
@@ -461,11 +418,11 @@ mod tests {
             recorder.started(region, t, 1);
             recorder.ended(region, t, t, ending, 1);
         }
-        let counters = recorder.overall.counters;
+        let counters = recorder.overall.total.counters;
         assert_eq!(counters, Counters { attempted: 4, succeeded: 1, timeout: 1, rejected: 1, unreachable: 1, ..Counters::default() });
-        assert_eq!(recorder.per_region[0].counters, counters);
-        assert_eq!(recorder.overall.latency_ns.len(), 1);
-        let p50 = recorder.overall.latency_ns.value_at_quantile(0.5) as f64;
+        assert_eq!(recorder.per_region[0].total.counters, counters);
+        assert_eq!(recorder.overall.total.latency_ns.len(), 1);
+        let p50 = recorder.overall.total.latency_ns.value_at_quantile(0.5) as f64;
         assert!((p50 - 5e6).abs() / 5e6 < 1e-3);
     }
 

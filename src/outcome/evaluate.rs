@@ -18,7 +18,7 @@ pub struct Verdict {
     /// The variant it was judged on, when it has no variant of its own and the scenario has several.
     pub variant: Option<String>,
     pub passed: bool,
-    /// The left side over replications; `None` when a metric had no value.
+    /// The left side over the replications where both sides have a value; `None` in none.
     pub value: Option<Estimate>,
     /// The right side over replications.
     pub bound: Option<Estimate>,
@@ -26,7 +26,7 @@ pub struct Verdict {
     pub held: (usize, usize),
     /// The first replication in which it did not hold (to reproduce a failure).
     pub failing_seed: Option<u64>,
-    /// Why there is no value, when there is none.
+    /// Why some replication has no value (a null metric, a division by zero).
     pub problem: Option<String>,
 }
 
@@ -62,73 +62,67 @@ pub fn evaluate(expectations: &[Expectation], runs: &[VariantRuns]) -> Result<Ve
 }
 
 fn judge(index: usize, expectation: &Expectation, variant: Option<&str>, runs: &[VariantRuns]) -> Result<Verdict, BadMetric> {
-    let count = runs[0].replications.len();
     let condition = &expectation.condition;
-    let mut lefts = Vec::with_capacity(count);
-    let mut rights = Vec::with_capacity(count);
+    let seeds = runs[0].seeds();
+    // Per replication, both sides, or why there is no value (a null, or a division by zero).
+    let mut sides: Vec<Option<(f64, f64)>> = Vec::with_capacity(seeds.len());
     let mut problem = None;
-    for replication in 0..count {
+    for (replication, &seed) in seeds.iter().enumerate() {
         let mut read = |metric: &MetricRef| read_metric(runs, metric, variant, replication);
         match (condition.left.eval(&mut read), condition.right.eval(&mut read)) {
-            (Ok(left), Ok(right)) => {
-                lefts.push(left);
-                rights.push(right);
+            (Ok(left), Ok(right)) if left.is_finite() && right.is_finite() => sides.push(Some((left, right))),
+            (Ok(_), Ok(_)) => {
+                problem.get_or_insert(format!("a side is not a finite number (a division by zero?) in the run with seed {seed}"));
+                sides.push(None);
             }
             (Err(Read::Bad(message, suggestion)), _) | (_, Err(Read::Bad(message, suggestion))) => {
                 return Err(BadMetric { expectation: index, message, suggestion });
             }
-            (Err(Read::NoValue(path, seed)), _) | (_, Err(Read::NoValue(path, seed))) => {
-                problem.get_or_insert((format!("`{path}` has no value in the run with seed {seed}"), seed));
+            (Err(Read::NoValue(path)), _) | (_, Err(Read::NoValue(path))) => {
+                problem.get_or_insert(format!("`{path}` has no value in the run with seed {seed}"));
+                sides.push(None);
             }
         }
     }
-    let shown_variant = if expectation.variant.is_none() && !expectation.names_variants() { variant.map(str::to_string) } else { None };
-    if let Some((problem, failing_seed)) = problem {
-        return Ok(Verdict {
-            expectation: index,
-            variant: shown_variant,
-            passed: false,
-            value: None,
-            bound: None,
-            held: (0, count),
-            failing_seed: Some(failing_seed),
-            problem: Some(problem),
-        });
-    }
-    let seeds = runs[0].seeds();
-    let each: Vec<bool> = lefts.iter().zip(&rights).map(|(l, r)| condition.comparison.holds(*l, *r)).collect();
+    let each: Vec<bool> = sides.iter().map(|s| s.is_some_and(|(l, r)| condition.comparison.holds(l, r))).collect();
     let held = each.iter().filter(|h| **h).count();
-    let (value, bound) = (Estimate::of(&lefts), Estimate::of(&rights));
-    let passed = match expectation.holds {
-        Holds::Mean => condition.comparison.holds(value.mean, bound.mean),
-        Holds::Every => held == count,
-        Holds::Share(share) => held as f64 >= share * count as f64 - 1e-9,
+    let present: Vec<(f64, f64)> = sides.iter().flatten().copied().collect();
+    let estimates = (!present.is_empty()).then(|| {
+        let (lefts, rights): (Vec<f64>, Vec<f64>) = present.iter().copied().unzip();
+        (Estimate::of(&lefts), Estimate::of(&rights))
+    });
+    let passed = match (expectation.holds, &estimates) {
+        // A mean over some replications only would not be the mean the expectation bounds.
+        (Holds::Mean, Some((value, bound))) => problem.is_none() && condition.comparison.holds(value.mean, bound.mean),
+        (Holds::Mean, None) => false,
+        (Holds::Every, _) => held == seeds.len(),
+        (Holds::Share(share), _) => held as f64 >= share * seeds.len() as f64 - 1e-9,
     };
     let failing_seed = each.iter().position(|h| !h).map(|i| seeds[i]).or_else(|| (!passed).then(|| seeds[0]));
+    let shown_variant = if expectation.variant.is_none() && !expectation.names_variants() { variant.map(str::to_string) } else { None };
     Ok(Verdict {
         expectation: index,
         variant: shown_variant,
         passed,
-        value: Some(value),
-        bound: Some(bound),
-        held: (held, count),
+        value: estimates.map(|(value, _)| value),
+        bound: estimates.map(|(_, bound)| bound),
+        held: (held, seeds.len()),
         failing_seed,
-        problem: None,
+        problem,
     })
 }
 
 enum Read {
     Bad(String, Option<String>),
-    NoValue(String, u64),
+    NoValue(String),
 }
 
 fn read_metric(runs: &[VariantRuns], metric: &MetricRef, judged_on: Option<&str>, replication: usize) -> Result<f64, Read> {
     let wanted = metric.variant.as_deref().or(judged_on);
-    let variant = runs.iter().find(|r| r.name.as_deref() == wanted).unwrap_or(&runs[0]);
-    let run = &variant.replications[replication];
-    lookup(&run.json, &metric.path).map_err(|missing| match missing {
+    let variant = runs.iter().find(|r| r.name.as_deref() == wanted).expect("validation resolved every variant an expectation reads");
+    lookup(&variant.replications[replication].json, &metric.path).map_err(|missing| match missing {
         Missing::NoSuchPath { message, suggestion } => Read::Bad(message, suggestion),
-        Missing::NoValue => Read::NoValue(metric.path.clone(), run.seed),
+        Missing::NoValue => Read::NoValue(metric.path.clone()),
     })
 }
 

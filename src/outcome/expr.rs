@@ -6,8 +6,6 @@
 //! prefixed by a variant's name. Binary `+` and `-` need spaces around them, because `-` is also
 //! part of names (`new-york`).
 
-use std::fmt;
-
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
     Number(f64),
@@ -96,15 +94,6 @@ impl Tolerance {
     }
 }
 
-impl fmt::Display for Tolerance {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Tolerance::Absolute(width) => write!(f, "± {width}"),
-            Tolerance::Relative(share) => write!(f, "± {}%", share * 100.0),
-        }
-    }
-}
-
 impl Expr {
     /// Every metric the expression reads, in the order written.
     pub fn metrics(&self) -> Vec<&MetricRef> {
@@ -188,8 +177,7 @@ fn tokens(text: &str) -> Result<Vec<Token>, String> {
     while i < chars.len() {
         let c = chars[i];
         let next = chars.get(i + 1).copied();
-        let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
-        let three: String = chars[i..(i + 3).min(chars.len())].iter().collect();
+        let starts = |with: &str| with.chars().enumerate().all(|(k, w)| chars.get(i + k) == Some(&w));
         let (token, width) = if c.is_whitespace() {
             i += 1;
             continue;
@@ -214,15 +202,11 @@ fn tokens(text: &str) -> Result<Vec<Token>, String> {
                 end += 1;
             }
             (Token::Name(chars[i..end].iter().collect()), end - i)
-        } else if three == "+/-" {
+        } else if starts("+/-") {
             (Token::PlusMinus, 3)
-        } else if matches!(two.as_str(), "<=" | ">=" | "==" | "~=") {
-            let symbol = match two.as_str() {
-                "<=" => "≤",
-                ">=" => "≥",
-                "==" => "==",
-                _ => "≈",
-            };
+        } else if let Some((_, symbol)) =
+            [("<=", "≤"), (">=", "≥"), ("==", "=="), ("~=", "≈")].into_iter().find(|(written, _)| starts(written))
+        {
             (Token::Compare(symbol), 2)
         } else {
             let token = match c {
@@ -253,7 +237,15 @@ fn tokens(text: &str) -> Result<Vec<Token>, String> {
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    /// Parentheses and signs open at this point: bounded, so no input can exhaust the stack.
+    depth: usize,
 }
+
+/// Deeper nesting than this is not an expectation anyone writes.
+const MAX_DEPTH: usize = 64;
+
+/// Longer expectations than this are refused before parsing.
+pub const MAX_LENGTH: usize = 2000;
 
 impl Parser {
     fn peek(&self) -> Option<&Token> {
@@ -287,6 +279,16 @@ impl Parser {
     }
 
     fn factor(&mut self) -> Result<Expr, String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("the expectation nests deeper than {MAX_DEPTH} parentheses or signs"));
+        }
+        let factor = self.factor_inner();
+        self.depth -= 1;
+        factor
+    }
+
+    fn factor_inner(&mut self) -> Result<Expr, String> {
         match self.next() {
             Some(Token::Number(value)) => Ok(Expr::Number(self.percent(value))),
             Some(Token::Name(name)) => metric(&name).map(Expr::Metric),
@@ -339,7 +341,10 @@ fn metric(name: &str) -> Result<MetricRef, String> {
 
 /// Parses `left op right`, or `left ≈ right ± tolerance`.
 pub fn parse(text: &str) -> Result<Condition, String> {
-    let mut parser = Parser { tokens: tokens(text)?, at: 0 };
+    if text.chars().count() > MAX_LENGTH {
+        return Err(format!("the expectation is longer than {MAX_LENGTH} characters"));
+    }
+    let mut parser = Parser { tokens: tokens(text)?, at: 0, depth: 0 };
     let left = parser.sum()?;
     let comparison = match parser.next() {
         Some(Token::Compare(symbol)) => symbol,
@@ -426,6 +431,15 @@ mod tests {
         assert!(parse("(a < 1").unwrap_err().contains("not closed"));
         assert!(parse("a < 1 2").unwrap_err().contains("unexpected the number 2"));
         assert!(parse("a < 1 $").unwrap_err().contains("unexpected `$`"));
+    }
+
+    #[test]
+    fn nesting_and_length_are_bounded() {
+        let deep = format!("{}x{} < 1", "(".repeat(100), ")".repeat(100));
+        assert!(parse(&deep).unwrap_err().contains("nests deeper than 64"));
+        assert!(parse(&format!("x < {}1", "- ".repeat(100))).unwrap_err().contains("nests deeper"));
+        assert!(parse(&format!("x < {}1", "- ".repeat(30))).is_ok());
+        assert!(parse(&format!("x < 1{}", " + 1".repeat(600))).unwrap_err().contains("longer than 2000"));
     }
 
     #[test]

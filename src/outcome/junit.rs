@@ -14,20 +14,29 @@ pub struct Suite {
 }
 
 pub struct Case {
-    pub class: String,
     pub name: String,
     /// `(message, details)` when it failed.
     pub failure: Option<(String, String)>,
 }
 
+impl Suite {
+    pub fn failed(&self) -> usize {
+        self.cases.iter().filter(|c| c.failure.is_some()).count()
+    }
+
+    pub fn passed(&self) -> usize {
+        self.cases.len() - self.failed()
+    }
+}
+
 pub fn render(suites: &[Suite]) -> String {
     let tests: usize = suites.iter().map(|s| s.cases.len().max(usize::from(s.error.is_some()))).sum();
-    let failures: usize = suites.iter().map(|s| s.cases.iter().filter(|c| c.failure.is_some()).count()).sum();
+    let failures: usize = suites.iter().map(Suite::failed).sum();
     let errors = suites.iter().filter(|s| s.error.is_some()).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str(&format!("<testsuites name=\"planetsim check\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">\n"));
     for suite in suites {
-        let failed = suite.cases.iter().filter(|c| c.failure.is_some()).count();
+        let failed = suite.failed();
         let (count, errored) = (suite.cases.len().max(usize::from(suite.error.is_some())), usize::from(suite.error.is_some()));
         out.push_str(&format!(
             "  <testsuite name=\"{}\" tests=\"{count}\" failures=\"{failed}\" errors=\"{errored}\">\n",
@@ -38,7 +47,7 @@ pub fn render(suites: &[Suite]) -> String {
             out.push_str(&format!("      <error message=\"bad input\">{}</error>\n    </testcase>\n", escape(error)));
         }
         for case in &suite.cases {
-            let open = format!("    <testcase classname=\"{}\" name=\"{}\"", escape(&case.class), escape(&case.name));
+            let open = format!("    <testcase classname=\"{}\" name=\"{}\"", escape(&suite.class), escape(&case.name));
             match &case.failure {
                 None => out.push_str(&format!("{open}/>\n")),
                 Some((message, details)) => out.push_str(&format!(
@@ -83,12 +92,8 @@ mod tests {
                 name: "a.yaml".into(),
                 class: "a".into(),
                 cases: vec![
-                    Case { class: "a".into(), name: "x < 1".into(), failure: None },
-                    Case {
-                        class: "a".into(),
-                        name: "y > \"2\"".into(),
-                        failure: Some(("1 is not > 2".into(), "reproduce: run & see".into())),
-                    },
+                    Case { name: "x < 1".into(), failure: None },
+                    Case { name: "y > \"2\"".into(), failure: Some(("1 is not > 2".into(), "reproduce: run & see".into())) },
                 ],
                 error: None,
             },

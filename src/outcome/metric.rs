@@ -6,6 +6,7 @@
 //! (the `latency_ms` percentiles).
 
 use crate::scenario::diagnostic::did_you_mean;
+use crate::scenario::path::{Step, parse as parse_path, render as render_path};
 use serde_json::Value;
 
 /// Why a path does not lead to a number.
@@ -15,6 +16,11 @@ pub enum Missing {
     NoSuchPath { message: String, suggestion: Option<String> },
     /// The path exists and holds null (a percentile of no request, a recovery that never came).
     NoValue,
+}
+
+/// Whether `name` is one of the short names accepted as a path's last step.
+pub fn is_short_name(name: &str) -> bool {
+    name == "error_rate" || ALIASES.iter().any(|(short, _)| *short == name)
 }
 
 /// Short names for metrics the summary spells out, and what they stand for.
@@ -61,31 +67,21 @@ fn keys(map: &serde_json::Map<String, Value>) -> Vec<&str> {
 
 /// Follows `path` step by step; the error names the first step that does not exist.
 fn walk<'a>(summary: &'a Value, path: &str) -> Result<&'a Value, Missing> {
+    let steps = parse_path(path).map_err(|message| no_path(message, None))?;
     let mut node = summary;
-    let mut walked = String::new();
-    for part in path.split('.') {
-        let (name, mut indices) = part.split_at(part.find('[').unwrap_or(part.len()));
-        node = step(node, name, &walked)?;
-        push(&mut walked, name);
-        while let Some(inner) = indices.strip_prefix('[') {
-            let close = inner.find(']').ok_or_else(|| no_path(format!("`{path}` has an unclosed `[`"), None))?;
-            let index: usize = inner[..close].parse().map_err(|_| no_path(format!("`{}` is not an index", &inner[..close]), None))?;
-            let Value::Array(items) = node else { return Err(no_path(format!("`{walked}` is not a list"), None)) };
-            node = items
-                .get(index)
-                .ok_or_else(|| no_path(format!("`{walked}` has {} entries, so [{index}] does not exist", items.len()), None))?;
-            walked.push_str(&format!("[{index}]"));
-            indices = &inner[close + 1..];
-        }
+    for (depth, next) in steps.iter().enumerate() {
+        let walked = &steps[..depth];
+        node = match *next {
+            Step::Key(name) => step(node, name, walked)?,
+            Step::Index(index) => {
+                let Value::Array(items) = node else { return Err(no_path(format!("`{}` is not a list", render_path(walked)), None)) };
+                items.get(index).ok_or_else(|| {
+                    no_path(format!("`{}` has {} entries, so [{index}] does not exist", render_path(walked), items.len()), None)
+                })?
+            }
+        };
     }
     Ok(node)
-}
-
-fn push(walked: &mut String, name: &str) {
-    if !walked.is_empty() {
-        walked.push('.');
-    }
-    walked.push_str(name);
 }
 
 fn no_path(message: String, suggestion: Option<String>) -> Missing {
@@ -93,8 +89,8 @@ fn no_path(message: String, suggestion: Option<String>) -> Missing {
 }
 
 /// One named step down from `node`: a key of a mapping, or the element of a list with that name.
-fn step<'a>(node: &'a Value, name: &str, walked: &str) -> Result<&'a Value, Missing> {
-    let place = if walked.is_empty() { "the summary".to_string() } else { format!("`{walked}`") };
+fn step<'a>(node: &'a Value, name: &str, walked: &[Step]) -> Result<&'a Value, Missing> {
+    let place = if walked.is_empty() { "the summary".to_string() } else { format!("`{}`", render_path(walked)) };
     match node {
         Value::Object(map) => map.get(name).ok_or_else(|| {
             let mut valid = keys(map);

@@ -50,13 +50,18 @@ pub struct Expectation {
     pub scope: String,
     pub holds: Holds,
     pub note: Option<String>,
-    /// Where it is written: `expect[3]`, line and column of `that:`.
-    pub key: String,
+    /// Where it is written: its index in `expect:`, and the line and column of its `that:`.
+    pub index: usize,
     pub line: u64,
     pub column: u64,
 }
 
 impl Expectation {
+    /// `expect[3].that`: where a problem with the expression is reported.
+    pub fn key(&self) -> String {
+        format!("expect[{}].that", self.index)
+    }
+
     /// Whether any metric names its variant explicitly.
     pub fn names_variants(&self) -> bool {
         self.condition.left.metrics().iter().chain(self.condition.right.metrics().iter()).any(|m| m.variant.is_some())

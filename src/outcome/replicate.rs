@@ -11,38 +11,38 @@ use hdrhistogram::Histogram;
 use rayon::prelude::*;
 use serde_json::Value;
 
-/// What one replication left: its summary, and its latency histograms for exact merging.
+/// Named latency histograms: `("all", overall)`, then one per client region.
+pub type Latencies = Vec<(String, Histogram<u64>)>;
+
+/// What one replication left: its summary, typed and as JSON (for reading metrics by path).
 pub struct Replication {
     pub seed: u64,
     pub summary: Summary,
-    /// `summary` as JSON, for reading metrics by path.
     pub json: Value,
-    /// `("all", overall)` first, then one per client region, in region order.
-    pub latency: Vec<(String, Histogram<u64>)>,
 }
 
 /// One variant's replications, in seed order.
 pub struct VariantRuns {
     pub name: Option<String>,
     pub replications: Vec<Replication>,
+    /// The latency histograms of every replication added up, bucket by bucket (exact: the
+    /// counts are integers): `("all", overall)` first, then one per client region in region
+    /// order. Empty unless asked for.
+    pub merged_latency: Latencies,
 }
 
 impl VariantRuns {
-    /// The latency histograms of every replication added up, bucket by bucket (exact: the
-    /// counts are integers), in the order of `Replication::latency`.
-    pub fn merged_latency(&self) -> Vec<(String, Histogram<u64>)> {
-        let mut merged: Vec<(String, Histogram<u64>)> =
-            self.replications[0].latency.iter().map(|(name, _)| (name.clone(), latency_histogram(3))).collect();
-        for replication in &self.replications {
-            for ((_, total), (_, histogram)) in merged.iter_mut().zip(&replication.latency) {
-                total.add(histogram).expect("latency histograms share their bounds");
-            }
-        }
-        merged
-    }
-
     pub fn seeds(&self) -> Vec<u64> {
         self.replications.iter().map(|r| r.seed).collect()
+    }
+
+    fn add_latency(&mut self, latency: Latencies) {
+        if self.merged_latency.is_empty() {
+            self.merged_latency = latency.iter().map(|(name, _)| (name.clone(), latency_histogram(3))).collect();
+        }
+        for ((_, total), (_, histogram)) in self.merged_latency.iter_mut().zip(&latency) {
+            total.add(histogram).expect("latency histograms share their bounds");
+        }
     }
 }
 
@@ -51,30 +51,54 @@ pub fn seeds(first: u64, count: usize) -> Vec<u64> {
     (0..count as u64).map(|i| first.wrapping_add(i)).collect()
 }
 
-/// Runs every variant on every seed, on `threads` threads (default: one per core).
-pub fn run(variants: &[Variant], seeds: &[u64], threads: Option<usize>) -> Result<Vec<VariantRuns>, rayon::ThreadPoolBuildError> {
+/// Whether replications keep their latency histograms (merged), which `run` writes and
+/// `check` and `sweep` do not need.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Latency {
+    Merged,
+    Dropped,
+}
+
+/// Runs every variant on every seed, on `threads` threads (default: one per core). Runs go in
+/// batches of a few per thread, folded in (variant, seed) order, so memory does not grow with
+/// the number of replications and the result does not depend on the threads.
+pub fn run(
+    variants: &[Variant],
+    seeds: &[u64],
+    threads: Option<usize>,
+    latency: Latency,
+) -> Result<Vec<VariantRuns>, rayon::ThreadPoolBuildError> {
     let jobs: Vec<(usize, u64)> = (0..variants.len()).flat_map(|v| seeds.iter().map(move |s| (v, *s))).collect();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.unwrap_or(0)).build()?;
-    let mut done: Vec<Replication> = pool.install(|| jobs.par_iter().map(|&(v, seed)| replicate(&variants[v], seed)).collect());
-    let mut grouped = Vec::with_capacity(variants.len());
-    for variant in variants.iter().rev() {
-        let replications = done.split_off(done.len() - seeds.len());
-        grouped.push(VariantRuns { name: variant.name.clone(), replications });
+    let mut grouped: Vec<VariantRuns> =
+        variants.iter().map(|v| VariantRuns { name: v.name.clone(), replications: Vec::new(), merged_latency: Vec::new() }).collect();
+    let batch = pool.current_num_threads() * 2;
+    for jobs in jobs.chunks(batch) {
+        let done: Vec<(Replication, Latencies)> =
+            pool.install(|| jobs.par_iter().map(|&(v, seed)| replicate(&variants[v], seed, latency)).collect());
+        for ((v, _), (replication, histograms)) in jobs.iter().zip(done) {
+            grouped[*v].replications.push(replication);
+            if latency == Latency::Merged {
+                grouped[*v].add_latency(histograms);
+            }
+        }
     }
-    grouped.reverse();
     Ok(grouped)
 }
 
-fn replicate(variant: &Variant, seed: u64) -> Replication {
+fn replicate(variant: &Variant, seed: u64, latency: Latency) -> (Replication, Latencies) {
     let mut plan = variant.plan.clone();
     plan.seed = seed;
     let result = sim::run(&plan);
     let summary = summary::build(&plan, &result);
     let json = serde_json::to_value(&summary).expect("summaries serialise");
-    let recorder = &result.planet.recorder;
-    let mut latency = vec![("all".to_string(), recorder.overall.latency_ns.clone())];
-    for (region, record) in recorder.regions.iter().zip(&recorder.per_region) {
-        latency.push((plan.topology.region(*region).id.clone(), record.latency_ns.clone()));
+    let mut histograms = Vec::new();
+    if latency == Latency::Merged {
+        let recorder = &result.planet.recorder;
+        histograms.push(("all".to_string(), recorder.overall.total.latency_ns.clone()));
+        for (region, record) in recorder.regions.iter().zip(&recorder.per_region) {
+            histograms.push((plan.topology.region(*region).id.clone(), record.total.latency_ns.clone()));
+        }
     }
-    Replication { seed, summary, json, latency }
+    (Replication { seed, summary, json }, histograms)
 }

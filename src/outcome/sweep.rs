@@ -4,6 +4,7 @@
 use super::metric::{Missing, lookup};
 use super::replicate::VariantRuns;
 use super::stats::{Estimate, format_value};
+use crate::report::timeline::csv_field;
 
 /// Metrics a sweep reports unless told which.
 pub const DEFAULT_METRICS: [&str; 4] = ["availability", "latency_ms.p50", "latency_ms.p99", "requests.amplification"];
@@ -70,7 +71,7 @@ pub fn table(points: &[PointLabel], runs: &[VariantRuns], metrics: &[String]) ->
 impl Table {
     /// RFC 4180 CSV: cells with a comma, quote or newline are quoted.
     pub fn csv(&self) -> String {
-        let line = |cells: &[String]| cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(",");
+        let line = |cells: &[String]| cells.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",");
         let mut out = line(&self.header);
         out.push('\n');
         for row in &self.rows {
@@ -92,10 +93,6 @@ impl Table {
         }
         out
     }
-}
-
-fn csv_cell(cell: &str) -> String {
-    if cell.contains([',', '"', '\n']) { format!("\"{}\"", cell.replace('"', "\"\"")) } else { cell.to_string() }
 }
 
 #[cfg(test)]

@@ -35,10 +35,10 @@ pub fn write_results(dir: &Path, plan: &ScenarioPlan, result: &RunResult, summar
         written.push(write_atomically(dir, "data.csv", data::render_csv(plan, result).as_bytes())?);
     }
     let recorder = &result.planet.recorder;
-    written.push(write_atomically(dir, "latency_all.hgrm", hgrm::percentile_distribution(&recorder.overall.latency_ns).as_bytes())?);
+    written.push(write_atomically(dir, "latency_all.hgrm", hgrm::percentile_distribution(&recorder.overall.total.latency_ns).as_bytes())?);
     for (region, record) in recorder.regions.iter().zip(&recorder.per_region) {
         let name = format!("latency_{}.hgrm", plan.topology.region(*region).id);
-        written.push(write_atomically(dir, &name, hgrm::percentile_distribution(&record.latency_ns).as_bytes())?);
+        written.push(write_atomically(dir, &name, hgrm::percentile_distribution(&record.total.latency_ns).as_bytes())?);
     }
     Ok(written)
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[derive(Serialize)]
 pub struct ReplicatedSummary {
@@ -94,21 +94,21 @@ pub fn summarise(runs: &VariantRuns) -> ReplicatedSummary {
         replications: runs.replications.len(),
         seeds: runs.seeds(),
         metrics,
-        pooled_latency_ms: runs.merged_latency().iter().map(|(name, h)| (name.clone(), latency(h))).collect(),
+        pooled_latency_ms: runs.merged_latency.iter().map(|(name, h)| (name.clone(), latency(h))).collect(),
     }
 }
 
 /// Writes `replications.json`, `replications.csv` and the merged histograms into `dir`.
-pub fn write(dir: &Path, runs: &VariantRuns, summary: &ReplicatedSummary) -> std::io::Result<Vec<PathBuf>> {
+pub fn write(dir: &Path, runs: &VariantRuns, summary: &ReplicatedSummary) -> std::io::Result<()> {
     let mut json = serde_json::to_string_pretty(summary).map_err(std::io::Error::other)?;
     json.push('\n');
-    let mut written = vec![super::write_file(dir, "replications.json", json.as_bytes())?];
-    written.push(super::write_file(dir, "replications.csv", per_seed_csv(runs).as_bytes())?);
-    for (name, histogram) in runs.merged_latency() {
+    super::write_file(dir, "replications.json", json.as_bytes())?;
+    super::write_file(dir, "replications.csv", per_seed_csv(runs).as_bytes())?;
+    for (name, histogram) in &runs.merged_latency {
         let file = format!("latency_{name}.hgrm");
-        written.push(super::write_file(dir, &file, super::hgrm::percentile_distribution(&histogram).as_bytes())?);
+        super::write_file(dir, &file, super::hgrm::percentile_distribution(histogram).as_bytes())?;
     }
-    Ok(written)
+    Ok(())
 }
 
 fn cell(value: Option<f64>) -> String {

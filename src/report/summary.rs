@@ -8,7 +8,7 @@ use crate::actors::messages::Priority;
 use crate::actors::modes::Mode;
 use crate::actors::server::Server;
 use crate::kernel::{SimDuration, SimTime};
-use crate::metrics::{Counters, Period, Record, Recorder, Tally};
+use crate::metrics::{Counters, Period, Recorder, Tally};
 use crate::sim::RunResult;
 use crate::sim::plan::{ScenarioPlan, ServicePlan};
 use hdrhistogram::Histogram;
@@ -316,11 +316,11 @@ fn tally_summary(tally: &Tally) -> RegionSummary {
 }
 
 fn window_summary(plan: &ScenarioPlan, recorder: &Recorder, period: &Period) -> WindowSummary {
-    let length_s = period.until.since(period.from).as_secs_f64();
+    let length_s = period.span.until.since(period.span.from).as_secs_f64();
     let overall = tally_summary(&period.overall);
     WindowSummary {
-        from_s: at_s(period.from),
-        until_s: at_s(period.until),
+        from_s: at_s(period.span.from),
+        until_s: at_s(period.span.until),
         throughput_rps: round(period.overall.counters.succeeded as f64 / length_s, 6),
         requests: overall.requests,
         availability: overall.availability,
@@ -331,14 +331,6 @@ fn window_summary(plan: &ScenarioPlan, recorder: &Recorder, period: &Period) -> 
             .zip(&period.per_region)
             .map(|(region, tally)| (plan.topology.region(*region).id.clone(), tally_summary(tally)))
             .collect(),
-    }
-}
-
-fn region_summary(record: &Record) -> RegionSummary {
-    RegionSummary {
-        requests: counts(&record.counters, 0),
-        availability: availability(&record.counters),
-        latency_ms: latency(&record.latency_ns),
     }
 }
 
@@ -413,7 +405,7 @@ pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
         .regions
         .iter()
         .zip(&recorder.per_region)
-        .map(|(region, record)| (plan.topology.region(*region).id.clone(), region_summary(record)))
+        .map(|(region, record)| (plan.topology.region(*region).id.clone(), tally_summary(&record.total)))
         .collect();
     let servers = result
         .planet
@@ -423,7 +415,7 @@ pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
         .enumerate()
         .map(|(index, (server, service))| (plan.server_label(index), server_summary(plan, server, service, measured_s)))
         .collect();
-    let overall = &recorder.overall;
+    let overall = &recorder.overall.total;
     Summary {
         scenario: plan.name.clone(),
         variant: plan.variant.clone(),
@@ -515,7 +507,7 @@ pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
 }
 
 fn services(plan: &ScenarioPlan, result: &RunResult) -> BTreeMap<String, ServiceSummary> {
-    let client_requests = result.planet.recorder.overall.counters.attempted;
+    let client_requests = result.planet.recorder.overall.total.counters.attempted;
     let mut services = BTreeMap::new();
     for (index, spec) in plan.service_specs.iter().enumerate() {
         let servers = || plan.services.iter().zip(&result.planet.servers).filter(move |(s, _)| s.service as usize == index);

@@ -109,18 +109,8 @@ pub fn caches(
     context: &FaultContext,
 ) -> Vec<Option<CachePolicy>> {
     let mut caches = vec![None; specs.len()];
-    let mut stated = vec![false; specs.len()];
-    for (index, service) in services.iter().enumerate() {
-        let Some(file) = &service.cache else { continue };
+    for (index, which, file) in super::services::stated_once(problems, services, specs, "cache", |s| s.cache.as_ref()) {
         let key = format!("services[{index}].cache");
-        let name = service.name.as_ref().map_or(ServiceSpec::DEFAULT_NAME, |n| n.value.as_str());
-        let which = specs.iter().position(|s| s.name == name).expect("every service has a spec");
-        if std::mem::replace(&mut stated[which], true) {
-            problems
-                .on(file, &key, format!("service `{name}` already has a cache"))
-                .expected("`cache` on one entry of a service (it applies in every region)");
-            continue;
-        }
         let Some(keys) = keys else {
             problems
                 .on(file, &key, "a cache needs to know which key each request is about")

@@ -6,18 +6,18 @@
 
 use super::diagnostic::{Problems, did_you_mean};
 use super::files::{ExpectFile, S, ScenarioFile};
+use super::variants::Variant;
 use crate::outcome::expr::{self, Comparison, MetricRef};
-use crate::outcome::{Expectation, Holds};
+use crate::outcome::{Expectation, Holds, metric};
 use crate::sim::plan::ScenarioPlan;
 use serde_json::Value;
 
-/// The client metrics `region:` and `during:` apply to; other paths are used as written.
-const CLIENT_METRICS: [&str; 10] =
-    ["requests", "availability", "latency_ms", "error_rate", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "mean_ms", "max_ms"];
+/// The client metrics `region:` and `during:` apply to (and the short names, which are all
+/// client metrics); other paths are used as written.
+const CLIENT_METRICS: [&str; 3] = ["requests", "availability", "latency_ms"];
 
-/// The top-level keys of `summary.json` (a test holds this to the summary itself), and the
-/// short names the metric reader accepts at the top.
-pub const SUMMARY_KEYS: [&str; 25] = [
+/// The top-level keys of `summary.json` (a test holds this to the summary itself).
+pub const SUMMARY_KEYS: [&str; 18] = [
     "scenario",
     "variant",
     "seed",
@@ -36,13 +36,6 @@ pub const SUMMARY_KEYS: [&str; 25] = [
     "priorities",
     "data",
     "windows",
-    "error_rate",
-    "p50_ms",
-    "p90_ms",
-    "p99_ms",
-    "p999_ms",
-    "mean_ms",
-    "max_ms",
 ];
 
 /// More expectations than this in one scenario is a mistake.
@@ -73,7 +66,7 @@ fn expectation(problems: &mut Problems, file: &ExpectFile, index: usize, base: &
     let variant = file.variant.as_ref().and_then(|v| named_variant(problems, v, &format!("{key}.variant"), variants));
     let region = file.region.as_ref().and_then(|r| client_region(problems, r, &format!("{key}.region"), base));
     let during = file.during.as_ref().and_then(|d| window(problems, d, &format!("{key}.during"), base));
-    let holds = holds(problems, file.holds.as_ref(), &format!("{key}.holds"), condition.comparison)?;
+    let holds = holds(problems, file.holds.as_ref(), &format!("{key}.holds"), condition.comparison);
     let prefix = format!(
         "{}{}",
         during.as_ref().map(|w| format!("windows.{w}.")).unwrap_or_default(),
@@ -92,7 +85,7 @@ fn expectation(problems: &mut Problems, file: &ExpectFile, index: usize, base: &
             metric.path = metric.path[first_end + 1..].to_string();
         }
         let first = metric.path.split(['.', '[']).next().unwrap_or_default();
-        if !SUMMARY_KEYS.contains(&first) {
+        if !SUMMARY_KEYS.contains(&first) && !metric::is_short_name(first) {
             let names = SUMMARY_KEYS.iter().copied().chain(variants.iter().map(String::as_str));
             let subtraction = first.split_once('-').is_some_and(|(a, _)| SUMMARY_KEYS.contains(&a) || variants.iter().any(|v| v == a));
             let hint = if subtraction {
@@ -104,13 +97,8 @@ fn expectation(problems: &mut Problems, file: &ExpectFile, index: usize, base: &
             bad_steps.push(format!("`{first}` is not {what}{hint}"));
             return;
         }
-        if CLIENT_METRICS.contains(&first) {
+        if CLIENT_METRICS.contains(&first) || metric::is_short_name(first) {
             metric.path = format!("{prefix}{}", metric.path);
-        }
-        if let Some(named) = metric.path.strip_prefix("windows.").and_then(|rest| rest.split('.').next())
-            && !base.periods.iter().any(|p| p.name == named)
-        {
-            bad_steps.push(format!("no window or fault is called `{named}`"));
         }
     };
     condition.left.metrics_mut(&mut qualify);
@@ -128,6 +116,7 @@ fn expectation(problems: &mut Problems, file: &ExpectFile, index: usize, base: &
     if metrics.is_empty() {
         problems.on(&file.that, format!("{key}.that"), "the expectation reads no metric").expected("a metric on one side at least");
     }
+    let holds = holds?;
     if problems.list.len() > before {
         return None;
     }
@@ -140,7 +129,7 @@ fn expectation(problems: &mut Problems, file: &ExpectFile, index: usize, base: &
         scope,
         holds,
         note: file.note.clone(),
-        key,
+        index,
         line: file.that.referenced.line(),
         column: file.that.referenced.column(),
     })
@@ -176,11 +165,59 @@ fn window(problems: &mut Problems, name: &S<String>, key: &str, base: &ScenarioP
     if base.periods.iter().any(|p| p.name == name.value) {
         return Some(name.value.clone());
     }
-    let names = base.periods.iter().map(|p| p.name.as_str()).chain(base.faults.faults.iter().map(|f| f.name.as_str()));
+    if base.faults.faults.iter().any(|f| f.name == name.value) {
+        problems
+            .on(name, key, format!("the fault `{}` starts after requests stop arriving, so nothing is measured during it", name.value))
+            .expected("a fault or window within `duration`");
+        return None;
+    }
+    let names = base.periods.iter().map(|p| p.name.as_str());
     problems
         .on(name, key, format!("no window or fault is called `{}`", name.value))
         .expected("a name from `windows:` or `faults:`")
         .suggest(did_you_mean(&name.value, names));
+    None
+}
+
+/// A variant may change the faults (and so the fault windows) or the clients: every window and
+/// client region an expectation reads must exist in each variant it is judged on.
+pub(super) fn measured_in_every_variant(problems: &mut Problems, file: &ScenarioFile, expectations: &[Expectation], variants: &[Variant]) {
+    for expectation in expectations {
+        let mut reported = Vec::new();
+        for metric in expectation.condition.left.metrics().into_iter().chain(expectation.condition.right.metrics()) {
+            let judged = metric.variant.as_ref().or(expectation.variant.as_ref());
+            for variant in variants.iter().filter(|v| judged.is_none() || v.name.as_ref() == judged) {
+                if let Some(missing) = unmeasured(&variant.plan, &metric.path)
+                    && !reported.contains(&missing)
+                {
+                    let within = variant.name.as_ref().map(|v| format!("in variant `{v}`, ")).unwrap_or_default();
+                    problems
+                        .on(&file.expect[expectation.index].that, expectation.key(), format!("{within}{missing}"))
+                        .expected("windows and client regions that every variant it is checked on has");
+                    reported.push(missing);
+                }
+            }
+        }
+    }
+}
+
+/// What `path` reads that `plan` does not measure: a window, or a client region.
+fn unmeasured(plan: &ScenarioPlan, path: &str) -> Option<String> {
+    let mut steps = path.split('.');
+    let mut first = steps.next();
+    if first == Some("windows") {
+        let window = steps.next()?;
+        if !plan.periods.iter().any(|p| p.name == window) {
+            return Some(format!("no window or fault is called `{window}`"));
+        }
+        first = steps.next();
+    }
+    if first == Some("regions") {
+        let region = steps.next()?;
+        if !plan.populations.iter().any(|p| plan.topology.region(p.region).id == region) {
+            return Some(format!("`{region}` is not a region with clients"));
+        }
+    }
     None
 }
 

@@ -13,7 +13,6 @@ use crate::data::replica::{
     Conflicts, FailoverPlan, Member, OnStale, ReadFrom, ReplicationPolicy, StalenessBound, Topology as ReplicaTopology,
 };
 use crate::kernel::SimDuration;
-use crate::sim::plan::ServiceSpec;
 use crate::world::RegionId;
 
 /// Each replica keeps a version (16 bytes) of every key; their total over every replica is
@@ -29,18 +28,9 @@ pub fn replications(
 ) -> Vec<Option<ReplicationPolicy>> {
     let specs = context.service_specs;
     let mut policies = vec![None; specs.len()];
-    let mut stated = vec![false; specs.len()];
-    for (index, service) in services.iter().enumerate() {
-        let Some(file) = &service.replication else { continue };
+    for (index, which, file) in super::services::stated_once(problems, services, specs, "replication", |s| s.replication.as_ref()) {
         let key = format!("services[{index}].replication");
-        let name = service.name.as_ref().map_or(ServiceSpec::DEFAULT_NAME, |n| n.value.as_str());
-        let which = specs.iter().position(|s| s.name == name).expect("every service has a spec");
-        if std::mem::replace(&mut stated[which], true) {
-            problems
-                .on(file, &key, format!("service `{name}` already has its replication"))
-                .expected("`replication` on one entry of a service (every region holds a replica)");
-            continue;
-        }
+        let name = specs[which].name.as_str();
         let regions: Vec<RegionId> = context.services.iter().filter(|s| s.service as usize == which).map(|s| s.region).collect();
         if regions.len() < 2 {
             problems
@@ -48,7 +38,7 @@ pub fn replications(
                 .expected("a service in at least two regions (`regions: [...]`)");
             continue;
         }
-        if services.iter().any(|s| s.cache.is_some() && s.name.as_ref().map_or(ServiceSpec::DEFAULT_NAME, |n| n.value.as_str()) == name) {
+        if services.iter().any(|s| s.cache.is_some() && super::services::name_of(s) == name) {
             problems
                 .on(file, &key, format!("service `{name}` has both a cache and replicas"))
                 .expected("the cache on a service in front of the replicated one (a tier that calls it)");

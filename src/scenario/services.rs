@@ -70,8 +70,39 @@ pub fn validate_services(
     (specs, plans)
 }
 
-fn name_of(service: &ServiceFile) -> &str {
+pub(super) fn name_of(service: &ServiceFile) -> &str {
     service.name.as_ref().map_or(ServiceSpec::DEFAULT_NAME, |n| n.value.as_str())
+}
+
+/// The entries that state a section a service has once (`cache`, `replication`), each with its
+/// index in `services` and its service's index in `specs`. A second entry of the same service
+/// stating it is reported, naming the first.
+pub(super) fn stated_once<'a, T>(
+    problems: &mut Problems,
+    services: &'a [ServiceFile],
+    specs: &[ServiceSpec],
+    what: &str,
+    section: impl Fn(&'a ServiceFile) -> Option<&'a S<T>>,
+) -> Vec<(usize, usize, &'a S<T>)> {
+    let mut stated_at: Vec<Option<usize>> = vec![None; specs.len()];
+    let mut stated = Vec::new();
+    for (index, service) in services.iter().enumerate() {
+        let Some(file) = section(service) else { continue };
+        let which = specs.iter().position(|s| s.name == name_of(service)).expect("every service has a spec");
+        if let Some(first) = stated_at[which] {
+            problems
+                .on(
+                    file,
+                    format!("services[{index}].{what}"),
+                    format!("service `{}` already has its {what} at services[{first}]", name_of(service)),
+                )
+                .expected(format!("`{what}` on one entry of a service (it applies in every region)"));
+            continue;
+        }
+        stated_at[which] = Some(index);
+        stated.push((index, which, file));
+    }
+    stated
 }
 
 /// Service names in order of first appearance.

@@ -8,7 +8,8 @@
 //! variant's `set:`, naming the variant and the offending key.
 
 use super::diagnostic::{Diagnostic, LoadError, Problems};
-use super::files::{S, ScenarioFile, VariantFile};
+use super::files::{ScenarioFile, VariantFile};
+use super::path::{Step, parse as parse_path, render as render_path};
 use crate::sim::plan::ScenarioPlan;
 use serde_json::Value;
 use std::path::Path;
@@ -70,6 +71,7 @@ pub fn load(path: &Path) -> Result<ScenarioSet, LoadError> {
         }
         variants
     };
+    super::expect::measured_in_every_variant(&mut problems, &file, &expectations, &variants);
     problems.finish(ScenarioSet { variants, expectations, replications: replications.unwrap_or(1) })
 }
 
@@ -93,10 +95,9 @@ pub struct Axis {
 }
 
 /// `key=v1,v2,…` from the command line.
-pub fn parse_axis(argument: &str) -> Result<Axis, String> {
+fn parse_axis(argument: &str) -> Result<Axis, String> {
     let (key, values) = argument.split_once('=').ok_or_else(|| format!("`{argument}` is not `key=value,value,…`"))?;
     let key = key.trim();
-    parse_path(key)?;
     if let Some(Step::Key(first)) = parse_path(key)?.first()
         && FIXED_KEYS.contains(first)
     {
@@ -107,6 +108,19 @@ pub fn parse_axis(argument: &str) -> Result<Axis, String> {
         return Err(format!("`{argument}` has an empty value"));
     }
     Ok(Axis { key: key.to_string(), values })
+}
+
+/// The axes of `--set` arguments; a key given twice is refused (only one value could apply).
+pub fn parse_axes(arguments: &[String]) -> Result<Vec<Axis>, String> {
+    let mut axes: Vec<Axis> = Vec::new();
+    for argument in arguments {
+        let axis = parse_axis(argument)?;
+        if axes.iter().any(|a| a.key == axis.key) {
+            return Err(format!("`{}` is set twice: give all its values in one `--set {}=v1,v2,…`", axis.key, axis.key));
+        }
+        axes.push(axis);
+    }
+    Ok(axes)
 }
 
 /// One point of a sweep: the variant it starts from, the values set, and the plan they give.
@@ -122,30 +136,31 @@ pub struct SweepPoint {
 pub fn sweep_points(path: &Path, axes: &[Axis], only: Option<&str>) -> Result<Vec<SweepPoint>, LoadError> {
     let text = super::read(path)?;
     let file: ScenarioFile = super::parse(path, &text)?;
-    super::plan_from_file(path, &file)?;
     let tree = document(path, &text)?;
-    let starts: Vec<Option<&VariantFile>> = if file.variants.is_empty() {
-        vec![None]
-    } else {
-        file.variants.iter().filter(|v| only.is_none_or(|o| v.name.value == o)).map(Some).collect()
+    let starts: Vec<Option<(usize, &VariantFile)>> = match only {
+        None if file.variants.is_empty() => vec![None],
+        None => file.variants.iter().enumerate().map(Some).collect(),
+        Some(wanted) => vec![Some(file.variants.iter().enumerate().find(|(_, v)| v.name.value == wanted).ok_or_else(|| {
+            let names: Vec<&str> = file.variants.iter().map(|v| v.name.value.as_str()).collect();
+            no_such_variant(path, wanted, &names)
+        })?)],
     };
     let mut points = Vec::new();
     let mut problems = Problems::new(path);
     for start in starts {
-        let mut base = tree.clone();
-        if let Value::Object(map) = &mut base {
-            map.remove("variants");
-        }
-        for (key, value) in start.map(|v| v.set.value.iter()).into_iter().flatten() {
-            set_path(&mut base, key, value.clone()).map_err(|m| Diagnostic::whole_file(path, m))?;
-        }
+        let name = start.map(|(_, v)| v.name.value.clone());
+        let (base, located) = match start {
+            Some((index, variant)) => variant_tree(path, &tree, variant, index),
+            None => (without_variants(&tree), Problems::new(path)),
+        };
+        problems.list.extend(located.list);
         for combination in grid(axes) {
             let settings: Vec<(String, String)> =
                 axes.iter().zip(&combination).map(|(a, &i)| (a.key.clone(), a.values[i].clone())).collect();
             match point_plan(path, &base, &settings) {
                 Ok(mut plan) => {
-                    plan.variant = start.map(|v| v.name.value.clone());
-                    points.push(SweepPoint { variant: plan.variant.clone(), settings, plan });
+                    plan.variant = name.clone();
+                    points.push(SweepPoint { variant: name.clone(), settings, plan });
                 }
                 Err(error) => {
                     // Every variant usually fails the same way: report each problem once.
@@ -160,6 +175,15 @@ pub fn sweep_points(path: &Path, axes: &[Axis], only: Option<&str>) -> Result<Ve
         }
     }
     problems.finish(points)
+}
+
+/// "scenario x has no variant `y` (it has: …)", with the nearest name.
+pub fn no_such_variant(path: &Path, wanted: &str, names: &[&str]) -> LoadError {
+    let has = if names.is_empty() { "it has none".to_string() } else { format!("it has: {}", names.join(", ")) };
+    let mut diagnostic = Diagnostic::whole_file(path, format!("the scenario has no variant `{wanted}` ({has})"));
+    diagnostic.key = "--variant".to_string();
+    diagnostic.suggestion = super::diagnostic::did_you_mean(wanted, names.iter().copied());
+    diagnostic.into()
 }
 
 /// Index combinations of the axes' values, the last axis varying fastest.
@@ -183,34 +207,69 @@ fn point_plan(path: &Path, base: &Value, settings: &[(String, String)]) -> Resul
             LoadError::from(d)
         })?;
     }
+    assemble(path, &tree, |d| {
+        (d.line, d.column, d.snippet) = (0, 0, None);
+        d.message = format!("with {label}: {}", d.message);
+    })
+}
+
+/// Validates a scenario document like a file; `attribute` points each problem found in it at
+/// what made the document (a variant's `set:`, a sweep's `--set`).
+fn assemble(path: &Path, tree: &Value, attribute: impl Fn(&mut Diagnostic)) -> Result<ScenarioPlan, LoadError> {
     let text =
-        serde_saphyr::to_string(&tree).map_err(|e| Diagnostic::whole_file(path, format!("the sweep point could not be assembled: {e}")))?;
-    let from_command_line = |error: LoadError| LoadError {
+        serde_saphyr::to_string(tree).map_err(|e| Diagnostic::whole_file(path, format!("the scenario could not be assembled: {e}")))?;
+    let attributed = |error: LoadError| LoadError {
         diagnostics: error
             .diagnostics
             .into_iter()
             .map(|mut d| {
                 if d.file == path {
-                    (d.line, d.column, d.snippet) = (0, 0, None);
-                    d.message = format!("with {label}: {}", d.message);
+                    attribute(&mut d);
                 }
                 d
             })
             .collect(),
     };
-    let file = super::parse::<ScenarioFile>(path, &text).map_err(from_command_line)?;
-    super::plan_from_file(path, &file).map_err(from_command_line)
+    let file = super::parse::<ScenarioFile>(path, &text).map_err(attributed)?;
+    super::plan_from_file(path, &file).map_err(attributed)
+}
+
+/// The scenario document without its `variants:`, the base every variant starts from.
+fn without_variants(tree: &Value) -> Value {
+    let mut base = tree.clone();
+    if let Value::Object(map) = &mut base {
+        map.remove("variants");
+    }
+    base
+}
+
+/// A variant's document: the base with the variant's values set. Paths that cannot be set are
+/// reported at the variant's `set:`.
+fn variant_tree(path: &Path, tree: &Value, variant: &VariantFile, index: usize) -> (Value, Problems) {
+    let mut problems = Problems::new(path);
+    let mut tree = without_variants(tree);
+    for (key, value) in &variant.set.value {
+        if let Err(message) = set_path(&mut tree, key, value.clone()) {
+            problems
+                .on(&variant.set, format!("variants[{index}].set.{key}"), message)
+                .expected("a path into the scenario, like `clients[0].retries.max`");
+        }
+    }
+    (tree, problems)
 }
 
 fn check_names(problems: &mut Problems, variants: &[VariantFile]) {
     let mut seen = std::collections::BTreeSet::new();
     for (index, variant) in variants.iter().enumerate() {
         let name = variant.name.value.as_str();
-        let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !valid {
+        if !super::windows::valid_name(name) {
             problems
                 .on(&variant.name, format!("variants[{index}].name"), format!("`{name}` is not a valid variant name"))
                 .expected("letters, digits, `-` and `_` (it names a result folder)");
+        } else if super::expect::SUMMARY_KEYS.contains(&name) || crate::outcome::metric::is_short_name(name) {
+            problems
+                .on(&variant.name, format!("variants[{index}].name"), format!("`{name}` is a metric of the summary"))
+                .expected("another name: expectations read `<variant>.<metric>`, so a variant cannot share a metric's name");
         } else if !seen.insert(name) {
             problems
                 .on(&variant.name, format!("variants[{index}].name"), format!("two variants are called `{name}`"))
@@ -220,25 +279,18 @@ fn check_names(problems: &mut Problems, variants: &[VariantFile]) {
 }
 
 fn variant_plan(path: &Path, base: &Value, variant: &VariantFile, index: usize) -> Result<ScenarioPlan, LoadError> {
-    let mut problems = Problems::new(path);
-    let mut tree = base.clone();
-    if let Value::Object(map) = &mut tree {
-        map.remove("variants");
-    }
-    for (key, value) in &variant.set.value {
-        if let Err(message) = set_path(&mut tree, key, value.clone()) {
-            problems
-                .on(&variant.set, format!("variants[{index}].set.{key}"), message)
-                .expected("a path into the scenario, like `clients[0].retries.max`");
-        }
-    }
+    let (tree, mut problems) = variant_tree(path, base, variant, index);
     // Validate what the valid paths give, so every problem of the variant is reported at once.
-    let text = serde_saphyr::to_string(&tree)
-        .map_err(|e| Diagnostic::whole_file(path, format!("variant `{}` could not be assembled: {e}", variant.name.value)))?;
-    let attributed = |error: LoadError| relocate(error, path, &variant.name.value, &variant.set, index);
-    let assembled = super::parse::<ScenarioFile>(path, &text)
-        .map_err(attributed)
-        .and_then(|file| super::plan_from_file(path, &file).map_err(attributed));
+    let name = &variant.name.value;
+    let assembled = assemble(path, &tree, |d| {
+        d.line = variant.set.referenced.line();
+        d.column = variant.set.referenced.column();
+        d.snippet = None;
+        if d.key.is_empty() {
+            d.key = format!("variants[{index}].set");
+        }
+        d.message = format!("in variant `{name}`: {}", d.message);
+    });
     match assembled {
         Ok(plan) if problems.is_empty() => Ok(plan),
         Ok(_) => Err(LoadError { diagnostics: problems.list }),
@@ -247,55 +299,6 @@ fn variant_plan(path: &Path, base: &Value, variant: &VariantFile, index: usize) 
             Err(LoadError { diagnostics: problems.list })
         }
     }
-}
-
-/// Problems found in a variant's assembled document point at the variant's `set:` instead.
-fn relocate(error: LoadError, path: &Path, name: &str, set: &S<std::collections::BTreeMap<String, Value>>, index: usize) -> LoadError {
-    let diagnostics = error
-        .diagnostics
-        .into_iter()
-        .map(|mut d| {
-            if d.file == path {
-                d.line = set.referenced.line();
-                d.column = set.referenced.column();
-                d.snippet = None;
-                if d.key.is_empty() {
-                    d.key = format!("variants[{index}].set");
-                }
-                d.message = format!("in variant `{name}`: {}", d.message);
-            }
-            d
-        })
-        .collect();
-    LoadError { diagnostics }
-}
-
-/// One step of a YAML path.
-#[derive(Debug, PartialEq)]
-enum Step<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
-fn parse_path(path: &str) -> Result<Vec<Step<'_>>, String> {
-    let mut steps = Vec::new();
-    for part in path.split('.') {
-        let (key, mut rest) = part.split_at(part.find('[').unwrap_or(part.len()));
-        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-            return Err(format!("`{path}` is not a path (at `{part}`)"));
-        }
-        steps.push(Step::Key(key));
-        while let Some(inner) = rest.strip_prefix('[') {
-            let close = inner.find(']').ok_or_else(|| format!("`{path}` has an unclosed `[`"))?;
-            let index = inner[..close].parse().map_err(|_| format!("`{}` is not an index in `{path}`", &inner[..close]))?;
-            steps.push(Step::Index(index));
-            rest = &inner[close + 1..];
-        }
-        if !rest.is_empty() {
-            return Err(format!("`{path}` is not a path (at `{rest}`)"));
-        }
-    }
-    Ok(steps)
 }
 
 /// Replaces the value at `path` in `tree`, creating missing mapping keys on the way.
@@ -315,16 +318,16 @@ pub fn set_path(tree: &mut Value, path: &str, value: Value) -> Result<(), String
                     *node = Value::Object(serde_json::Map::new());
                 }
                 let Value::Object(map) = node else {
-                    return Err(format!("`{}` is not a mapping, so it has no key `{key}`", prefix(&steps[..depth])));
+                    return Err(format!("`{}` is not a mapping, so it has no key `{key}`", render_path(&steps[..depth])));
                 };
                 map.entry(key.to_string()).or_insert(Value::Null)
             }
             Step::Index(index) => {
-                let Value::Array(items) = node else { return Err(format!("`{}` is not a list", prefix(&steps[..depth]))) };
+                let Value::Array(items) = node else { return Err(format!("`{}` is not a list", render_path(&steps[..depth]))) };
                 let count = items.len();
                 items
                     .get_mut(*index)
-                    .ok_or_else(|| format!("`{}` has {count} entries, so [{index}] does not exist", prefix(&steps[..depth])))?
+                    .ok_or_else(|| format!("`{}` has {count} entries, so [{index}] does not exist", render_path(&steps[..depth])))?
             }
         };
         if last {
@@ -333,21 +336,6 @@ pub fn set_path(tree: &mut Value, path: &str, value: Value) -> Result<(), String
         }
     }
     Err(format!("`{path}` is empty"))
-}
-
-fn prefix(steps: &[Step]) -> String {
-    let mut out = String::new();
-    for step in steps {
-        match step {
-            Step::Key(key) if out.is_empty() => out.push_str(key),
-            Step::Key(key) => {
-                out.push('.');
-                out.push_str(key);
-            }
-            Step::Index(index) => out.push_str(&format!("[{index}]")),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

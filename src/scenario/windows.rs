@@ -1,14 +1,15 @@
 //! Validation of `windows:`, the named periods measured on their own, into [`PeriodPlan`]s.
 //!
-//! A window is `from`/`until` instants, or a fault's span (`fault: <name>`). A fault that an
-//! expectation names in `during:` (or as `windows.<fault>.…`) is measured as a window without
-//! being declared.
+//! A window is `from`/`until` instants, or a fault's span (`fault: <name>`). Every fault is
+//! also measured as a window of its own name, so a run's summary does not depend on what its
+//! expectations happen to mention.
 
 use super::diagnostic::{Problems, did_you_mean};
 use super::faults::{FaultContext, run_instant};
 use super::files::{S, ScenarioFile, WindowFile};
 use crate::faults::FaultPlan;
 use crate::kernel::{SimDuration, SimTime};
+use crate::metrics::Measured;
 use crate::sim::plan::PeriodPlan;
 
 /// More windows than this would make every request count in too many places.
@@ -38,25 +39,27 @@ pub(super) fn periods(
             periods.push(period);
         }
     }
-    for name in referenced_windows(file) {
-        if periods.iter().any(|p| p.name == name) {
+    for fault in faults.faults.iter().filter(|f| f.start < end) {
+        if let Some(window) = file.windows.iter().find(|w| w.name.value == fault.name) {
+            problems
+                .on(&window.name, "windows", format!("a fault is called `{}` too, and every fault is measured as a window", fault.name))
+                .expected("another name (or `fault:` to measure a different span of the fault)");
             continue;
         }
-        // Names that are neither a window nor a fault are reported where the expectation is.
-        if let Some(fault) = faults.faults.iter().find(|f| f.name == name)
-            && fault.start < end
-        {
-            periods.push(PeriodPlan { name, from: fault.start, until: fault.end.unwrap_or(end).min(end) });
-        }
+        let span = Measured { from: fault.start, until: fault.end.unwrap_or(end).min(end) };
+        periods.push(PeriodPlan { name: fault.name.clone(), span });
     }
     if periods.len() > MAX_WINDOWS {
         let at = file.windows.first().map_or(&file.name.referenced, |w| &w.name.referenced);
-        problems.at(at, "windows", format!("{} windows would be measured", periods.len())).expected(format!("at most {MAX_WINDOWS}"));
+        problems
+            .at(at, "windows", format!("{} windows would be measured (those declared, and one per fault)", periods.len()))
+            .expected(format!("at most {MAX_WINDOWS}"));
     }
     periods
 }
 
-fn valid_name(name: &str) -> bool {
+/// Names that are a result folder or a step of a metric path: letters, digits, `-` and `_`.
+pub(super) fn valid_name(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
@@ -96,7 +99,7 @@ fn declared(
         return None;
     }
     // No request is issued after arrivals stop: a window's rates are per second of arrivals.
-    Some(PeriodPlan { name: window.name.value.clone(), from, until: until.min(end) })
+    Some(PeriodPlan { name: window.name.value.clone(), span: Measured { from, until: until.min(end) } })
 }
 
 fn fault_span(problems: &mut Problems, name: &S<String>, key: &str, faults: &FaultPlan, end: SimTime) -> Option<(SimTime, SimTime)> {
@@ -110,30 +113,4 @@ fn fault_span(problems: &mut Problems, name: &S<String>, key: &str, faults: &Fau
             None
         }
     }
-}
-
-/// Window names the expectations refer to, in order of first mention.
-fn referenced_windows(file: &ScenarioFile) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    let mut note = |name: &str| {
-        if !names.iter().any(|n| n == name) {
-            names.push(name.to_string());
-        }
-    };
-    for expectation in &file.expect {
-        if let Some(during) = &expectation.during {
-            note(&during.value);
-        }
-        let Ok(condition) = crate::outcome::expr::parse(&expectation.that.value) else { continue };
-        for metric in condition.left.metrics().into_iter().chain(condition.right.metrics()) {
-            let steps: Vec<&str> = metric.path.split('.').collect();
-            // `windows.<name>…`, or `<variant>.windows.<name>…`
-            if let Some(at) = steps.iter().position(|s| *s == "windows").filter(|at| *at <= 1)
-                && let Some(name) = steps.get(at + 1)
-            {
-                note(name);
-            }
-        }
-    }
-    names
 }

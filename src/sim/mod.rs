@@ -168,12 +168,8 @@ fn build(plan: &ScenarioPlan) -> Planet {
     };
     let router = Router::new(policy, &server_places, &intact, vantages, plan.dns, streams.stream("routing", 0));
     let client_regions: Vec<_> = plan.populations.iter().map(|p| p.region).collect();
-    let recorder = plan
-        .periods
-        .iter()
-        .fold(Recorder::new(plan.topology.regions.len(), &client_regions, count_from, plan.timeline_window), |recorder, p| {
-            recorder.with_period(&p.name, p.from, p.until)
-        });
+    let recorder =
+        Recorder::new(plan.topology.regions.len(), &client_regions, count_from, plan.timeline_window).with_periods(&plan.periods);
     Planet::new(PlanetParts {
         populations,
         router,
@@ -186,7 +182,7 @@ fn build(plan: &ScenarioPlan) -> Planet {
         recorder,
         server_labels: (0..plan.services.len()).map(|index| plan.server_label(index)).collect(),
         server_service: plan.services.iter().map(|s| s.service).collect(),
-        ledger: Ledger::new(plan.keys.as_ref().map_or(0, |k| k.key_count())),
+        ledger: Ledger::new(key_count),
         sample_every: plan.timeline_window,
         groups,
     })

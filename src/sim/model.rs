@@ -674,11 +674,11 @@ impl Planet {
             self.measure_adoption(now, server, usize::from(group), adopted);
         }
         let Some(replica) = self.servers[server].replica.as_ref().filter(|_| self.servers[server].is_serving()) else { return };
-        let (member, believed, position) = (replica.member, replica.leader(), replica.position(leader));
+        let (member, position) = (replica.member, replica.position(leader));
         let Some(manager) = &self.groups[usize::from(group)].manager else { return };
         let (from, to) = (self.servers[server].region, manager.plan.manager());
         if let Some(delay) = self.transit(now, from, to, replication_flow(usize::from(group), member, u16::MAX)) {
-            ctx.send(delay, self.addresses().injector(), Msg::Pong { group, member, leader: believed, position });
+            ctx.send(delay, self.addresses().injector(), Msg::Pong { group, member, position });
         }
     }
 
@@ -875,7 +875,7 @@ impl Model for Planet {
             | Msg::Ping { .. }
             | Msg::MoveRanges { .. }
             | Msg::HandOff { .. } => self.on_server_message(ctx, target, msg),
-            Msg::Pong { group, member, position, .. } => self.on_pong(ctx.now(), group, member, position),
+            Msg::Pong { group, member, position } => self.on_pong(ctx.now(), group, member, position),
             Msg::FailoverTick { group } => self.on_failover_tick(ctx, group),
             Msg::Arrive => self.populations[target.0 as usize].on_arrive(ctx, target, &mut self.recorder),
             Msg::Response { request, .. }

@@ -13,7 +13,7 @@ use crate::data::front::CachePolicy;
 use crate::data::keys::KeySpace;
 use crate::data::replica::ReplicationPolicy;
 use crate::faults::FaultPlan;
-use crate::kernel::{SimDuration, SimTime};
+use crate::kernel::SimDuration;
 use crate::world::{RegionId, Topology};
 
 #[derive(Clone, Debug)]
@@ -53,12 +53,11 @@ pub struct ScenarioPlan {
     pub periods: Vec<PeriodPlan>,
 }
 
-/// A period of the run measured on its own: requests issued in `[from, until)`.
+/// A period of the run measured on its own: the requests issued in its span.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PeriodPlan {
     pub name: String,
-    pub from: SimTime,
-    pub until: SimTime,
+    pub span: crate::metrics::Measured,
 }
 
 /// What "the service is fine" means, for time-to-recover.

@@ -283,6 +283,12 @@ clients:
     assert!(error.contains("services[0].cache.prewarm.keys") && error.contains("at most the capacity, 10"), "{error}");
     let error = load_error("hot-keys-zipf", SOLO_TOPOLOGY, &base("keys: {count: 100, hot_keys: 5}", "", ""));
     assert!(error.contains("keys.hot_keys") && error.contains("hot-set"), "{error}");
+    let twice = base(keys, "cache: {capacity: 10}", "").replace(
+        "clients:",
+        "  - {region: here, workers: 1, queue_capacity: 1, service_time: {dist: constant, value: 1ms}, cache: {capacity: 5}}\nclients:",
+    );
+    let error = load_error("cache-twice", SOLO_TOPOLOGY, &twice);
+    assert!(error.contains("error at `services[1].cache`: service `default` already has its cache at services[0]"), "{error}");
 }
 
 /// The bundled celebrity scenario, shortened to two expiries of the celebrity's page: without

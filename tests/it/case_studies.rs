@@ -22,25 +22,16 @@ struct Checked {
     runs: Vec<VariantRuns>,
 }
 
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    entries.sort();
-    for entry in entries {
-        if entry.is_dir() {
-            yaml_files(&entry, out);
-        } else if entry.extension().is_some_and(|e| e == "yaml") {
-            out.push(entry);
-        }
-    }
+/// Every scenario file under `folder`, as `planetsim check` finds them.
+fn yaml_files(folder: &str) -> Vec<PathBuf> {
+    planetsim::cli::check::scenario_files(&[repo_path(folder)]).unwrap_or_else(|f| panic!("{}", f.message()))
 }
 
 /// Every scenario with expectations, run once for all the tests here.
 fn checked() -> &'static [Checked] {
     static CHECKED: OnceLock<Vec<Checked>> = OnceLock::new();
     CHECKED.get_or_init(|| {
-        let mut files = Vec::new();
-        yaml_files(&repo_path("scenarios"), &mut files);
-        files
+        yaml_files("scenarios")
             .into_iter()
             .filter_map(|path| {
                 let set = variants::load(&path).unwrap_or_else(|e| panic!("{}:\n{e}", path.display()));
@@ -48,7 +39,7 @@ fn checked() -> &'static [Checked] {
                     return None;
                 }
                 let seeds = replicate::seeds(set.variants[0].plan.seed, set.replications);
-                let runs = replicate::run(&set.variants, &seeds, None).unwrap();
+                let runs = replicate::run(&set.variants, &seeds, None, replicate::Latency::Merged).unwrap();
                 Some(Checked { path, set, runs })
             })
             .collect()
@@ -76,8 +67,9 @@ fn every_scenario_meets_its_expectations() {
     assert!(failures.is_empty(), "expectations that do not hold:\n{}", failures.join("\n"));
 }
 
-/// The files committed for one variant's runs: the summary (or, over several replications, the
-/// means and intervals) and the latency histogram's percentile text.
+/// The files committed for one variant's runs: `summary.json` (or, over several replications,
+/// `metrics.csv`: each metric's mean and 95 % interval) and the merged latency histogram's
+/// percentile text.
 fn record(dir: &Path, runs: &VariantRuns) {
     std::fs::create_dir_all(dir).unwrap();
     if runs.replications.len() == 1 {
@@ -85,13 +77,16 @@ fn record(dir: &Path, runs: &VariantRuns) {
         json.push('\n');
         std::fs::write(dir.join("summary.json"), json).unwrap();
     } else {
+        // One line per metric, so a change that moves an outcome shows as that line in the diff.
         let summary = report::replications::summarise(runs);
-        let mut json = serde_json::to_string_pretty(&summary).unwrap();
-        json.push('\n');
-        std::fs::write(dir.join("replications.json"), json).unwrap();
+        let mut csv = String::from("metric,n,mean,ci95_low,ci95_high,min,max\n");
+        let cell = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+        for (path, m) in &summary.metrics {
+            csv.push_str(&format!("{path},{},{},{},{},{},{}\n", m.n, m.mean, cell(m.ci95_low), cell(m.ci95_high), m.min, m.max));
+        }
+        std::fs::write(dir.join("metrics.csv"), csv).unwrap();
     }
-    let merged = runs.merged_latency();
-    std::fs::write(dir.join("latency_all.hgrm"), report::hgrm::percentile_distribution(&merged[0].1)).unwrap();
+    std::fs::write(dir.join("latency_all.hgrm"), report::hgrm::percentile_distribution(&runs.merged_latency[0].1)).unwrap();
 }
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {
@@ -148,8 +143,7 @@ fn case_study_results_match_the_committed_ones() {
 
 #[test]
 fn every_case_study_has_its_page_results_and_index_row() {
-    let mut files = Vec::new();
-    yaml_files(&repo_path("scenarios/case-studies"), &mut files);
+    let files = yaml_files("scenarios/case-studies");
     let index = std::fs::read_to_string(repo_path("docs/case-studies/README.md")).unwrap();
     for path in &files {
         let id = case_study_id(path).unwrap();

@@ -8,8 +8,9 @@ use planetsim::sim::{self, RunResult};
 use planetsim::world::{Network, RegionId, RttMatrix};
 
 /// `home` hosts the front service; `east` and `west` host its dependencies, 10 ms and 30 ms
-/// away by their own cables (no intra-region delay, so each hop is exactly its cable).
-const TRIANGLE: &str = "
+/// round trips away by their own cables (no intra-region delay, so each hop is exactly its
+/// cable).
+const SPOKES: &str = "
 name: triangle
 defaults: {intra_region_rtt_ms: 0}
 regions:
@@ -39,11 +40,11 @@ clients:
 const CLIENTS: &str = "  - {name: users, service: api, region: home, rate_rps: 100, timeout: 2s}\n";
 
 fn run(label: &str, services: &str, clients: &str, extra: &str) -> (RunResult, Summary) {
-    crate::support::run(label, TRIANGLE, &scenario(services, clients, extra))
+    crate::support::run(label, SPOKES, &scenario(services, clients, extra))
 }
 
 fn rtt_ms(from: u32, to: u32) -> f64 {
-    let plan = plan("rtt", TRIANGLE, &scenario(&two_calls("sequence"), CLIENTS, ""));
+    let plan = plan("rtt", SPOKES, &scenario(&two_calls("sequence"), CLIENTS, ""));
     let network = Network::new(&plan.topology);
     RttMatrix::of(&network, plan.topology.intra_region_rtt).rtt(RegionId(from), RegionId(to)).unwrap().as_secs_f64() * 1e3
 }
@@ -245,7 +246,7 @@ fn a_slow_dependency_exhausts_its_callers_pool_and_a_short_call_timeout_contains
 }
 
 fn load_error(label: &str, services: &str, clients: &str) -> String {
-    crate::support::load_error(label, TRIANGLE, &scenario(services, clients, ""))
+    crate::support::load_error(label, SPOKES, &scenario(services, clients, ""))
 }
 
 #[test]
@@ -296,7 +297,7 @@ fn a_call_graph_with_many_paths_validates_and_its_cycles_are_found() {
         services
     };
     let users = "  - {name: users, service: s0x0, region: home, rate_rps: 1, timeout: 1s}\n";
-    let plan = plan("layers", TRIANGLE, &scenario(&services(""), users, ""));
+    let plan = plan("layers", SPOKES, &scenario(&services(""), users, ""));
     assert_eq!(plan.service_specs.len(), 2 * layers);
     let error = load_error("layers-cycle", &services(", calls: [{service: s38x0, timeout: 1s}]"), users);
     assert!(error.contains("the calls form a cycle: s38x0 -> s39x0 -> s38x0"), "{error}");
@@ -341,7 +342,7 @@ const BREAKER_CALLS: &str = "  - name: api
 #[test]
 fn a_breaker_on_a_call_opens_fails_open_at_once_and_closes_after_the_outage() {
     let outage = "faults:\n  - {kind: region-outage, regions: [east], at: +30s, duration: 30s}\n";
-    let plan = plan("call-breaker", TRIANGLE, &scenario(BREAKER_CALLS, CLIENTS, outage));
+    let plan = plan("call-breaker", SPOKES, &scenario(BREAKER_CALLS, CLIENTS, outage));
     let result = sim::run(&plan);
     let summary = summary::build(&plan, &result);
     // Failing open, the api stays up throughout; once the breaker is open, a refused call goes
@@ -398,6 +399,6 @@ fn a_server_fault_can_name_the_services_it_hits() {
     let (_, whole) = run("fault-region", services, clients, &outage(""));
     assert!(whole.regions["east"].availability.unwrap() < 0.8, "without `services`, every service in the region");
     let typo = scenario(services, clients, &outage("services: [bacth], "));
-    let error = crate::support::load_error("fault-typo", TRIANGLE, &typo);
+    let error = crate::support::load_error("fault-typo", SPOKES, &typo);
     assert!(error.contains("`faults[0].services[0]`") && error.contains("did you mean `batch`?"), "{error}");
 }

@@ -7,7 +7,7 @@ use planetsim::sim::{self, RunResult};
 
 /// `near` reaches `far` (5 ms) and `backup` (20 ms) by separate links; nothing joins `far` and
 /// `backup`, so cutting `to-far` cuts `far` off.
-const STAR: &str = "
+const FORK: &str = "
 name: star
 defaults: {intra_region_rtt_ms: 0}
 regions:
@@ -41,7 +41,7 @@ const HEALTH: &str = "health_checks: {interval: 5s, timeout: 2s, unhealthy_after
 const CUT: &str = "  - {kind: cut, links: [to-far], at: +60s, duration: 2m}\n";
 
 fn run(label: &str, extra: &str, faults: &str) -> RunResult {
-    sim::run(&plan(label, STAR, &scenario(extra, faults)))
+    sim::run(&plan(label, FORK, &scenario(extra, faults)))
 }
 
 fn health_events(result: &RunResult) -> Vec<(f64, String)> {
@@ -50,7 +50,7 @@ fn health_events(result: &RunResult) -> Vec<(f64, String)> {
 }
 
 fn fault_summary(extra: &str, label: &str) -> planetsim::report::summary::FaultSummary {
-    let plan = plan(label, STAR, &scenario(extra, CUT));
+    let plan = plan(label, FORK, &scenario(extra, CUT));
     let result = sim::run(&plan);
     planetsim::report::summary::build(&plan, &result).faults.remove(0)
 }
@@ -145,7 +145,7 @@ fn states_are_sampled_every_window_for_servers_and_breakers() {
     let breaker = "  - {name: users, region: near, rate_rps: 200, timeout: 1s, breaker: {window: 5s, min_requests: 20, error_rate: 0.5, open_for: 5s}}";
     let yaml = scenario(&format!("{HEALTH}dns: {{ttl: 30s}}\n"), CUT)
         .replace("  - {name: users, region: near, rate_rps: 200, timeout: 1s}", breaker);
-    let plan = plan("states", STAR, &yaml);
+    let plan = plan("states", FORK, &yaml);
     let result = sim::run(&plan);
     let csv = planetsim::report::timeline::render_states(&plan, &result);
     let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();

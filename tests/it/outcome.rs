@@ -255,8 +255,7 @@ fn expectations_know_every_top_level_key_of_the_summary() {
     let mut keys: Vec<&str> = summary.as_object().unwrap().keys().map(String::as_str).collect();
     keys.push("data"); // only with a key space
     keys.sort_unstable();
-    let aliases = ["error_rate", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "mean_ms", "max_ms"];
-    let mut known: Vec<&str> = planetsim::scenario::expect::SUMMARY_KEYS.iter().copied().filter(|k| !aliases.contains(k)).collect();
+    let mut known: Vec<&str> = planetsim::scenario::expect::SUMMARY_KEYS.to_vec();
     known.sort_unstable();
     assert_eq!(keys, known);
 }
@@ -280,5 +279,190 @@ fn a_bundled_scenario_passes_and_fails_when_an_expectation_is_broken_on_purpose(
     assert!(
         stdout.contains("FAIL  global-lock.data.stock.oversold == 1\n        value 0 · bound == 1 · held in 0 of 1 (in every replication)"),
         "{stdout}"
+    );
+}
+
+/// Clients in `a` (5 ms from `hub`) and `b` (15 ms), a server at `hub` that errors a share of
+/// requests during `flaky`, and clients that retry once at once: each window counts by region.
+const TWO_REGIONS: &str = "
+name: two
+topology: topology.yaml
+seed: 3
+duration: 30s
+services:
+  - {region: hub, workers: 8, queue_capacity: 100, service_time: {dist: constant, value: 1ms}}
+clients:
+  - {name: near, region: a, rate_rps: 100, timeout: 1s, retries: {max: 1}}
+  - {name: far, region: b, rate_rps: 50, timeout: 1s, retries: {max: 1}}
+faults:
+  - {kind: error-servers, name: flaky, at: +10s, until: +40s, regions: [hub], rate: 0.5}
+windows:
+  - {name: early, from: +0s, until: +10s}
+  - {name: flaky-start, fault: flaky, until: +15s}
+";
+
+#[test]
+fn every_fault_is_a_window_counted_per_region_and_ended_with_arrivals() {
+    let dir = temp_dir("windows-regions");
+    write(&dir, "topology.yaml", crate::support::STAR);
+    write(&dir, "two.yaml", TWO_REGIONS);
+    let output = planetsim(&["run", "two.yaml", "--out", "out", "--quiet"], &dir);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let summary = json(dir.join("out/summary.json"));
+    let windows = &summary["windows"];
+    // The fault is measured without being named anywhere, and ends with arrivals (30 s), not at 40 s.
+    assert_eq!((windows["flaky"]["from_s"].as_f64(), windows["flaky"]["until_s"].as_f64()), (Some(10.0), Some(30.0)));
+    // `fault:` takes the fault's start; `until` overrides its end.
+    assert_eq!((windows["flaky-start"]["from_s"].as_f64(), windows["flaky-start"]["until_s"].as_f64()), (Some(10.0), Some(15.0)));
+    for window in ["early", "flaky", "flaky-start"] {
+        let w = &windows[window];
+        let (a, b) = (&w["regions"]["a"]["requests"], &w["regions"]["b"]["requests"]);
+        let length = w["until_s"].as_f64().unwrap() - w["from_s"].as_f64().unwrap();
+        // Each region at its own rate: a wrong region index would swap or merge them.
+        let (a_rate, b_rate) = (a["attempted"].as_f64().unwrap() / length, b["attempted"].as_f64().unwrap() / length);
+        assert!((a_rate / 100.0 - 1.0).abs() < 0.15 && (b_rate / 50.0 - 1.0).abs() < 0.2, "{window}: {a_rate} {b_rate}");
+        assert_eq!(w["requests"]["attempted"].as_u64().unwrap(), a["attempted"].as_u64().unwrap() + b["attempted"].as_u64().unwrap());
+        assert_eq!(w["requests"]["retries"].as_u64().unwrap(), a["retries"].as_u64().unwrap() + b["retries"].as_u64().unwrap());
+    }
+    // Retries happen where errors do: none before the fault, about half the requests during it.
+    // (Retries count with the request's issue: a request issued just before the fault may retry.)
+    let early = &windows["early"]["requests"];
+    assert!(early["retries"].as_f64().unwrap() < 0.01 * early["attempted"].as_f64().unwrap(), "{early}");
+    let flaky = &windows["flaky"]["requests"];
+    let retry_share = flaky["retries"].as_f64().unwrap() / flaky["attempted"].as_f64().unwrap();
+    assert!((retry_share - 0.5).abs() < 0.05, "{retry_share}");
+    let availability = windows["flaky"]["availability"].as_f64().unwrap();
+    assert!((availability - 0.75).abs() < 0.05, "one retry at 50 % errors succeeds 75 % of the time: {availability}");
+}
+
+#[test]
+fn windows_and_variants_are_checked_before_running() {
+    let dir = temp_dir("windows-errors");
+    write(&dir, "topology.yaml", crate::support::STAR);
+    let cases = [
+        ("windows:\n  - {name: flaky, from: +1s}\n", "a fault is called `flaky` too, and every fault is measured as a window"),
+        ("windows:\n  - {name: late, from: +31s}\n", "error at `windows[0].from`: the window starts after requests stop arriving"),
+        ("windows:\n  - {name: back, from: +5s, until: +2s}\n", "error at `windows[0].until`: the window ends before it starts"),
+        ("windows:\n  - {name: ghost, fault: flakey}\n", "no fault is called `flakey`"),
+        ("variants:\n  - name: requests\n    set: {}\n", "`requests` is a metric of the summary"),
+        ("variants:\n  - name: p99_ms\n    set: {}\n", "`p99_ms` is a metric of the summary"),
+    ];
+    for (extra, wanted) in cases {
+        let yaml = match extra.strip_prefix("windows:\n") {
+            Some(window) => TWO_REGIONS.replacen("windows:\n", &format!("windows:\n{window}"), 1),
+            None => format!("{TWO_REGIONS}{extra}"),
+        };
+        write(&dir, "two.yaml", &yaml);
+        let output = planetsim(&["validate", "two.yaml"], &dir);
+        assert_eq!(output.status.code(), Some(2), "{extra}");
+        assert!(text(&output.stderr).contains(wanted), "missing `{wanted}` in:\n{}", text(&output.stderr));
+    }
+    // A variant without the fault cannot be measured during it.
+    let without_fault_window = TWO_REGIONS.replace("  - {name: flaky-start, fault: flaky, until: +15s}\n", "");
+    let yaml = format!(
+        "{without_fault_window}variants:\n  - name: calm\n    set:\n      faults: []\n  - name: rough\n    set: {{}}\nexpect:\n  - that: \"availability > 0.5\"\n    during: flaky\n"
+    );
+    write(&dir, "two.yaml", &yaml);
+    let output = planetsim(&["validate", "two.yaml"], &dir);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("error at `expect[0].that`: in variant `calm`, no window or fault is called `flaky`"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn a_share_of_replications_and_values_that_are_not_numbers() {
+    // 0 / 0 has no value; `small` fails nearly every request in `slow`, but not every one in
+    // every seed.
+    let dir = queue_dir(
+        "holds",
+        "expect:\n  - that: \"small.requests.retries / small.requests.hedges > 0\"\n  - that: \"small.error_rate > 0.05\"\n    during: slow\n    holds: 50%\n  - that: \"small.windows.slow.error_rate > 0.99\"\n    holds: 100%\n",
+    );
+    let output = planetsim(&["check", "queue.yaml", "--replications", "2"], &dir);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("FAIL  small.requests.retries / small.requests.hedges > 0\n        no value · a side is not a finite number (a division by zero?) in the run with seed 11 · held in 0 of 2 (for the mean)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("pass  small.error_rate > 0.05 (during slow)"), "{stdout}");
+    assert!(stdout.contains("held in 2 of 2 (in at least 50% of replications)"), "{stdout}");
+    assert!(stdout.contains("FAIL  small.windows.slow.error_rate > 0.99\n        value 0.987353 [0.922928, 1.052] · bound > 0.99 · held in 1 of 2 (in at least 100% of replications)"), "{stdout}");
+}
+
+#[test]
+fn check_refuses_to_pass_with_nothing_checked_and_finds_yml_files() {
+    let dir = temp_dir("check-nothing");
+    write(&dir, "topology.yaml", SOLO_TOPOLOGY);
+    write(&dir, "plain.yml", QUEUE);
+    let output = planetsim(&["check", "."], &dir);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stdout));
+    assert!(text(&output.stdout).contains("./plain.yml: no expectations"), "{}", text(&output.stdout));
+    assert!(text(&output.stderr).contains("checked 0 expectations in 1 scenarios: 0 passed, 0 failed: no scenario in . has expectations"));
+    let missing = planetsim(&["check", "nowhere/"], &dir);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("nowhere/ does not exist"));
+    // With one expectation in the .yml file, it is found and checked; --quiet prints only the count.
+    write(&dir, "plain.yml", &format!("{QUEUE}expect:\n  - that: \"availability > 0\"\n"));
+    let quiet = planetsim(&["check", ".", "--quiet"], &dir);
+    assert_eq!(quiet.status.code(), Some(0));
+    assert_eq!(text(&quiet.stdout), "checked 2 expectations in 1 scenarios: 2 passed, 0 failed\n");
+}
+
+#[test]
+fn sweep_refuses_bad_requests_and_reports_intervals_with_replications() {
+    let dir = queue_dir("sweep-more", "");
+    let cases: [(&[&str], &str); 5] = [
+        (&["--set", "services[0].workers=1", "--set", "services[0].workers=2"], "`services[0].workers` is set twice"),
+        (&["--set", "services[0].workers"], "is not `key=value,value,…`"),
+        (&["--set", "seed=1,2"], "`seed` cannot be swept"),
+        (&["--set", "services[0].workers=1", "--variant", "medium"], "the scenario has no variant `medium` (it has: small, big)"),
+        (&["--set", "services[0].workers=1", "--metric", "latency_ms.p98"], "--metric latency_ms.p98: `latency_ms` has no `p98`"),
+    ];
+    for (args, wanted) in cases {
+        let output = planetsim(&[&["sweep", "queue.yaml"], args].concat(), &dir);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(text(&output.stderr).contains(wanted), "missing `{wanted}` in:\n{}", text(&output.stderr));
+    }
+    // Every variant by default; with replications, each metric's ±95 % half-width beside it.
+    let output = planetsim(
+        &["sweep", "queue.yaml", "--set", "clients[0].rate_rps=20,40", "--replications", "3", "--metric", "availability", "--out", "s"],
+        &dir,
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let csv = std::fs::read_to_string(dir.join("s/sweep.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows[0], ["variant", "clients[0].rate_rps", "availability", "availability ±95%"]);
+    assert_eq!(rows.iter().skip(1).map(|r| r[0]).collect::<Vec<_>>(), ["small", "small", "big", "big"]);
+    for row in &rows[1..] {
+        let half_width: f64 = row[3].parse().unwrap();
+        assert!((0.0..0.2).contains(&half_width), "{row:?}");
+    }
+    assert!(text(&output.stdout).contains("4 points, 3 seeds from 11 · results: s"), "{}", text(&output.stdout));
+}
+
+#[test]
+fn run_with_replications_prints_intervals_and_how_to_reproduce() {
+    let dir = queue_dir("replications-print", "");
+    let output = planetsim(&["run", "queue.yaml", "--variant", "big", "--replications", "3", "--out", "r"], &dir);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("planetsim · scenario `queue` · variant `big` · 3 replications (seeds 11–13)"), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("availability ") && l.contains('[')), "{stdout}");
+    assert!(stdout.contains("pooled latency (all replications' histograms merged): p50 "), "{stdout}");
+    assert!(stdout.contains("reproduce: planetsim run queue.yaml --seed 11 --replications 3 --variant big"), "{stdout}");
+    let csv = std::fs::read_to_string(dir.join("r/big/replications.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "seed,digest,attempted,succeeded,availability,p50_ms,p99_ms,amplification");
+    assert_eq!(lines.len(), 4);
+    // Each row is that seed's own run.
+    assert!(planetsim(&["run", "queue.yaml", "--variant", "big", "--seed", "12", "--out", "s12", "--quiet"], &dir).status.success());
+    let single = json(dir.join("s12/big/summary.json"));
+    assert!(
+        lines[2].starts_with(&format!("12,{},{},", single["digest"].as_str().unwrap(), single["requests"]["attempted"])),
+        "{}",
+        lines[2]
     );
 }

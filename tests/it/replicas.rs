@@ -195,7 +195,6 @@ fn an_operator_promotes_a_follower_at_a_set_time() {
     assert_eq!(role(0), Some(planetsim::metrics::StateValue::Word("follower")));
 }
 
-/// Runs one variant of a bundled scenario and summarises it.
 /// `scenarios/leader-failover.yaml`: Virginia, the leader, is cut off at 120 s; its clients
 /// write 300 times a second. Asynchronous, it acknowledges them alone until its 5 s lease runs
 /// out (~4-5 s after the last ping): about 1,200-1,500 acknowledged writes that the promoted

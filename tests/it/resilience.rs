@@ -165,7 +165,7 @@ fn immediate_retries_turn_a_slowdown_into_a_lasting_outage_and_the_hardened_poli
     assert!(late_naive < 0.05, "naive availability after the fault {late_naive}");
     assert!(late_hardened > 0.99, "hardened availability after the fault {late_hardened}");
     let amplification = |r: &sim::RunResult| {
-        let c = r.planet.recorder.overall.counters;
+        let c = r.planet.recorder.overall.total.counters;
         c.attempts() as f64 / c.attempted as f64
     };
     assert!(amplification(&naive) > 3.0 && amplification(&hardened) < 1.2);

@@ -31,7 +31,7 @@ fn every_bundled_scenario_validates_and_runs() {
             plan.duration = plan.duration.min(SimDuration::from_secs(20));
             plan.warmup = plan.warmup.min(SimDuration::from_secs(5));
             let result = sim::run(plan);
-            let counters = result.planet.recorder.overall.counters;
+            let counters = result.planet.recorder.overall.total.counters;
             assert!(counters.attempted > 0, "{}: no request was made", path.display());
             assert_eq!(counters.attempted, counters.succeeded + counters.failed(), "{}: every request ends", path.display());
         }
@@ -96,7 +96,7 @@ clients:
     let result = sim::run(&by_time);
     assert_eq!(result.end, sim::RunEnd::TimeLimit);
     assert_eq!(result.horizon.as_secs_f64(), 30.0);
-    let counters = result.planet.recorder.overall.counters;
+    let counters = result.planet.recorder.overall.total.counters;
     assert!(result.in_flight > 50, "in flight at the limit: {}", result.in_flight);
     assert_eq!(counters.attempted, counters.succeeded + counters.failed() + result.in_flight);
     let by_events = crate::support::plan("limit-events", THREE_ZONES, &format!("{base}limits: {{max_events: 500}}\n"));
