@@ -251,6 +251,13 @@ pub enum Msg {
     ModeTick,
     /// To a server: `count` provisioned workers are ready.
     WorkersReady { count: u32 },
+    /// To a leaking server: its process runs out of memory (`killing`) or is back after the
+    /// kill, if its memory's epoch is still `epoch`.
+    OutOfMemory { epoch: u32, killing: bool },
+    /// To the injector: operator action `action` is carried out now.
+    Action { action: u16 },
+    /// To a server: carry out operator action `action` (a `scale`).
+    ServerAction { action: u16 },
     /// To a server: a shallow health probe (answered at once if the server is up).
     Probe { request: RequestRef },
     /// To a prober: this probe has had no answer in time.
@@ -312,6 +319,9 @@ impl Message for Msg {
             Msg::AutoscaleTick => 17,
             Msg::ModeTick => 19,
             Msg::WorkersReady { count } => 18 ^ u64::from(*count) << 5,
+            Msg::Action { action } => 33 ^ u64::from(*action) << 6,
+            Msg::OutOfMemory { epoch, killing } => 35 ^ u64::from(*epoch) << 7 ^ u64::from(*killing) << 6,
+            Msg::ServerAction { action } => 34 ^ u64::from(*action) << 6,
             Msg::Probe { request } => 15 ^ reference(request) << 5,
             Msg::ProbeTimeout { request } => 16 ^ reference(request) << 5,
             Msg::Invalidate { key } => 21 ^ u64::from(*key) << 5,

@@ -18,6 +18,7 @@ pub mod caller;
 pub mod client;
 pub mod dependency;
 pub mod health;
+pub mod memory;
 pub mod messages;
 pub mod modes;
 pub mod policy;

@@ -9,6 +9,7 @@
 //! times are independent draws (no warm caches, no contention).
 
 use super::autoscaler::{AutoscalePolicy, Autoscaler, Decision};
+use super::memory::Memory;
 use super::messages::{Age, Budget, Msg, Op, Outcome, Released, RequestRef};
 use super::modes::{ModeMachine, ModePolicy, Signals};
 use crate::data::front::{CacheFront, Decision as CacheDecision, Parked, WritePolicy};
@@ -355,6 +356,12 @@ pub struct Server {
     /// Reused buffer for the answers a fetch releases.
     released: Vec<Released>,
     last_change: SimTime,
+    /// Memory under a leak (none before a leak starts).
+    pub memory: Option<Memory>,
+    /// Workers an operator ordered that are not ready yet (an autoscaler counts its own).
+    provisioning: u32,
+    /// Busy workers an operator retired: each leaves when it finishes its request.
+    draining: u32,
     /// All-time integrals of busy and alive workers, for the autoscaler.
     busy_total_ns: u128,
     alive_total_ns: u128,
@@ -391,6 +398,15 @@ enum CacheStep {
     Work,
 }
 
+/// An operator's order to resize a pool (see `Server::scale_to`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScaleOrder {
+    pub workers: u32,
+    pub delay: SimDuration,
+    pub min_workers: Option<u32>,
+    pub max_workers: Option<u32>,
+}
+
 /// Something the server did that belongs in the event log.
 pub struct Notice {
     pub event: &'static str,
@@ -422,6 +438,9 @@ impl Server {
             job_seq: 0,
             pending_calls: Vec::new(),
             autoscaler: None,
+            provisioning: 0,
+            draining: 0,
+            memory: None,
             modes: None,
             interval_sojourn_ns: None,
             interval_arrivals: 0,
@@ -779,9 +798,16 @@ impl Server {
             Some(Outcome::Served) if self.replica.is_some() && !job.op.is_probe() => self.settle_replica(now, &job),
             _ => (self.settle_data(now, &job, outcome), outcome, job.age),
         };
-        match self.next_job(now) {
-            Some(next) => self.start(ctx, me, worker, next),
-            None => self.idle.push(worker),
+        if self.draining > 0 {
+            self.draining -= 1;
+            self.worker[worker as usize].state = WorkerState::Retired;
+            let alive = self.alive - 1;
+            self.set_alive(alive);
+        } else {
+            match self.next_job(now) {
+                Some(next) => self.start(ctx, me, worker, next),
+                None => self.idle.push(worker),
+            }
         }
         // A request that went through the cache pays its miss latency.
         let delay = self.cache.as_ref().map_or(SimDuration::ZERO, |c| c.policy.miss_latency);
@@ -898,6 +924,9 @@ impl Server {
         self.busy += 1;
         let mut service = self.service_time.sample(&mut self.rng);
         let mut multiplier = if worker < self.slow_workers { self.slow_multiplier } else { 1.0 };
+        if let Some(memory) = &self.memory {
+            multiplier *= memory.gc_multiplier(now);
+        }
         if let Some(effect) = self.modes.as_ref().map(|m| m.effect()).filter(|e| e.cheaper > 0.0)
             && self.rng.random::<f64>() < effect.cheaper
         {
@@ -956,6 +985,19 @@ impl Server {
                 self.drain_queue(ctx, me);
             }
             ServerOrder::Revive => self.revive(ctx, me),
+            ServerOrder::StartLeak(spec) => {
+                let memory = Memory::new(spec, ctx.now());
+                ctx.send(memory.time_to_kill(), me, Msg::OutOfMemory { epoch: memory.epoch, killing: true });
+                self.memory = Some(memory);
+            }
+            ServerOrder::FixLeak => {
+                if let Some(memory) = &mut self.memory {
+                    if memory.down {
+                        self.crashed = false;
+                    }
+                    memory.fix(ctx.now());
+                }
+            }
             ServerOrder::Freeze(frozen) => {
                 if let Some(scaler) = &mut self.autoscaler {
                     scaler.frozen = frozen;
@@ -1073,12 +1115,78 @@ impl Server {
         retired
     }
 
+    /// Workers ordered and not ready yet.
+    fn pending_workers(&mut self) -> &mut u32 {
+        match &mut self.autoscaler {
+            Some(scaler) => &mut scaler.pending,
+            None => &mut self.provisioning,
+        }
+    }
+
+    /// An operator resizes the pool to `workers`. Missing workers are taken back from those
+    /// draining, then ordered (counting those already on their way) and serve `delay` later.
+    /// Surplus idle workers retire now and busy ones when they finish their request (a drain);
+    /// workers already ordered still arrive. An autoscaled pool takes the new bounds.
+    pub fn scale_to(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, order: ScaleOrder) -> Notice {
+        self.advance(ctx.now());
+        if let Some(scaler) = &mut self.autoscaler {
+            scaler.policy.min_workers = order.min_workers.unwrap_or(scaler.policy.min_workers);
+            scaler.policy.max_workers = order.max_workers.unwrap_or(scaler.policy.max_workers);
+        }
+        let staying = self.alive - self.draining;
+        if order.workers > staying {
+            let kept = self.draining.min(order.workers - staying);
+            self.draining -= kept;
+            let count = order.workers.saturating_sub(staying + kept + *self.pending_workers());
+            if count > 0 {
+                *self.pending_workers() += count;
+                ctx.send(order.delay, me, Msg::WorkersReady { count });
+            }
+            return Notice { event: "scale-ordered", detail: format!("+{count} workers ordered, {kept} kept ({} alive)", self.alive) };
+        }
+        let surplus = staying - order.workers;
+        let retired = self.retire(surplus);
+        self.draining += surplus - retired;
+        let detail = format!("-{retired} idle workers, {} draining ({} alive)", self.draining, self.alive);
+        Notice { event: "scale-ordered", detail }
+    }
+
+    /// Memory held now, for a server that has had a leak (others' memory is not modelled).
+    pub fn memory_mb(&self, now: SimTime) -> Option<f64> {
+        self.memory.as_ref().map(|m| m.used_mb(now))
+    }
+
+    /// The leaking process runs out of memory (`killing`) and is killed like a crash, or comes
+    /// back after the kill and leaks again. Returns what happened, for the event log.
+    pub fn on_out_of_memory(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, epoch: u32, killing: bool) -> Option<Notice> {
+        let now = ctx.now();
+        self.advance(now);
+        let memory = self.memory.as_mut().filter(|m| m.epoch == epoch && m.leaking)?;
+        if killing {
+            memory.kill(now);
+            let limit = memory.spec.limit_mb;
+            ctx.send(memory.spec.restart, me, Msg::OutOfMemory { epoch, killing: false });
+            self.crash(now);
+            return Some(Notice { event: "oom-kill", detail: format!("out of memory at {limit} MB") });
+        }
+        memory.restart(now);
+        let (next, epoch) = (memory.time_to_kill(), memory.epoch);
+        ctx.send(next, me, Msg::OutOfMemory { epoch, killing: true });
+        self.crashed = false;
+        self.drain_queue(ctx, me);
+        Some(Notice { event: "oom-restart", detail: "restarted after the kill".to_string() })
+    }
+
+    /// The integrals of busy and alive worker-time so far (over the measured part of the run).
+    pub fn worker_time(&mut self, now: SimTime) -> (u128, u128) {
+        self.advance(now);
+        (self.busy_total_ns, self.alive_total_ns)
+    }
+
     /// Provisioned workers are ready: they take the slots of dead or retired workers first.
     pub fn on_workers_ready(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, count: u32) -> Notice {
         self.advance(ctx.now());
-        if let Some(scaler) = &mut self.autoscaler {
-            scaler.pending -= count;
-        }
+        *self.pending_workers() -= count;
         for _ in 0..count {
             let free = self.worker.iter().position(|w| matches!(w.state, WorkerState::Dead | WorkerState::Retired));
             let index = match free {

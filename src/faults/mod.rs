@@ -6,6 +6,7 @@
 //! (outages, slow or erroring workers, lost capacity); at its end it undoes it.
 //! Faults draw from their own random stream (`network`), so adding one never shifts the traffic's draws.
 
+use crate::actors::memory::LeakSpec;
 use crate::kernel::{SimDuration, SimTime};
 use crate::world::network::LinkCapacity;
 use crate::world::{LinkGray, LinkId};
@@ -54,6 +55,9 @@ pub enum FaultAction {
     /// The control plane is down: GeoDNS cannot publish health changes (the data plane keeps
     /// the last configuration) until it returns.
     ControlPlane,
+    /// The servers leak memory: service slows as the heap fills, the process is killed at its
+    /// limit and restarts, until the fix is deployed at the end.
+    Leak { servers: Vec<u32>, spec: LeakSpec },
 }
 
 impl FaultAction {
@@ -69,6 +73,7 @@ impl FaultAction {
             FaultAction::Errors { .. } => "error-servers",
             FaultAction::CapacityLoss { .. } => "capacity-loss",
             FaultAction::ControlPlane => "control-plane",
+            FaultAction::Leak { .. } => "leak",
         }
     }
 
@@ -79,7 +84,8 @@ impl FaultAction {
             | FaultAction::Crash { servers }
             | FaultAction::Slow { servers, .. }
             | FaultAction::Errors { servers, .. }
-            | FaultAction::CapacityLoss { servers, .. } => servers,
+            | FaultAction::CapacityLoss { servers, .. }
+            | FaultAction::Leak { servers, .. } => servers,
             _ => &[],
         }
     }
@@ -106,6 +112,8 @@ pub enum ServerOrder {
     /// The control plane is down (`true`) or back: neither the autoscaler nor the mode machine
     /// may act while it is down.
     Freeze(bool),
+    StartLeak(LeakSpec),
+    FixLeak,
 }
 
 impl FaultAction {
@@ -123,6 +131,8 @@ impl FaultAction {
             (FaultAction::CapacityLoss { share, .. }, true) => ServerOrder::Kill { share: *share },
             (FaultAction::CapacityLoss { .. }, false) => ServerOrder::Revive,
             (FaultAction::ControlPlane, starting) => ServerOrder::Freeze(starting),
+            (FaultAction::Leak { spec, .. }, true) => ServerOrder::StartLeak(*spec),
+            (FaultAction::Leak { .. }, false) => ServerOrder::FixLeak,
             _ => return None,
         })
     }

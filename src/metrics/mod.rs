@@ -159,6 +159,8 @@ impl Record {
 pub struct Period {
     pub name: String,
     pub span: Measured,
+    /// The fault whose end ends this period (see `PeriodPlan`).
+    pub ends_with_fault: Option<u16>,
     pub overall: Tally,
     /// In the order of `Recorder::regions`.
     pub per_region: Vec<Tally>,
@@ -284,7 +286,13 @@ impl Recorder {
     pub fn with_periods(mut self, periods: &[crate::sim::plan::PeriodPlan]) -> Self {
         for period in periods {
             let per_region = self.regions.iter().map(|_| Tally::new(3)).collect();
-            self.periods.push(Period { name: period.name.clone(), span: period.span, overall: Tally::new(3), per_region });
+            self.periods.push(Period {
+                name: period.name.clone(),
+                span: period.span,
+                ends_with_fault: period.ends_with_fault,
+                overall: Tally::new(3),
+                per_region,
+            });
         }
         self
     }
@@ -370,6 +378,24 @@ impl Recorder {
     /// Notes something that happened to the world or to a mechanism (for `events.csv`).
     pub fn log(&mut self, time: SimTime, event: &'static str, subject: &str, detail: String) {
         self.events.push(WorldEvent { time, event, subject: subject.to_string(), detail });
+    }
+
+    /// The latest closed timeline row of `scope` (all clients, or one client region), if it
+    /// ends at `end`.
+    pub fn row_ending_at(&self, end: SimTime, scope: Option<RegionId>) -> Option<&TimelineRow> {
+        let scope = match scope {
+            None => TimelineRow::ALL,
+            Some(region) => self.record_of_region[region.0 as usize]?,
+        };
+        let latest = self.timeline.len().saturating_sub(1 + self.per_region.len());
+        self.timeline[latest..].iter().find(|row| row.scope == scope && row.start + row.length == end)
+    }
+
+    /// A fault ended (or was called off) at `now`: the periods that end with it end now.
+    pub fn end_periods_of_fault(&mut self, fault: u16, now: SimTime) {
+        for period in self.periods.iter_mut().filter(|p| p.ends_with_fault == Some(fault)) {
+            period.span.until = period.span.until.min(now).max(period.span.from);
+        }
     }
 
     /// Closes every window that ends at or before `now`.

@@ -45,6 +45,12 @@ pub struct Summary {
     /// The scenario's named windows, each measured on its own.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub windows: BTreeMap<String, WindowSummary>,
+    /// The scenario's alert rules: when each fired, and what it caught.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<super::operations::AlertSummary>,
+    /// The operators' actions, and when each was done.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<super::operations::ActionSummary>,
 }
 
 /// What clients saw of the requests they issued in one window.
@@ -231,6 +237,11 @@ pub struct ServerSummary {
     pub workers_alive_max: u32,
     pub scale_outs: Option<u32>,
     pub scale_ins: Option<u32>,
+    /// Under a `leak` fault: how often the process ran out of memory, and first when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oom_kills: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_oom_s: Option<Option<f64>>,
     /// Seconds in each degradation mode (null: no modes configured).
     pub mode_time_s: Option<BTreeMap<&'static str, f64>>,
     pub queue_len_max: u64,
@@ -321,7 +332,8 @@ fn window_summary(plan: &ScenarioPlan, recorder: &Recorder, period: &Period) -> 
     WindowSummary {
         from_s: at_s(period.span.from),
         until_s: at_s(period.span.until),
-        throughput_rps: round(period.overall.counters.succeeded as f64 / length_s, 6),
+        // A fault called off before it started leaves an empty window.
+        throughput_rps: if length_s > 0.0 { round(period.overall.counters.succeeded as f64 / length_s, 6) } else { 0.0 },
         requests: overall.requests,
         availability: overall.availability,
         latency_ms: overall.latency_ms,
@@ -366,6 +378,8 @@ fn server_summary(plan: &ScenarioPlan, server: &Server, service: &ServicePlan, m
         workers_alive_max: stats.alive_max,
         scale_outs: server.autoscaler.as_ref().map(|a| a.scale_outs),
         scale_ins: server.autoscaler.as_ref().map(|a| a.scale_ins),
+        oom_kills: server.memory.as_ref().map(|m| m.kills),
+        first_oom_s: server.memory.as_ref().map(|m| m.first_kill.map(at_s)),
         mode_time_s: server
             .modes
             .as_ref()
@@ -442,6 +456,8 @@ pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
         dependencies: dependencies(plan, result),
         data: super::data::summary(plan, result, measured_s),
         windows: recorder.periods.iter().map(|p| (p.name.clone(), window_summary(plan, recorder, p))).collect(),
+        alerts: super::operations::alerts(result),
+        actions: super::operations::actions(result),
         priorities: Priority::ALL
             .iter()
             .zip(&result.planet.recorder.by_priority)
@@ -486,7 +502,9 @@ pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
             messages_lost: result.planet.messages_lost,
             convergences: result.planet.network.convergences,
         },
-        faults: plan
+        // The planet's faults: an operator's repair moved their ends.
+        faults: result
+            .planet
             .faults
             .faults
             .iter()

@@ -17,7 +17,7 @@ use serde_json::Value;
 const CLIENT_METRICS: [&str; 3] = ["requests", "availability", "latency_ms"];
 
 /// The top-level keys of `summary.json` (a test holds this to the summary itself).
-pub const SUMMARY_KEYS: [&str; 18] = [
+pub const SUMMARY_KEYS: [&str; 20] = [
     "scenario",
     "variant",
     "seed",
@@ -36,6 +36,8 @@ pub const SUMMARY_KEYS: [&str; 18] = [
     "priorities",
     "data",
     "windows",
+    "alerts",
+    "actions",
 ];
 
 /// More expectations than this in one scenario is a mistake.

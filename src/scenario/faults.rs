@@ -5,6 +5,7 @@ use super::diagnostic::{Problems, did_you_mean};
 use super::files::{DirectionFile, FaultFile, FaultKindFile, NetworkFile, S};
 use super::units::{INSTANT_FORMS, Instant, ns_from_start, parse_instant};
 use super::validate::region;
+use crate::actors::memory::LeakSpec;
 use crate::faults::{Fault, FaultAction, FaultPlan};
 use crate::kernel::{SimDuration, SimTime};
 use crate::sim::plan::{ServicePlan, ServiceSpec};
@@ -76,6 +77,7 @@ fn kind_name(kind: FaultKindFile) -> &'static str {
         FaultKindFile::ErrorServers => "error-servers",
         FaultKindFile::CapacityLoss => "capacity-loss",
         FaultKindFile::ControlPlane => "control-plane",
+        FaultKindFile::Leak => "leak",
     }
 }
 
@@ -91,12 +93,13 @@ fn allowed_keys(kind: FaultKindFile) -> &'static [&'static str] {
         FaultKindFile::ErrorServers => &["regions", "services", "rate"],
         FaultKindFile::CapacityLoss => &["regions", "services", "share"],
         FaultKindFile::ControlPlane => &[],
+        FaultKindFile::Leak => &["regions", "services", "mb_per_min", "limit_mb", "baseline_mb", "gc_slowdown", "restart"],
     }
 }
 
 fn reject_irrelevant(problems: &mut Problems, file: &FaultFile, key: &str) {
     let first = |list: &[S<String>]| list.first().map(|v| v.referenced);
-    let given: [(&str, Option<Location>); 14] = [
+    let given: [(&str, Option<Location>); 19] = [
         ("links", first(&file.links)),
         ("regions", first(&file.regions)),
         ("services", first(&file.services)),
@@ -111,6 +114,11 @@ fn reject_irrelevant(problems: &mut Problems, file: &FaultFile, key: &str) {
         ("period", file.period.as_ref().map(|v| v.referenced)),
         ("multiplier", file.multiplier.as_ref().map(|v| v.referenced)),
         ("rate", file.rate.as_ref().map(|v| v.referenced)),
+        ("mb_per_min", file.mb_per_min.as_ref().map(|v| v.referenced)),
+        ("limit_mb", file.limit_mb.as_ref().map(|v| v.referenced)),
+        ("baseline_mb", file.baseline_mb.as_ref().map(|v| v.referenced)),
+        ("gc_slowdown", file.gc_slowdown.as_ref().map(|v| v.referenced)),
+        ("restart", file.restart.as_ref().map(|v| v.referenced)),
     ];
     let allowed = allowed_keys(file.kind.value);
     for (name, location) in given {
@@ -241,11 +249,35 @@ fn action(problems: &mut Problems, file: &FaultFile, key: &str, context: &FaultC
             Some(FaultAction::Errors { servers: servers(problems, file, key, context)?, rate: rate? })
         }
         FaultKindFile::ControlPlane => Some(FaultAction::ControlPlane),
+        FaultKindFile::Leak => {
+            let spec = leak(problems, file, key);
+            Some(FaultAction::Leak { servers: servers(problems, file, key, context)?, spec: spec? })
+        }
         FaultKindFile::CapacityLoss => {
             let share = required(problems, &file.share, file, key, "share").and_then(|s| share(problems, s, &format!("{key}.share")));
             Some(FaultAction::CapacityLoss { servers: servers(problems, file, key, context)?, share: share? })
         }
     }
+}
+
+const DEFAULT_RESTART: SimDuration = SimDuration::from_secs(30);
+
+fn leak(problems: &mut Problems, file: &FaultFile, key: &str) -> Option<LeakSpec> {
+    let mb_per_min = required(problems, &file.mb_per_min, file, key, "mb_per_min")
+        .map(|r| super::checks::positive(problems, r, &format!("{key}.mb_per_min")));
+    let limit_mb =
+        required(problems, &file.limit_mb, file, key, "limit_mb").map(|l| super::checks::positive(problems, l, &format!("{key}.limit_mb")));
+    let baseline_mb = file.baseline_mb.as_ref().map_or(0.0, |b| super::checks::non_negative(problems, b, &format!("{key}.baseline_mb")));
+    let gc_slowdown = file.gc_slowdown.as_ref().map_or(0.0, |g| super::checks::non_negative(problems, g, &format!("{key}.gc_slowdown")));
+    let restart = file.restart.as_ref().map_or(Some(DEFAULT_RESTART), |r| duration(problems, r, &format!("{key}.restart")));
+    let (mb_per_min, limit_mb, restart) = (mb_per_min?, limit_mb?, restart?);
+    if let Some(baseline) = file.baseline_mb.as_ref().filter(|b| b.value >= limit_mb) {
+        problems
+            .on(baseline, format!("{key}.baseline_mb"), "the process would start out of memory")
+            .expected(format!("below limit_mb ({limit_mb})"));
+        return None;
+    }
+    Some(LeakSpec { mb_per_min, limit_mb, baseline_mb, gc_slowdown, restart })
 }
 
 fn required<'a, T>(problems: &mut Problems, value: &'a Option<S<T>>, file: &FaultFile, key: &str, name: &str) -> Option<&'a S<T>> {

@@ -128,6 +128,60 @@ pub struct ScenarioFile {
     /// What a case study's source claims, beside what the scenario checks (documentation only).
     #[serde(default)]
     pub claims: Vec<ClaimFile>,
+    /// Rules that watch signals per timeline window and fire when one holds long enough.
+    #[serde(default)]
+    pub alerts: Vec<AlertFile>,
+    /// Operators' steps: at a time, or after an alert fires or an earlier step is done.
+    #[serde(default)]
+    pub actions: Vec<ActionFile>,
+}
+
+/// An alert rule: `when: "p99_ms > 200"`, held `for` a while, on clients or servers.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertFile {
+    pub name: S<String>,
+    pub when: S<String>,
+    /// Client signals: this client region's (default all clients). Server signals: the
+    /// service's server in this region (default every region of the service).
+    pub region: Option<S<String>>,
+    /// Server signals: the service watched (default the scenario's only service).
+    pub service: Option<S<String>>,
+    #[serde(rename = "for")]
+    pub hold: Option<S<String>>,
+    /// The fault this alert should catch: its time to detect and false alarms are reported.
+    pub detects: Option<S<String>>,
+}
+
+/// An operator's step.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionFile {
+    pub name: S<String>,
+    pub at: Option<S<String>>,
+    /// An alert's name (its first firing) or an earlier action's name (when it is done).
+    pub after: Option<S<String>>,
+    pub delay: Option<S<String>>,
+    #[serde(rename = "do")]
+    pub effect: S<ActionKindFile>,
+    /// `end-fault`: the fault repaired.
+    pub fault: Option<S<String>>,
+    /// `scale`: the service (default the only one) and its regions (default all of them).
+    pub service: Option<S<String>>,
+    #[serde(default)]
+    pub regions: Vec<S<String>>,
+    pub workers: Option<S<i64>>,
+    pub provisioning_delay: Option<S<String>>,
+    pub min_workers: Option<S<i64>>,
+    pub max_workers: Option<S<i64>>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionKindFile {
+    Note,
+    EndFault,
+    Scale,
 }
 
 /// A claim of the chapter a case study replays, and whether its arithmetic makes it a target.
@@ -469,6 +523,7 @@ pub enum FaultKindFile {
     ErrorServers,
     CapacityLoss,
     ControlPlane,
+    Leak,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -507,6 +562,12 @@ pub struct FaultFile {
     pub period: Option<S<String>>,
     pub multiplier: Option<S<f64>>,
     pub rate: Option<S<f64>>,
+    /// `leak`: growth, limit and starting memory, GC slowdown at the limit, restart time.
+    pub mb_per_min: Option<S<f64>>,
+    pub limit_mb: Option<S<f64>>,
+    pub baseline_mb: Option<S<f64>>,
+    pub gc_slowdown: Option<S<f64>>,
+    pub restart: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -11,6 +11,7 @@ pub mod faults;
 pub mod files;
 pub mod health;
 pub mod measured;
+pub mod operations;
 pub mod path;
 pub mod placement;
 pub mod policy;

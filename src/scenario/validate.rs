@@ -119,6 +119,9 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
     let populations = validate_clients(problems, &file.clients, &topology, &service_specs, &file.name, setting);
     let faults = super::faults::validate_faults(problems, file.network.as_ref(), &file.faults, &context);
     let periods = super::windows::periods(problems, file, &faults, &context, run_length);
+    let client_regions: Vec<RegionId> = populations.iter().map(|p| p.region).collect();
+    let ops_context = super::operations::OperationsContext { faults: &faults, client_regions: &client_regions };
+    let operations = super::operations::operations(problems, &file.alerts, &file.actions, &context, &ops_context);
     let key_space = keys.as_ref().and_then(|k| k.as_ref());
     let caches = super::data::caches(problems, &file.services, &service_specs, key_space, &context);
     let replications = super::replication::replications(problems, &file.services, key_space, &context);
@@ -137,7 +140,6 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
         let cached = services.iter().filter(|s| service_specs[s.service as usize].cache.is_some()).count();
         super::data::check_key_tables(problems, file_keys, space, cached);
     }
-    let client_regions: Vec<RegionId> = populations.iter().map(|p| p.region).collect();
     let health = file.health_checks.as_ref().map(|h| super::health::health_checks(problems, h, &topology, &client_regions));
     let dns = super::health::dns(problems, file.dns.as_ref());
     let slo = slo(problems, file.slo.as_ref());
@@ -178,6 +180,7 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
         slo,
         keys: keys.flatten(),
         periods,
+        operations,
     })
 }
 

@@ -39,7 +39,7 @@ pub(super) fn periods(
             periods.push(period);
         }
     }
-    for fault in faults.faults.iter().filter(|f| f.start < end) {
+    for (index, fault) in faults.faults.iter().enumerate().filter(|(_, f)| f.start < end) {
         if let Some(window) = file.windows.iter().find(|w| w.name.value == fault.name) {
             problems
                 .on(&window.name, "windows", format!("a fault is called `{}` too, and every fault is measured as a window", fault.name))
@@ -47,7 +47,7 @@ pub(super) fn periods(
             continue;
         }
         let span = Measured { from: fault.start, until: fault.end.unwrap_or(end).min(end) };
-        periods.push(PeriodPlan { name: fault.name.clone(), span });
+        periods.push(PeriodPlan { name: fault.name.clone(), span, ends_with_fault: Some(index as u16) });
     }
     if periods.len() > MAX_WINDOWS {
         let at = file.windows.first().map_or(&file.name.referenced, |w| &w.name.referenced);
@@ -77,7 +77,7 @@ fn declared(
     };
     let from = match (&window.from, fault_span) {
         (Some(text), _) => run_instant(problems, text, &format!("{key}.from"), context)?,
-        (None, Some((start, _))) => start,
+        (None, Some((start, _, _))) => start,
         (None, None) => {
             problems.on(&window.name, key, "a window needs `from` (and `until`), or `fault`").expected("`from: +60s`, or `fault: <name>`");
             return None;
@@ -85,7 +85,7 @@ fn declared(
     };
     let until = match (&window.until, fault_span) {
         (Some(text), _) => run_instant(problems, text, &format!("{key}.until"), context)?,
-        (None, Some((_, fault_end))) => fault_end,
+        (None, Some((_, fault_end, _))) => fault_end,
         (None, None) => end,
     };
     if from >= end {
@@ -99,12 +99,17 @@ fn declared(
         return None;
     }
     // No request is issued after arrivals stop: a window's rates are per second of arrivals.
-    Some(PeriodPlan { name: window.name.value.clone(), span: Measured { from, until: until.min(end) } })
+    let ends_with_fault = fault_span.filter(|_| window.until.is_none()).map(|(_, _, fault)| fault);
+    Some(PeriodPlan { name: window.name.value.clone(), span: Measured { from, until: until.min(end) }, ends_with_fault })
 }
 
-fn fault_span(problems: &mut Problems, name: &S<String>, key: &str, faults: &FaultPlan, end: SimTime) -> Option<(SimTime, SimTime)> {
-    match faults.faults.iter().find(|f| f.name == name.value) {
-        Some(fault) => Some((fault.start, fault.end.unwrap_or(end).min(end))),
+/// The fault's start, its end (clipped to the end of arrivals) and its index.
+fn fault_span(problems: &mut Problems, name: &S<String>, key: &str, faults: &FaultPlan, end: SimTime) -> Option<(SimTime, SimTime, u16)> {
+    match faults.faults.iter().position(|f| f.name == name.value) {
+        Some(index) => {
+            let fault = &faults.faults[index];
+            Some((fault.start, fault.end.unwrap_or(end).min(end), index as u16))
+        }
         None => {
             problems
                 .on(name, format!("{key}.fault"), format!("no fault is called `{}`", name.value))

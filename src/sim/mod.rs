@@ -185,6 +185,7 @@ fn build(plan: &ScenarioPlan) -> Planet {
         ledger: Ledger::new(key_count),
         sample_every: plan.timeline_window,
         groups,
+        operations: plan.operations.clone(),
     })
 }
 

@@ -24,7 +24,10 @@ use crate::data::replica::{Adopted, Entry, Member, Outgoing, Replica, Version, l
 use crate::faults::{FaultAction, FaultPlan};
 use crate::kernel::{ActorId, Model, Scheduler, SimDuration, SimRng, SimTime};
 use crate::metrics::{Recorder, StateValue, Subject};
+use crate::operations::{AlertState, OperationsPlan};
 use crate::world::{LinkGray, Network, Partition, RegionId, Transit};
+
+mod operations;
 
 pub struct Planet {
     pub populations: Vec<Population>,
@@ -47,6 +50,16 @@ pub struct Planet {
     partition_of_fault: Vec<Option<usize>>,
     /// For each fault: whether it is active (flapping stops when it ends).
     fault_active: Vec<bool>,
+    /// For each fault: whether an operator ended it (its scheduled start or end is then void).
+    fault_repaired: Vec<bool>,
+    /// Alert rules and operator actions, each alert's state, and when each action was done.
+    pub operations: OperationsPlan,
+    pub alert_states: Vec<AlertState>,
+    pub actions_done: Vec<Option<SimTime>>,
+    /// Each server's busy and alive worker-time integrals at the last sample (for utilisation
+    /// per window), and each replica's lag at the last sample.
+    last_worker_time: Vec<(u128, u128)>,
+    replica_lag: Vec<Option<SimDuration>>,
     pub recorder: Recorder,
     /// Messages the network dropped.
     pub messages_lost: u64,
@@ -91,6 +104,7 @@ pub struct PlanetParts {
     pub ledger: Ledger,
     pub sample_every: SimDuration,
     pub groups: Vec<ReplicaGroup>,
+    pub operations: OperationsPlan,
 }
 
 /// Where each actor lives in the `ActorId` space.
@@ -184,6 +198,7 @@ impl Planet {
             ledger,
             sample_every,
             groups,
+            operations,
         } = parts;
         let cache_peers = (0..servers.len())
             .map(|server| {
@@ -221,6 +236,12 @@ impl Planet {
             faults,
             partition_of_fault: vec![None; count],
             fault_active: vec![false; count],
+            fault_repaired: vec![false; count],
+            alert_states: vec![AlertState::default(); operations.alerts.len()],
+            actions_done: vec![None; operations.actions.len()],
+            operations,
+            last_worker_time: vec![(0, 0); server_count],
+            replica_lag: vec![None; server_count],
             recorder,
             messages_lost: 0,
             server_labels,
@@ -268,6 +289,7 @@ impl Planet {
         for index in 0..self.probers.len() as u32 {
             ctx.send(SimDuration::ZERO, addresses.prober(index), Msg::ProbeTick);
         }
+        self.schedule_timed_actions(ctx);
         ctx.send(self.sample_every, addresses.injector(), Msg::Sample);
         for (index, server) in self.servers.iter().enumerate() {
             if let Some(scaler) = &server.autoscaler {
@@ -452,6 +474,7 @@ impl Planet {
         for (index, server) in self.servers.iter_mut().enumerate() {
             if let Some(replica) = server.replica.as_mut() {
                 let (staleness, role) = replica.sample(now);
+                self.replica_lag[index] = Some(staleness);
                 let subject = Subject::Server(index as u32);
                 self.recorder.sample(now, subject, "replica_role", StateValue::Word(role));
                 self.recorder.sample(now, subject, "replica_staleness_us", StateValue::Count(staleness.0 / 1_000));
@@ -475,6 +498,7 @@ impl Planet {
                 self.recorder.sample(now, Subject::Dependency(index as u32), "breaker", StateValue::Word(state.as_str()));
             }
         }
+        self.judge_alerts(ctx);
         ctx.send(self.sample_every, self.addresses().injector(), Msg::Sample);
     }
 
@@ -530,6 +554,19 @@ impl Planet {
             Msg::WorkersReady { count } => {
                 let notice = self.servers[server].on_workers_ready(ctx, target, count);
                 self.log_server(ctx.now(), server, notice);
+                None
+            }
+            Msg::OutOfMemory { epoch, killing } => {
+                if let Some(notice) = self.servers[server].on_out_of_memory(ctx, target, epoch, killing) {
+                    self.log_server(ctx.now(), server, notice);
+                }
+                None
+            }
+            Msg::ServerAction { action } => {
+                if let Some(order) = self.operations.actions[action as usize].effect.scale_order() {
+                    let notice = self.servers[server].scale_to(ctx, target, order);
+                    self.log_server(ctx.now(), server, notice);
+                }
                 None
             }
             Msg::Replicate { origin, count, from, as_of } => {
@@ -867,6 +904,8 @@ impl Model for Planet {
             | Msg::AutoscaleTick
             | Msg::ModeTick
             | Msg::WorkersReady { .. }
+            | Msg::ServerAction { .. }
+            | Msg::OutOfMemory { .. }
             | Msg::Replicate { .. }
             | Msg::ReplicaAck { .. }
             | Msg::ReplicaRead { .. }
@@ -883,7 +922,9 @@ impl Model for Planet {
             | Msg::AttemptTimeout { request }
             | Msg::Retry { request }
             | Msg::Hedge { request } => self.on_caller_message(ctx, target, request, msg),
-            Msg::Fault { fault, starting } => self.on_fault(ctx, fault, starting),
+            Msg::Fault { fault, starting } if !self.fault_repaired[fault as usize] => self.on_fault(ctx, fault, starting),
+            Msg::Fault { .. } => {}
+            Msg::Action { action } => self.on_action(ctx, action),
             Msg::Converge => self.on_converge(ctx.now()),
             Msg::Sample => self.on_sample(ctx),
             Msg::Flap { fault, down } => self.on_flap(ctx, fault, down),

@@ -51,6 +51,8 @@ pub struct ScenarioPlan {
     pub keys: Option<KeySpace>,
     /// Named periods measured on their own (`windows:`, and faults that expectations name).
     pub periods: Vec<PeriodPlan>,
+    /// Alert rules and operator actions.
+    pub operations: crate::operations::OperationsPlan,
 }
 
 /// A period of the run measured on its own: the requests issued in its span.
@@ -58,6 +60,9 @@ pub struct ScenarioPlan {
 pub struct PeriodPlan {
     pub name: String,
     pub span: crate::metrics::Measured,
+    /// The fault whose end is this period's end: an operator who repairs the fault early ends
+    /// the period too.
+    pub ends_with_fault: Option<u16>,
 }
 
 /// What "the service is fine" means, for time-to-recover.

@@ -9,6 +9,7 @@ mod determinism;
 mod failover;
 mod faults;
 mod fidelity;
+mod operations;
 mod outcome;
 mod placement;
 mod replicas;

@@ -254,6 +254,7 @@ fn expectations_know_every_top_level_key_of_the_summary() {
     let summary = json(dir.join("out/small/summary.json"));
     let mut keys: Vec<&str> = summary.as_object().unwrap().keys().map(String::as_str).collect();
     keys.push("data"); // only with a key space
+    keys.extend(["alerts", "actions"]); // only with alert rules and operator actions
     keys.sort_unstable();
     let mut known: Vec<&str> = planetsim::scenario::expect::SUMMARY_KEYS.to_vec();
     known.sort_unstable();
