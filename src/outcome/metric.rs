@@ -36,11 +36,13 @@ const ALIASES: [(&str, &str); 6] = [
 /// The number at `path` in `summary`.
 pub fn lookup(summary: &Value, path: &str) -> Result<f64, Missing> {
     let (parent, last) = path.rsplit_once('.').map_or(("", path), |(p, l)| (p, l));
-    if last == "error_rate" {
+    // A key the summary really has (a dependency's `p99_ms`) wins over the short name.
+    let literal = walk(summary, path).is_ok();
+    if last == "error_rate" && !literal {
         let availability = if parent.is_empty() { "availability".to_string() } else { format!("{parent}.availability") };
         return lookup(summary, &availability).map(|a| 1.0 - a);
     }
-    if let Some((_, long)) = ALIASES.iter().find(|(short, _)| *short == last) {
+    if let Some((_, long)) = ALIASES.iter().find(|(short, _)| *short == last).filter(|_| !literal) {
         let full = if parent.is_empty() { long.to_string() } else { format!("{parent}.{long}") };
         return lookup(summary, &full);
     }
@@ -125,6 +127,7 @@ mod tests {
             "latency_ms": {"p50": 20.0, "p99": 200.5},
             "regions": {"new-york": {"availability": 1.0, "latency_ms": {"p99": 80.0}}},
             "faults": [{"name": "cut", "time_to_recover_s": null, "start_s": 60.0}],
+            "dependencies": [{"p99_ms": 12.5, "error_rate": 0.125}],
             "flag": true,
         })
     }
@@ -147,6 +150,9 @@ mod tests {
         assert_eq!(lookup(&s, "regions.new-york.p99_ms"), Ok(80.0));
         assert_eq!(lookup(&s, "error_rate"), Ok(0.25));
         assert_eq!(lookup(&s, "regions.new-york.error_rate"), Ok(0.0));
+        // Where the summary has the short name as a key of its own, that key is read.
+        assert_eq!(lookup(&s, "dependencies[0].p99_ms"), Ok(12.5));
+        assert_eq!(lookup(&s, "dependencies[0].error_rate"), Ok(0.125));
     }
 
     #[test]

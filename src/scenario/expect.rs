@@ -43,17 +43,26 @@ pub const SUMMARY_KEYS: [&str; 20] = [
 /// More expectations than this in one scenario is a mistake.
 pub const MAX_EXPECTATIONS: usize = 1000;
 
-pub(super) fn expectations(problems: &mut Problems, file: &ScenarioFile, base: &ScenarioPlan, variants: &[String]) -> Vec<Expectation> {
+/// Validates `expect:` against `plans`: the variants' (or the scenario's, without variants). A
+/// region or window any of them has is accepted here; `measured_in_every_variant` then checks
+/// each variant the expectation is judged on.
+pub(super) fn expectations(problems: &mut Problems, file: &ScenarioFile, plans: &[&ScenarioPlan], variants: &[String]) -> Vec<Expectation> {
     if file.expect.len() > MAX_EXPECTATIONS {
         problems
             .on(&file.expect[0].that, "expect", format!("{} expectations", file.expect.len()))
             .expected(format!("at most {MAX_EXPECTATIONS}"));
         return Vec::new();
     }
-    file.expect.iter().enumerate().filter_map(|(index, e)| expectation(problems, e, index, base, variants)).collect()
+    file.expect.iter().enumerate().filter_map(|(index, e)| expectation(problems, e, index, plans, variants)).collect()
 }
 
-fn expectation(problems: &mut Problems, file: &ExpectFile, index: usize, base: &ScenarioPlan, variants: &[String]) -> Option<Expectation> {
+fn expectation(
+    problems: &mut Problems,
+    file: &ExpectFile,
+    index: usize,
+    plans: &[&ScenarioPlan],
+    variants: &[String],
+) -> Option<Expectation> {
     let key = format!("expect[{index}]");
     let mut condition = match expr::parse(&file.that.value) {
         Ok(condition) => condition,
@@ -66,8 +75,8 @@ fn expectation(problems: &mut Problems, file: &ExpectFile, index: usize, base: &
     };
     let before = problems.list.len();
     let variant = file.variant.as_ref().and_then(|v| named_variant(problems, v, &format!("{key}.variant"), variants));
-    let region = file.region.as_ref().and_then(|r| client_region(problems, r, &format!("{key}.region"), base));
-    let during = file.during.as_ref().and_then(|d| window(problems, d, &format!("{key}.during"), base));
+    let region = file.region.as_ref().and_then(|r| client_region(problems, r, &format!("{key}.region"), plans));
+    let during = file.during.as_ref().and_then(|d| window(problems, d, &format!("{key}.during"), plans));
     let holds = holds(problems, file.holds.as_ref(), &format!("{key}.holds"), condition.comparison);
     let prefix = format!(
         "{}{}",
@@ -149,8 +158,9 @@ fn named_variant(problems: &mut Problems, name: &S<String>, key: &str, variants:
     None
 }
 
-fn client_region(problems: &mut Problems, name: &S<String>, key: &str, base: &ScenarioPlan) -> Option<String> {
-    let mut regions: Vec<&str> = base.populations.iter().map(|p| base.topology.region(p.region).id.as_str()).collect();
+fn client_region(problems: &mut Problems, name: &S<String>, key: &str, plans: &[&ScenarioPlan]) -> Option<String> {
+    let mut regions: Vec<&str> =
+        plans.iter().flat_map(|plan| plan.populations.iter().map(|p| plan.topology.region(p.region).id.as_str())).collect();
     regions.sort_unstable();
     regions.dedup();
     if regions.contains(&name.value.as_str()) {
@@ -163,17 +173,17 @@ fn client_region(problems: &mut Problems, name: &S<String>, key: &str, base: &Sc
     None
 }
 
-fn window(problems: &mut Problems, name: &S<String>, key: &str, base: &ScenarioPlan) -> Option<String> {
-    if base.periods.iter().any(|p| p.name == name.value) {
+fn window(problems: &mut Problems, name: &S<String>, key: &str, plans: &[&ScenarioPlan]) -> Option<String> {
+    if plans.iter().any(|plan| plan.periods.iter().any(|p| p.name == name.value)) {
         return Some(name.value.clone());
     }
-    if base.faults.faults.iter().any(|f| f.name == name.value) {
+    if plans.iter().any(|plan| plan.faults.faults.iter().any(|f| f.name == name.value)) {
         problems
             .on(name, key, format!("the fault `{}` starts after requests stop arriving, so nothing is measured during it", name.value))
             .expected("a fault or window within `duration`");
         return None;
     }
-    let names = base.periods.iter().map(|p| p.name.as_str());
+    let names = plans.iter().flat_map(|plan| plan.periods.iter().map(|p| p.name.as_str()));
     problems
         .on(name, key, format!("no window or fault is called `{}`", name.value))
         .expected("a name from `windows:` or `faults:`")

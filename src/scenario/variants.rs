@@ -49,13 +49,12 @@ pub fn load(path: &Path) -> Result<ScenarioSet, LoadError> {
     let base = super::plan_from_file(path, &file)?;
     let mut problems = Problems::new(path);
     let names: Vec<String> = file.variants.iter().map(|v| v.name.value.clone()).collect();
-    let expectations = super::expect::expectations(&mut problems, &file, &base, &names);
     let replications = file
         .replications
         .as_ref()
         .map_or(Some(1), |r| super::checks::whole::<usize>(&mut problems, r, "replications", 1, MAX_REPLICATIONS));
-    let variants = if file.variants.is_empty() {
-        vec![Variant { name: None, plan: base }]
+    let (variants, base) = if file.variants.is_empty() {
+        (vec![Variant { name: None, plan: base }], None)
     } else {
         check_names(&mut problems, &file.variants);
         let tree = document(path, &text)?;
@@ -69,8 +68,14 @@ pub fn load(path: &Path) -> Result<ScenarioSet, LoadError> {
                 Err(error) => problems.list.extend(error.diagnostics),
             }
         }
-        variants
+        (variants, Some(base))
     };
+    // Expectations name what the variants measure; the base stands in if no variant is valid.
+    let mut plans: Vec<&ScenarioPlan> = variants.iter().map(|v| &v.plan).collect();
+    if plans.is_empty() {
+        plans.extend(base.as_ref());
+    }
+    let expectations = super::expect::expectations(&mut problems, &file, &plans, &names);
     super::expect::measured_in_every_variant(&mut problems, &file, &expectations, &variants);
     problems.finish(ScenarioSet { variants, expectations, replications: replications.unwrap_or(1) })
 }

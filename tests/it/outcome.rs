@@ -371,6 +371,17 @@ fn windows_and_variants_are_checked_before_running() {
         "{}",
         text(&output.stderr)
     );
+    // A fault only a variant adds is measured in that variant: an expectation on that variant
+    // may be scoped to it, though the base has no such fault.
+    let fault = "  - {kind: error-servers, name: flaky, at: +10s, until: +40s, regions: [hub], rate: 0.5}\n";
+    let base = without_fault_window.replace(&format!("faults:\n{fault}"), "");
+    assert!(!base.contains("flaky"));
+    let yaml = format!(
+        "{base}variants:\n  - name: calm\n    set: {{}}\n  - name: rough\n    set:\n      faults:\n      {fault}expect:\n  - that: \"error_rate > 0.2\"\n    variant: rough\n    during: flaky\n"
+    );
+    write(&dir, "two.yaml", &yaml);
+    let output = planetsim(&["validate", "two.yaml"], &dir);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
 }
 
 #[test]
