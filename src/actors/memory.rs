@@ -27,9 +27,10 @@ pub struct Memory {
     since: SimTime,
     /// Whether it still leaks (false once the fix is deployed).
     pub leaking: bool,
-    /// Bumped at every restart and at the fix, so a kill scheduled before is void.
+    /// Bumped at every (re)start of the process and when its power is lost, so a kill or a
+    /// restart scheduled before is void.
     pub epoch: u32,
-    /// Killed for lack of memory and not back yet.
+    /// The process is not running: killed for lack of memory and not back yet, or powered off.
     pub down: bool,
     pub kills: u32,
     pub first_kill: Option<SimTime>,
@@ -38,6 +39,14 @@ pub struct Memory {
 impl Memory {
     pub fn new(spec: LeakSpec, now: SimTime) -> Self {
         Memory { spec, since: now, leaking: true, epoch: 0, down: false, kills: 0, first_kill: None }
+    }
+
+    /// Another leak starts on the same process: it leaks from the baseline again, and what was
+    /// scheduled for the earlier leak is void. The kills are counted on.
+    pub fn rearm(&mut self, spec: LeakSpec, now: SimTime) {
+        self.spec = spec;
+        self.leaking = true;
+        self.restart(now);
     }
 
     /// Memory held at `now`, in MB (never above the limit).
@@ -75,10 +84,20 @@ impl Memory {
         self.epoch = self.epoch.wrapping_add(1);
     }
 
-    /// The fix is deployed (a graceful restart): memory at the baseline, no more growth.
+    /// The fix is deployed: no more growth. A running process restarts gracefully at the
+    /// baseline now; a killed one comes back at its restart, as planned.
     pub fn fix(&mut self, now: SimTime) {
         self.leaking = false;
-        self.restart(now);
+        if !self.down {
+            self.restart(now);
+        }
+    }
+
+    /// The power is lost: the process is gone, and nothing planned for it happens. It starts
+    /// afresh (`restart`) when the power returns.
+    pub fn stop(&mut self) {
+        self.down = true;
+        self.epoch = self.epoch.wrapping_add(1);
     }
 }
 
@@ -116,5 +135,17 @@ mod tests {
         memory.fix(back + SimDuration::from_secs(60));
         assert_eq!(memory.used_mb(back + SimDuration::from_secs(6000)), 32.0);
         assert_eq!(memory.epoch, 2);
+    }
+
+    #[test]
+    fn a_fix_while_killed_waits_for_the_restart_and_a_second_leak_voids_the_first_ones_plans() {
+        let mut memory = Memory::new(spec(), SimTime::ZERO);
+        memory.kill(SimTime::ZERO + memory.time_to_kill());
+        memory.fix(SimTime::ZERO + memory.time_to_kill());
+        assert!(memory.down && memory.epoch == 0, "still down; the planned restart (epoch 0) brings it back");
+        memory.rearm(spec(), SimTime::ZERO + SimDuration::from_secs(100_000));
+        assert!(memory.leaking && !memory.down && memory.epoch == 1 && memory.kills == 1);
+        memory.stop();
+        assert!(memory.down && memory.epoch == 2);
     }
 }

@@ -360,8 +360,8 @@ pub struct Server {
     pub memory: Option<Memory>,
     /// Workers an operator ordered that are not ready yet (an autoscaler counts its own).
     provisioning: u32,
-    /// Busy workers an operator retired: each leaves when it finishes its request.
-    draining: u32,
+    /// The pool's size an operator set: workers above it retire when idle (see `scale_to`).
+    target_workers: Option<u32>,
     /// All-time integrals of busy and alive workers, for the autoscaler.
     busy_total_ns: u128,
     alive_total_ns: u128,
@@ -439,7 +439,7 @@ impl Server {
             pending_calls: Vec::new(),
             autoscaler: None,
             provisioning: 0,
-            draining: 0,
+            target_workers: None,
             memory: None,
             modes: None,
             interval_sojourn_ns: None,
@@ -571,7 +571,7 @@ impl Server {
             self.failed_now();
             return None;
         }
-        if self.crashed {
+        if self.process_down() {
             self.stats.errors += u64::from(counted);
             self.failed_now();
             return Some(Reply::now(request, Outcome::Error));
@@ -798,8 +798,7 @@ impl Server {
             Some(Outcome::Served) if self.replica.is_some() && !job.op.is_probe() => self.settle_replica(now, &job),
             _ => (self.settle_data(now, &job, outcome), outcome, job.age),
         };
-        if self.draining > 0 {
-            self.draining -= 1;
+        if self.target_workers.is_some_and(|target| self.alive > target) {
             self.worker[worker as usize].state = WorkerState::Retired;
             let alive = self.alive - 1;
             self.set_alive(alive);
@@ -961,6 +960,9 @@ impl Server {
                 if let Some(replica) = &mut self.replica {
                     replica.power_off();
                 }
+                if let Some(memory) = &mut self.memory {
+                    memory.stop();
+                }
                 let now = ctx.now();
                 while let Some(job) = self.queue.pop_front() {
                     self.drop_job(now, &job, |s| &mut s.lost, None);
@@ -970,8 +972,15 @@ impl Server {
                 }
                 self.idle =
                     (0..self.worker.len() as u32).rev().filter(|&w| matches!(self.worker[w as usize].state, WorkerState::Idle)).collect();
+                self.shrink_to_target();
             }
-            ServerOrder::PowerOn => self.powered = true,
+            ServerOrder::PowerOn => {
+                self.powered = true;
+                if let Some(memory) = &mut self.memory {
+                    memory.restart(ctx.now());
+                }
+                self.plan_out_of_memory(ctx, me);
+            }
             ServerOrder::Crash => self.crash(ctx.now()),
             ServerOrder::Restart => self.crashed = false,
             ServerOrder::SetSlow { share, multiplier } => {
@@ -986,15 +995,14 @@ impl Server {
             }
             ServerOrder::Revive => self.revive(ctx, me),
             ServerOrder::StartLeak(spec) => {
-                let memory = Memory::new(spec, ctx.now());
-                ctx.send(memory.time_to_kill(), me, Msg::OutOfMemory { epoch: memory.epoch, killing: true });
-                self.memory = Some(memory);
+                match &mut self.memory {
+                    Some(memory) => memory.rearm(spec, ctx.now()),
+                    None => self.memory = Some(Memory::new(spec, ctx.now())),
+                }
+                self.plan_out_of_memory(ctx, me);
             }
             ServerOrder::FixLeak => {
                 if let Some(memory) = &mut self.memory {
-                    if memory.down {
-                        self.crashed = false;
-                    }
                     memory.fix(ctx.now());
                 }
             }
@@ -1009,9 +1017,15 @@ impl Server {
         }
     }
 
-    /// Every queued and running request gets a connection reset (an error) now.
+    /// The process crashes: see `reset_connections`; it refuses new requests until it restarts.
     fn crash(&mut self, now: SimTime) {
         self.crashed = true;
+        self.reset_connections(now);
+    }
+
+    /// Every queued and running request gets a connection reset (an error) now, and the pool
+    /// comes back at the size an operator set.
+    fn reset_connections(&mut self, now: SimTime) {
         while let Some(job) = self.queue.pop_front() {
             self.reset(job, now);
         }
@@ -1025,6 +1039,13 @@ impl Server {
                 self.reset(job, now);
             }
         }
+        self.shrink_to_target();
+    }
+
+    /// Whether the process is not running (crashed, or killed for lack of memory), though the
+    /// server is powered: it refuses connections.
+    fn process_down(&self) -> bool {
+        self.crashed || self.memory.as_ref().is_some_and(|m| m.down)
     }
 
     /// A job's connection is reset: it is answered with an error.
@@ -1067,10 +1088,12 @@ impl Server {
         self.idle.retain(|&w| matches!(self.worker[w as usize].state, WorkerState::Idle));
     }
 
-    /// Brings every dead worker back and puts the queue to work on them.
+    /// Brings dead workers back (no more than the size an operator set) and puts the queue to
+    /// work on them.
     fn revive(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId) {
         for index in (0..self.worker.len() as u32).rev() {
-            if matches!(self.worker[index as usize].state, WorkerState::Dead) {
+            let room = self.target_workers.is_none_or(|target| self.alive < target);
+            if room && matches!(self.worker[index as usize].state, WorkerState::Dead) {
                 self.worker[index as usize].state = WorkerState::Idle;
                 self.idle.push(index);
                 let alive = self.alive + 1;
@@ -1089,6 +1112,10 @@ impl Server {
         let (interval, delay) = (scaler.policy.interval, scaler.policy.provisioning_delay);
         let decision = scaler.decide(now, alive, busy, alive_ns);
         ctx.send(interval, me, Msg::AutoscaleTick);
+        if decision != Decision::Hold {
+            // The autoscaler sizes the pool from now on, not an operator's earlier order.
+            self.target_workers = None;
+        }
         match decision {
             Decision::Hold => None,
             Decision::Out(count) => {
@@ -1123,32 +1150,46 @@ impl Server {
         }
     }
 
-    /// An operator resizes the pool to `workers`. Missing workers are taken back from those
-    /// draining, then ordered (counting those already on their way) and serve `delay` later.
-    /// Surplus idle workers retire now and busy ones when they finish their request (a drain);
-    /// workers already ordered still arrive. An autoscaled pool takes the new bounds.
+    /// An operator sets the pool's size to `workers`. The missing workers are ordered
+    /// (counting those already on their way) and serve `delay` later. Surplus idle workers
+    /// retire now and busy ones as they finish their request (a drain); workers already
+    /// ordered still arrive, and then drain. The size holds through kills, crashes and outages
+    /// until the autoscaler, if any, next resizes the pool; an autoscaled pool takes the new
+    /// bounds.
     pub fn scale_to(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, order: ScaleOrder) -> Notice {
         self.advance(ctx.now());
         if let Some(scaler) = &mut self.autoscaler {
             scaler.policy.min_workers = order.min_workers.unwrap_or(scaler.policy.min_workers);
             scaler.policy.max_workers = order.max_workers.unwrap_or(scaler.policy.max_workers);
         }
-        let staying = self.alive - self.draining;
-        if order.workers > staying {
-            let kept = self.draining.min(order.workers - staying);
-            self.draining -= kept;
-            let count = order.workers.saturating_sub(staying + kept + *self.pending_workers());
-            if count > 0 {
-                *self.pending_workers() += count;
-                ctx.send(order.delay, me, Msg::WorkersReady { count });
-            }
-            return Notice { event: "scale-ordered", detail: format!("+{count} workers ordered, {kept} kept ({} alive)", self.alive) };
-        }
-        let surplus = staying - order.workers;
-        let retired = self.retire(surplus);
-        self.draining += surplus - retired;
-        let detail = format!("-{retired} idle workers, {} draining ({} alive)", self.draining, self.alive);
+        self.target_workers = Some(order.workers);
+        let planned = self.alive + *self.pending_workers();
+        let detail = if order.workers > planned {
+            let count = order.workers - planned;
+            *self.pending_workers() += count;
+            ctx.send(order.delay, me, Msg::WorkersReady { count });
+            format!("+{count} workers ordered ({} alive)", self.alive)
+        } else {
+            let retired = self.shrink_to_target();
+            let draining = self.alive - order.workers.min(self.alive);
+            format!("-{retired} idle workers, {draining} more as they finish ({} alive)", self.alive)
+        };
         Notice { event: "scale-ordered", detail }
+    }
+
+    /// Retires idle workers above the size an operator set; returns how many.
+    fn shrink_to_target(&mut self) -> u32 {
+        match self.target_workers {
+            Some(target) if self.alive > target => self.retire(self.alive - target),
+            _ => 0,
+        }
+    }
+
+    /// Orders the leaking process's kill, when its memory will reach the limit.
+    fn plan_out_of_memory(&self, ctx: &mut Scheduler<Msg>, me: ActorId) {
+        if let Some(memory) = self.memory.as_ref().filter(|m| m.leaking && !m.down) {
+            ctx.send(memory.time_to_kill(), me, Msg::OutOfMemory { epoch: memory.epoch, killing: true });
+        }
     }
 
     /// Memory held now, for a server that has had a leak (others' memory is not modelled).
@@ -1156,28 +1197,33 @@ impl Server {
         self.memory.as_ref().map(|m| m.used_mb(now))
     }
 
-    /// The leaking process runs out of memory (`killing`) and is killed like a crash, or comes
-    /// back after the kill and leaks again. Returns what happened, for the event log.
+    /// The leaking process runs out of memory (`killing`): its connections reset, as in a
+    /// crash, and it refuses new ones until it restarts. Or it restarts after the kill, and
+    /// leaks again unless the fix came meanwhile. Orders from an earlier epoch are void.
+    /// Returns what happened, for the event log.
     pub fn on_out_of_memory(&mut self, ctx: &mut Scheduler<Msg>, me: ActorId, epoch: u32, killing: bool) -> Option<Notice> {
         let now = ctx.now();
         self.advance(now);
-        let memory = self.memory.as_mut().filter(|m| m.epoch == epoch && m.leaking)?;
+        let memory = self.memory.as_mut().filter(|m| m.epoch == epoch)?;
         if killing {
             memory.kill(now);
             let limit = memory.spec.limit_mb;
             ctx.send(memory.spec.restart, me, Msg::OutOfMemory { epoch, killing: false });
-            self.crash(now);
+            self.reset_connections(now);
             return Some(Notice { event: "oom-kill", detail: format!("out of memory at {limit} MB") });
         }
         memory.restart(now);
-        let (next, epoch) = (memory.time_to_kill(), memory.epoch);
-        ctx.send(next, me, Msg::OutOfMemory { epoch, killing: true });
-        self.crashed = false;
+        self.plan_out_of_memory(ctx, me);
         self.drain_queue(ctx, me);
         Some(Notice { event: "oom-restart", detail: "restarted after the kill".to_string() })
     }
 
-    /// The integrals of busy and alive worker-time so far (over the measured part of the run).
+    /// The part of the run this server's statistics cover.
+    pub fn measured(&self) -> Measured {
+        self.measured
+    }
+
+    /// The all-time integrals of busy and alive worker-time so far.
     pub fn worker_time(&mut self, now: SimTime) -> (u128, u128) {
         self.advance(now);
         (self.busy_total_ns, self.alive_total_ns)
@@ -1241,13 +1287,13 @@ impl Server {
 
     /// Up and not crashed: it takes connections (and replication messages).
     pub fn is_serving(&self) -> bool {
-        self.powered && !self.crashed
+        self.powered && !self.process_down()
     }
 
     /// What a shallow health probe gets: nothing from a server that is off, an error from a
     /// crashed one (its connections are refused), success otherwise.
     pub fn probe_answer(&self) -> Option<Outcome> {
-        self.powered.then_some(if self.crashed { Outcome::Error } else { Outcome::Served })
+        self.powered.then_some(if self.process_down() { Outcome::Error } else { Outcome::Served })
     }
 
     /// Closes the integrals at the end of the run.

@@ -42,6 +42,7 @@ use crate::kernel::{SimDuration, SimTime};
 use crate::metrics::Measured;
 use crate::world::RegionId;
 use hdrhistogram::Histogram;
+use serde::Serialize;
 use std::collections::VecDeque;
 
 /// A member of a replica group: its index in the service's servers.
@@ -398,10 +399,10 @@ pub enum Adopted {
     Follows,
 }
 
-/// What a replica measured (requests that arrived in the measured window; applied writes
-/// committed in it).
-#[derive(Clone, Debug)]
-pub struct ReplicaStats {
+/// What a replica counted, as `summary.json` reports it per member (requests that arrived in
+/// the measured window; applied writes committed in it).
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct ReplicaCounts {
     pub commits: u64,
     pub forwarded_writes: u64,
     pub forwarded_reads: u64,
@@ -414,10 +415,7 @@ pub struct ReplicaStats {
     pub stale_reads: u64,
     pub refused_stale: u64,
     pub redirected_stale: u64,
-    /// Staleness of served reads, nanoseconds.
-    pub staleness_ns: Histogram<u64>,
-    /// Commit-to-apply lag of the writes this replica applied, nanoseconds.
-    pub lag_ns: Histogram<u64>,
+    /// Writes applied from other members.
     pub applied: u64,
     pub apply_queue_max: u64,
     pub waited_for_acks: u64,
@@ -428,6 +426,17 @@ pub struct ReplicaStats {
     pub lost_updates: u64,
     pub resolved: u64,
     pub resolver_queue_max: u64,
+}
+
+/// What a replica measured: its counts, and the distributions and totals behind the rest of
+/// its summary.
+#[derive(Clone, Debug)]
+pub struct ReplicaStats {
+    pub counts: ReplicaCounts,
+    /// Staleness of served reads, nanoseconds.
+    pub staleness_ns: Histogram<u64>,
+    /// Commit-to-apply lag of the writes this replica applied, nanoseconds.
+    pub lag_ns: Histogram<u64>,
     /// Σ time from detection to resolution of resolved conflicts.
     pub resolve_wait_ns: u128,
     /// Purchases confirmed to clients, per stock key, over the whole run (the stock is).
@@ -501,27 +510,9 @@ impl Replica {
             outbox: Vec::new(),
             measured,
             stats: ReplicaStats {
-                commits: 0,
-                forwarded_writes: 0,
-                forwarded_reads: 0,
-                refused_writes: 0,
-                misdirected: 0,
-                reads: 0,
-                stale_reads: 0,
-                refused_stale: 0,
-                redirected_stale: 0,
+                counts: ReplicaCounts::default(),
                 staleness_ns: crate::metrics::wait_histogram(),
                 lag_ns: crate::metrics::wait_histogram(),
-                applied: 0,
-                apply_queue_max: 0,
-                waited_for_acks: 0,
-                ack_failures: 0,
-                sloppy_writes: 0,
-                quorum_read_failures: 0,
-                conflicts: 0,
-                lost_updates: 0,
-                resolved: 0,
-                resolver_queue_max: 0,
                 resolve_wait_ns: 0,
                 sold: vec![0; stock_keys],
                 sold_out: 0,
@@ -585,7 +576,7 @@ impl Replica {
                 return self.forward(leader, op, counted, |s| &mut s.forwarded_writes);
             }
             if !self.accepts_writes(now, key) {
-                self.stats.refused_writes += u64::from(counted);
+                self.stats.counts.refused_writes += u64::from(counted);
                 return Route::Refuse;
             }
             return Route::Here;
@@ -599,19 +590,19 @@ impl Replica {
             if bound.on_stale == OnStale::Redirect && elsewhere {
                 return self.forward(leader, op, counted, |s| &mut s.redirected_stale);
             }
-            self.stats.refused_stale += u64::from(counted);
+            self.stats.counts.refused_stale += u64::from(counted);
             return Route::Refuse;
         }
         Route::Here
     }
 
     /// Forwards a request to `to`, counted in `count`, unless it has been forwarded too often.
-    fn forward(&mut self, to: Member, op: Op, counted: bool, count: fn(&mut ReplicaStats) -> &mut u64) -> Route {
+    fn forward(&mut self, to: Member, op: Op, counted: bool, count: fn(&mut ReplicaCounts) -> &mut u64) -> Route {
         if op.hops() >= MAX_HOPS {
-            self.stats.misdirected += u64::from(counted);
+            self.stats.counts.misdirected += u64::from(counted);
             return Route::Refuse;
         }
-        *count(&mut self.stats) += u64::from(counted);
+        *count(&mut self.stats.counts) += u64::from(counted);
         Route::Forward(to)
     }
 
@@ -655,7 +646,7 @@ impl Replica {
         self.catch_up(now);
         if !self.accepts_writes(now, key) {
             // Demoted, fenced or handed off while the write was in service.
-            self.stats.refused_writes += u64::from(counted);
+            self.stats.counts.refused_writes += u64::from(counted);
             return Settled::Answer(Outcome::Error, Age::FRESH);
         }
         let purchase = self.policy.is_stock(key);
@@ -673,13 +664,13 @@ impl Replica {
         }
         let kind = if purchase { EntryKind::Purchase } else { EntryKind::Write };
         let position = self.log.push(Entry { key, kind, acknowledged: false, version, parent });
-        self.stats.commits += u64::from(counted);
+        self.stats.counts.commits += u64::from(counted);
         self.send_news(now);
         if self.policy.write_acks <= 1 {
             self.acknowledge(position);
             return Settled::Committed;
         }
-        self.stats.waited_for_acks += u64::from(counted);
+        self.stats.counts.waited_for_acks += u64::from(counted);
         let give_up = now + self.policy.ack_timeout;
         self.waiting_writes.push_back(WaitingWrite { position, request, give_up, counted });
         Settled::Waits { committed: true }
@@ -720,8 +711,8 @@ impl Replica {
         if !counted {
             return;
         }
-        self.stats.reads += 1;
-        self.stats.stale_reads += u64::from(version.time < last_commit);
+        self.stats.counts.reads += 1;
+        self.stats.counts.stale_reads += u64::from(version.time < last_commit);
         self.stats.staleness_ns.saturating_record(staleness.0);
     }
 
@@ -775,7 +766,7 @@ impl Replica {
         }
         let done = self.applier_free.max(now);
         self.pending.push_back(Pending::Safe { origin, as_of, done });
-        self.stats.apply_queue_max = self.stats.apply_queue_max.max(self.pending.len() as u64);
+        self.stats.counts.apply_queue_max = self.stats.counts.apply_queue_max.max(self.pending.len() as u64);
         if !entries.is_empty() {
             self.outbox.push(Outgoing::Ack { to: origin, upto: self.received[usize::from(origin)] });
         }
@@ -795,7 +786,7 @@ impl Replica {
         while self.resolving.front().is_some_and(|&(done, _)| done <= now) {
             let (done, detected) = self.resolving.pop_front().expect("checked");
             if self.counts(detected) {
-                self.stats.resolved += 1;
+                self.stats.counts.resolved += 1;
                 self.stats.resolve_wait_ns += u128::from(done.since(detected).0);
             }
         }
@@ -809,7 +800,7 @@ impl Replica {
             return;
         }
         if self.counts(entry.version.time) {
-            self.stats.applied += 1;
+            self.stats.counts.applied += 1;
             self.stats.lag_ns.saturating_record(done.since(entry.version.time).0);
         }
         if entry.kind == EntryKind::Purchase {
@@ -866,14 +857,14 @@ impl Replica {
 
     fn conflict(&mut self, detected: SimTime) {
         let counted = self.counts(detected);
-        self.stats.conflicts += u64::from(counted);
+        self.stats.counts.conflicts += u64::from(counted);
         match self.policy.conflicts {
-            Conflicts::LastWriterWins => self.stats.lost_updates += u64::from(counted),
+            Conflicts::LastWriterWins => self.stats.counts.lost_updates += u64::from(counted),
             Conflicts::Resolver { each } => {
                 let done = self.resolver_free.max(detected) + each;
                 self.resolver_free = done;
                 self.resolving.push_back((done, detected));
-                self.stats.resolver_queue_max = self.stats.resolver_queue_max.max(self.resolving.len() as u64);
+                self.stats.counts.resolver_queue_max = self.stats.counts.resolver_queue_max.max(self.resolving.len() as u64);
             }
         }
     }
@@ -943,11 +934,11 @@ impl Replica {
         while let Some(&write) = self.waiting_writes.front().filter(|w| w.give_up <= now) {
             self.waiting_writes.pop_front();
             let outcome = if self.policy.accept_missing_acks {
-                self.stats.sloppy_writes += u64::from(write.counted);
+                self.stats.counts.sloppy_writes += u64::from(write.counted);
                 self.acknowledge(write.position);
                 Outcome::Served
             } else {
-                self.stats.ack_failures += u64::from(write.counted);
+                self.stats.counts.ack_failures += u64::from(write.counted);
                 Outcome::Error
             };
             released.push(Released { request: write.request, outcome, age: Age::FRESH });
@@ -959,7 +950,7 @@ impl Replica {
             && read.give_up <= now
         {
             self.waiting_reads[0] = None;
-            self.stats.quorum_read_failures += u64::from(read.counted);
+            self.stats.counts.quorum_read_failures += u64::from(read.counted);
             released.push(Released { request: read.request, outcome: Outcome::Error, age: Age::FRESH });
             self.pop_finished_reads();
         }
@@ -1114,7 +1105,7 @@ mod tests {
         }
         deliver(&mut leader, &mut follower, at(5));
         follower.catch_up(at(100));
-        assert_eq!(follower.stats.applied, 10);
+        assert_eq!(follower.stats.counts.applied, 10);
         // The histogram keeps three significant digits.
         let near = |value: u64, ms: u64| (value as f64 / (ms as f64 * 1e6) - 1.0).abs() < 1e-3;
         assert!(near(follower.stats.lag_ns.max(), 15), "{}", follower.stats.lag_ns.max());
@@ -1149,8 +1140,8 @@ mod tests {
             assert!(released.is_empty());
             replica.on_tick(at(2_000), &mut released);
             assert_eq!(released[0].outcome, if sloppy { Outcome::Served } else { Outcome::Error });
-            assert_eq!(replica.stats.ack_failures, u64::from(!sloppy));
-            assert_eq!(replica.stats.sloppy_writes, u64::from(sloppy));
+            assert_eq!(replica.stats.counts.ack_failures, u64::from(!sloppy));
+            assert_eq!(replica.stats.counts.sloppy_writes, u64::from(sloppy));
         }
     }
 
@@ -1184,13 +1175,13 @@ mod tests {
         a.catch_up(at(100));
         b.catch_up(at(100));
         // a's write (older) is overwritten by b's, which had not seen it: one lost update, at a.
-        assert_eq!((a.stats.conflicts, b.stats.conflicts), (1, 0));
+        assert_eq!((a.stats.counts.conflicts, b.stats.counts.conflicts), (1, 0));
         assert_eq!(a.versions[4], b.versions[4]);
         // A write that had seen the other is no conflict.
         a.write(at(200), request(3), 4, true);
         deliver(&mut a, &mut b, at(250));
         b.catch_up(at(300));
-        assert_eq!(b.stats.conflicts, 0);
+        assert_eq!(b.stats.counts.conflicts, 0);
     }
 
     #[test]
@@ -1257,7 +1248,7 @@ mod tests {
         let write = Op::write(4);
         assert_eq!(c.route(at(0), write.forwarded(), true), Route::Forward(0));
         assert_eq!(c.route(at(0), write.forwarded().forwarded(), true), Route::Refuse);
-        assert_eq!((c.stats.forwarded_writes, c.stats.misdirected), (1, 1));
+        assert_eq!((c.stats.counts.forwarded_writes, c.stats.counts.misdirected), (1, 1));
         assert_eq!(write.forwarded().forwarded().key(), 4, "the hops leave the key alone");
     }
 
@@ -1277,6 +1268,6 @@ mod tests {
         deliver(a, c, at(100));
         c.catch_up(at(200));
         assert_eq!(c.versions[4], Version { time: at(30), member: 1 });
-        assert_eq!(c.stats.conflicts, 0, "one writer at a time: no conflict");
+        assert_eq!(c.stats.counts.conflicts, 0, "one writer at a time: no conflict");
     }
 }

@@ -27,6 +27,8 @@ pub struct Fault {
     /// `None`: until the end of the run.
     pub end: Option<SimTime>,
     pub action: FaultAction,
+    /// An operator ended it before it started: it never happened (its end is then its start).
+    pub called_off: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -57,6 +57,17 @@ impl Counters {
         self.timeout + self.rejected + self.error + self.unreachable + self.breaker_open + self.shed
     }
 
+    /// Requests that ended, well or not.
+    pub fn ended(&self) -> u64 {
+        self.succeeded + self.failed()
+    }
+
+    /// Succeeded over ended; `None` when none ended.
+    pub fn availability(&self) -> Option<f64> {
+        let ended = self.ended();
+        (ended > 0).then(|| self.succeeded as f64 / ended as f64)
+    }
+
     /// Adds another set of counts to this one.
     pub fn merge(&mut self, other: &Counters) {
         self.attempted += other.attempted;

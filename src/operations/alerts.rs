@@ -6,6 +6,7 @@
 //! So detection is never faster than one window, which is also true of real alerting.
 
 use crate::kernel::{SimDuration, SimTime};
+pub use crate::outcome::expr::Comparison;
 use crate::world::RegionId;
 
 /// What an alert watches.
@@ -57,46 +58,23 @@ impl Signal {
         }
     }
 
+    /// Whether the signal is a share (0 to 1), so a threshold may be written as a percentage.
+    pub fn is_ratio(self) -> bool {
+        matches!(self, Signal::ErrorRate | Signal::RetryRate | Signal::Utilisation)
+    }
+
     /// Whether the signal is measured at servers (the others at clients).
     pub fn at_servers(self) -> bool {
         matches!(self, Signal::Utilisation | Signal::QueueLength | Signal::MemoryMb | Signal::ReplicaLagS)
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Comparison {
-    Above,
-    AtLeast,
-    Below,
-    AtMost,
-}
-
-impl Comparison {
-    pub fn symbol(self) -> &'static str {
-        match self {
-            Comparison::Above => ">",
-            Comparison::AtLeast => ">=",
-            Comparison::Below => "<",
-            Comparison::AtMost => "<=",
-        }
-    }
-
-    pub fn holds(self, value: f64, threshold: f64) -> bool {
-        match self {
-            Comparison::Above => value > threshold,
-            Comparison::AtLeast => value >= threshold,
-            Comparison::Below => value < threshold,
-            Comparison::AtMost => value <= threshold,
-        }
-    }
-
-    /// Of several servers' values, the one that decides: the highest for an upper bound, the
-    /// lowest for a lower one (the worst server raises the alert).
-    pub fn worst(self, a: f64, b: f64) -> f64 {
-        match self {
-            Comparison::Above | Comparison::AtLeast => a.max(b),
-            Comparison::Below | Comparison::AtMost => a.min(b),
-        }
+/// Of several servers' values, the one that decides: the highest for an upper bound, the lowest
+/// for a lower one (the worst server raises the alert).
+pub fn worst(comparison: Comparison, a: f64, b: f64) -> f64 {
+    match comparison {
+        Comparison::Less | Comparison::LessOrEqual => a.min(b),
+        _ => a.max(b),
     }
 }
 
@@ -116,7 +94,7 @@ pub struct AlertRule {
     pub comparison: Comparison,
     pub threshold: f64,
     pub scope: Scope,
-    /// How long the comparison must hold, in whole windows, before the alert fires.
+    /// How long the comparison must hold before the alert fires (judged at window ends).
     pub hold: SimDuration,
     /// The fault this alert is meant to catch, if any (an index into the fault plan).
     pub detects: Option<u16>,
@@ -140,7 +118,6 @@ pub enum Transition {
 #[derive(Clone, Debug, Default)]
 pub struct AlertState {
     held_since: Option<SimTime>,
-    firing: bool,
     pub firings: Vec<(SimTime, Option<SimTime>)>,
 }
 
@@ -149,20 +126,15 @@ impl AlertState {
     /// for a percentile) neither holds nor breaks the comparison: the alert keeps its state.
     pub fn observe(&mut self, rule: &AlertRule, start: SimTime, end: SimTime, value: Option<f64>) -> Option<Transition> {
         let value = value.filter(|v| v.is_finite())?;
+        let firing = self.firings.last_mut().filter(|firing| firing.1.is_none());
         if !rule.comparison.holds(value, rule.threshold) {
             self.held_since = None;
-            if self.firing {
-                self.firing = false;
-                if let Some(last) = self.firings.last_mut() {
-                    last.1 = Some(end);
-                }
-                return Some(Transition::Cleared);
-            }
-            return None;
+            let firing = firing?;
+            firing.1 = Some(end);
+            return Some(Transition::Cleared);
         }
         let since = *self.held_since.get_or_insert(start);
-        if !self.firing && end.since(since) >= rule.hold {
-            self.firing = true;
+        if firing.is_none() && end.since(since) >= rule.hold {
             self.firings.push((end, None));
             return Some(Transition::Fired);
         }
@@ -187,7 +159,7 @@ mod tests {
         AlertRule {
             name: "slow".into(),
             signal: Signal::P99Ms,
-            comparison: Comparison::Above,
+            comparison: Comparison::Greater,
             threshold: 200.0,
             scope: Scope::Clients(None),
             hold: SimDuration::from_secs(hold_s),
@@ -231,13 +203,13 @@ mod tests {
     #[test]
     fn a_zero_hold_fires_at_the_end_of_the_first_crossing_window_and_lower_bounds_work() {
         let mut below = rule(0);
-        below.comparison = Comparison::Below;
+        below.comparison = Comparison::Less;
         below.threshold = 50.0;
         let mut state = AlertState::default();
         assert_eq!(state.observe(&below, window(0).0, window(0).1, Some(60.0)), None);
         assert_eq!(state.observe(&below, window(1).0, window(1).1, Some(40.0)), Some(Transition::Fired));
-        assert_eq!(Comparison::Below.worst(3.0, 1.0), 1.0);
-        assert_eq!(Comparison::AtLeast.worst(3.0, 1.0), 3.0);
-        assert!(Comparison::AtMost.holds(50.0, 50.0) && !Comparison::Below.holds(50.0, 50.0));
+        assert_eq!(worst(Comparison::Less, 3.0, 1.0), 1.0);
+        assert_eq!(worst(Comparison::GreaterOrEqual, 3.0, 1.0), 3.0);
+        assert!(Comparison::LessOrEqual.holds(50.0, 50.0) && !Comparison::Less.holds(50.0, 50.0));
     }
 }

@@ -42,19 +42,15 @@ pub enum Effect {
     Note,
     /// The fault ends now (the repair), or never starts if it has not yet.
     EndFault { fault: u16 },
-    /// Each server's pool becomes `workers` strong: missing workers start serving after
-    /// `provisioning_delay`, surplus idle workers retire at once. An autoscaled pool also gets
-    /// the new bounds, if given.
-    Scale { servers: Vec<u32>, workers: u32, provisioning_delay: SimDuration, min_workers: Option<u32>, max_workers: Option<u32> },
+    /// Each server's pool is set to the order's size (see `Server::scale_to`).
+    Scale { servers: Vec<u32>, order: ScaleOrder },
 }
 
 impl Effect {
     /// What each server of a `scale` is told.
     pub fn scale_order(&self) -> Option<ScaleOrder> {
-        match *self {
-            Effect::Scale { workers, provisioning_delay, min_workers, max_workers, .. } => {
-                Some(ScaleOrder { workers, delay: provisioning_delay, min_workers, max_workers })
-            }
+        match self {
+            Effect::Scale { order, .. } => Some(*order),
             _ => None,
         }
     }

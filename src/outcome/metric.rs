@@ -37,7 +37,7 @@ const ALIASES: [(&str, &str); 6] = [
 pub fn lookup(summary: &Value, path: &str) -> Result<f64, Missing> {
     let (parent, last) = path.rsplit_once('.').map_or(("", path), |(p, l)| (p, l));
     // A key the summary really has (a dependency's `p99_ms`) wins over the short name.
-    let literal = walk(summary, path).is_ok();
+    let literal = is_short_name(last) && walk(summary, path).is_ok();
     if last == "error_rate" && !literal {
         let availability = if parent.is_empty() { "availability".to_string() } else { format!("{parent}.availability") };
         return lookup(summary, &availability).map(|a| 1.0 - a);

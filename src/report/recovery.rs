@@ -30,6 +30,9 @@ pub struct Recovery {
 }
 
 pub fn measure(fault: &Fault, recorder: &Recorder, slo: &Slo) -> Recovery {
+    if fault.called_off {
+        return Recovery { detected_after: None, recovered_after: None };
+    }
     let reaction = recorder.events.iter().find(|e| e.time >= fault.start && is_reaction(e.event, &e.detail));
     let detected_after = reaction.map(|e| (e.time.since(fault.start).as_secs_f64(), format!("{} {} {}", e.event, e.subject, e.detail)));
     let reference = fault.end.or(reaction.map(|e| e.time));
@@ -38,12 +41,8 @@ pub fn measure(fault: &Fault, recorder: &Recorder, slo: &Slo) -> Recovery {
 }
 
 fn meets(row: &TimelineRow, slo: &Slo) -> bool {
-    let c = &row.counters;
-    let ended = c.succeeded + c.failed();
-    if ended == 0 {
-        return true;
-    }
-    let available = c.succeeded as f64 / ended as f64 >= slo.availability;
+    let Some(availability) = row.counters.availability() else { return true };
+    let available = availability >= slo.availability;
     let fast = slo.p99_ms.is_none_or(|bound| row.p99_ms.is_none_or(|p99| p99 <= bound));
     available && fast
 }

@@ -5,7 +5,7 @@
 use super::placement::PlacementSummary;
 use super::summary::{LatencySummary, at_s, latency, round, span_s};
 use crate::data::failover::FailoverRecord;
-use crate::data::replica::{Conflicts, ReadFrom, Replica, ReplicationPolicy, Topology};
+use crate::data::replica::{Conflicts, ReadFrom, Replica, ReplicaCounts, ReplicationPolicy, Topology};
 use crate::sim::RunResult;
 use crate::sim::plan::ScenarioPlan;
 use serde::Serialize;
@@ -35,30 +35,12 @@ pub struct ReplicationSummary {
 #[derive(Serialize)]
 pub struct MemberSummary {
     pub role_at_end: &'static str,
-    pub commits: u64,
-    pub forwarded_writes: u64,
-    pub forwarded_reads: u64,
-    pub refused_writes: u64,
-    /// Requests refused after two forwards (chasing a leadership that moved).
-    pub misdirected: u64,
-    pub reads: u64,
-    pub stale_reads: u64,
-    pub refused_stale: u64,
-    pub redirected_stale: u64,
+    #[serde(flatten)]
+    pub counts: ReplicaCounts,
     /// How far behind the replica could be when it served a read (its safe time's age).
     pub read_staleness_ms: LatencySummary,
     /// Commit-to-apply lag of the writes it applied from other members.
-    pub applied: u64,
     pub lag_ms: LatencySummary,
-    pub apply_queue_max: u64,
-    pub waited_for_acks: u64,
-    pub ack_failures: u64,
-    pub sloppy_writes: u64,
-    pub quorum_read_failures: u64,
-    pub conflicts: u64,
-    pub lost_updates: u64,
-    pub resolved: u64,
-    pub resolver_queue_max: u64,
     pub resolve_wait_ms_mean: Option<f64>,
 }
 
@@ -129,10 +111,10 @@ pub fn summaries(plan: &ScenarioPlan, result: &RunResult) -> BTreeMap<String, Re
                 },
                 leader_at_start: (policy.topology == Topology::LeaderFollower && policy.placement.is_none()).then(|| region(policy.leader)),
                 leader_at_end,
-                reads_served: total(|m| m.reads),
-                stale_reads: total(|m| m.stale_reads),
-                conflicts: total(|m| m.conflicts),
-                lost_updates: total(|m| m.lost_updates),
+                reads_served: total(|m| m.counts.reads),
+                stale_reads: total(|m| m.counts.stale_reads),
+                conflicts: total(|m| m.counts.conflicts),
+                lost_updates: total(|m| m.counts.lost_updates),
                 members,
                 failovers,
                 placement,
@@ -164,28 +146,10 @@ fn reads(policy: &ReplicationPolicy) -> String {
 fn member_summary(role: &'static str, s: &crate::data::replica::ReplicaStats) -> MemberSummary {
     MemberSummary {
         role_at_end: role,
-        commits: s.commits,
-        forwarded_writes: s.forwarded_writes,
-        forwarded_reads: s.forwarded_reads,
-        refused_writes: s.refused_writes,
-        misdirected: s.misdirected,
-        reads: s.reads,
-        stale_reads: s.stale_reads,
-        refused_stale: s.refused_stale,
-        redirected_stale: s.redirected_stale,
+        counts: s.counts,
         read_staleness_ms: latency(&s.staleness_ns),
-        applied: s.applied,
         lag_ms: latency(&s.lag_ns),
-        apply_queue_max: s.apply_queue_max,
-        waited_for_acks: s.waited_for_acks,
-        ack_failures: s.ack_failures,
-        sloppy_writes: s.sloppy_writes,
-        quorum_read_failures: s.quorum_read_failures,
-        conflicts: s.conflicts,
-        lost_updates: s.lost_updates,
-        resolved: s.resolved,
-        resolver_queue_max: s.resolver_queue_max,
-        resolve_wait_ms_mean: (s.resolved > 0).then(|| round(s.resolve_wait_ns as f64 / s.resolved as f64 / 1e6, 3)),
+        resolve_wait_ms_mean: (s.counts.resolved > 0).then(|| round(s.resolve_wait_ns as f64 / s.counts.resolved as f64 / 1e6, 3)),
     }
 }
 

@@ -4,6 +4,7 @@
 //! seed) and the merged `latency_*.hgrm`.
 
 use super::summary::{LatencySummary, latency, round};
+use super::timeline::csv_number;
 use crate::outcome::replicate::VariantRuns;
 use crate::outcome::stats::{Estimate, format_value};
 use serde::Serialize;
@@ -111,10 +112,6 @@ pub fn write(dir: &Path, runs: &VariantRuns, summary: &ReplicatedSummary) -> std
     Ok(())
 }
 
-fn cell(value: Option<f64>) -> String {
-    value.map(|v| v.to_string()).unwrap_or_default()
-}
-
 fn per_seed_csv(runs: &VariantRuns) -> String {
     let mut out = String::from("seed,digest,attempted,succeeded,availability,p50_ms,p99_ms,amplification\n");
     for r in &runs.replications {
@@ -126,10 +123,10 @@ fn per_seed_csv(runs: &VariantRuns) -> String {
             s.digest,
             s.requests.attempted,
             s.requests.succeeded,
-            cell(s.availability),
-            cell(s.latency_ms.p50),
-            cell(s.latency_ms.p99),
-            cell(s.requests.amplification)
+            csv_number(s.availability),
+            csv_number(s.latency_ms.p50),
+            csv_number(s.latency_ms.p99),
+            csv_number(s.requests.amplification)
         );
     }
     out

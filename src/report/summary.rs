@@ -149,6 +149,9 @@ pub struct FaultSummary {
     pub detected_by: Option<String>,
     /// From the fault's end (or first reaction) until the SLO holds again; null if it never did.
     pub time_to_recover_s: Option<f64>,
+    /// An operator ended it before it started: it never happened.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub called_off: bool,
 }
 
 #[derive(Serialize)]
@@ -297,8 +300,7 @@ fn counts(counters: &Counters, in_flight: u64) -> RequestCounts {
 
 /// Share of ended requests that succeeded; `None` when none ended.
 pub fn availability(counters: &Counters) -> Option<f64> {
-    let ended = counters.succeeded + counters.failed();
-    (ended > 0).then(|| round(counters.succeeded as f64 / ended as f64, 6))
+    counters.availability().map(|a| round(a, 6))
 }
 
 /// Percentiles of a nanosecond histogram, in milliseconds.
@@ -518,6 +520,7 @@ pub fn build(plan: &ScenarioPlan, result: &RunResult) -> Summary {
                     time_to_detect_s: recovery.detected_after.as_ref().map(|(s, _)| round(*s, 6)),
                     detected_by: recovery.detected_after.map(|(_, what)| what),
                     time_to_recover_s: recovery.recovered_after.map(|s| round(s, 6)),
+                    called_off: f.called_off,
                 }
             })
             .collect(),

@@ -1,6 +1,7 @@
 //! The summary printed after a run: one table of client regions, one of servers.
 
 use super::summary::{FailureCounts, LatencySummary, RequestCounts, Summary};
+use super::timeline::csv_number;
 use std::fmt::Write;
 
 fn ms(value: Option<f64>) -> String {
@@ -81,18 +82,17 @@ pub fn comparison_csv(summaries: &[Summary]) -> String {
         let _ = write!(out, ",{name}");
     }
     out.push('\n');
-    let number = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
     for summary in summaries {
         let r = &summary.requests;
         let _ = write!(
             out,
             "{},{},{},{},{},{},{},{}",
             super::timeline::csv_field(summary.variant.as_deref().unwrap_or("")),
-            number(summary.availability),
-            number(summary.latency_ms.p50),
-            number(summary.latency_ms.p99),
-            number(summary.latency_ms.p999),
-            number(r.amplification),
+            csv_number(summary.availability),
+            csv_number(summary.latency_ms.p50),
+            csv_number(summary.latency_ms.p99),
+            csv_number(summary.latency_ms.p999),
+            csv_number(r.amplification),
             r.attempted,
             r.succeeded,
         );
@@ -171,6 +171,10 @@ pub fn render(summary: &Summary) -> String {
             summary.network.messages_lost, summary.network.convergences
         );
         for fault in &summary.faults {
+            if fault.called_off {
+                let _ = writeln!(out, "  {:<24} {:<14} {:>8.1} s: called off before it started", fault.name, fault.kind, fault.start_s);
+                continue;
+            }
             let end = fault.end_s.map_or("end of run".to_string(), |e| format!("{e:.1} s"));
             let detect = fault.time_to_detect_s.map_or("not detected".to_string(), |s| format!("detected after {s:.1} s"));
             let recover = fault.time_to_recover_s.map_or("SLO not met again".to_string(), |s| format!("recovered {s:.1} s later"));
@@ -279,14 +283,14 @@ fn replicas(out: &mut String, data: &super::data::DataSummary) {
             "replica", "role", "commits", "applied", "lag p99 ms", "stale p99 ms", "refused"
         );
         for (region, m) in &group.members {
-            let refused = m.refused_writes + m.refused_stale + m.ack_failures + m.misdirected;
+            let refused = m.counts.refused_writes + m.counts.refused_stale + m.counts.ack_failures + m.counts.misdirected;
             let _ = writeln!(
                 out,
                 "{:<16} {:>12} {:>9} {:>10} {:>12} {:>12} {:>10}",
                 region,
                 m.role_at_end,
-                m.commits,
-                m.applied,
+                m.counts.commits,
+                m.counts.applied,
                 ms(m.lag_ms.p99),
                 ms(m.read_staleness_ms.p99),
                 refused

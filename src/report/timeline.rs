@@ -61,6 +61,11 @@ pub fn render_events(result: &RunResult) -> String {
     out
 }
 
+/// A number as a CSV field: empty when there is none.
+pub fn csv_number(value: Option<f64>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
 /// A CSV field (RFC 4180): quoted, with quotes doubled, when it holds a comma, a quote or a
 /// line break; as it is otherwise.
 pub fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {

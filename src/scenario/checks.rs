@@ -8,6 +8,23 @@ use super::files::S;
 use super::units::{DURATION_FORMS, parse_duration};
 use crate::kernel::SimDuration;
 
+/// Reports every key given (with where it was written) that `allowed` does not hold:
+/// `` `<name>` does not apply to <what> ``, and what is expected instead.
+pub(crate) fn reject_keys(
+    problems: &mut Problems,
+    given: &[(&str, Option<serde_saphyr::Location>)],
+    allowed: &[&str],
+    key: &str,
+    what: &str,
+    expected: &str,
+) {
+    for (name, location) in given {
+        if let Some(location) = location.filter(|_| !allowed.contains(name)) {
+            problems.at(&location, format!("{key}.{name}"), format!("`{name}` does not apply to {what}")).expected(expected);
+        }
+    }
+}
+
 /// A number greater than 0. Returns the value as written (problem recorded if wrong).
 pub(crate) fn positive(problems: &mut Problems, value: &S<f64>, key: &str) -> f64 {
     if !(value.value.is_finite() && value.value > 0.0) {
@@ -50,6 +67,21 @@ pub(crate) fn whole<T: TryFrom<i64>>(problems: &mut Problems, value: &S<i64>, ke
         return None;
     }
     T::try_from(value.value).ok()
+}
+
+/// An optional duration: `default` when it is not given.
+pub(crate) fn duration_or(problems: &mut Problems, value: &Option<S<String>>, key: &str, default: SimDuration) -> Option<SimDuration> {
+    value.as_ref().map_or(Some(default), |v| duration(problems, v, key))
+}
+
+/// An optional duration longer than zero: `default` when it is not given.
+pub(crate) fn positive_duration_or(
+    problems: &mut Problems,
+    value: &Option<S<String>>,
+    key: &str,
+    default: SimDuration,
+) -> Option<SimDuration> {
+    value.as_ref().map_or(Some(default), |v| positive_duration(problems, v, key))
 }
 
 /// A duration such as `250ms` or `5m`.

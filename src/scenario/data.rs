@@ -1,7 +1,7 @@
 //! Validation of the data layer: the scenario's `keys:` (popularity, hot keys, the share of
 //! writes) and each service's `cache:`.
 
-use super::checks::{duration, optional, positive_duration, share_or_zero, whole};
+use super::checks::{duration_or, optional, positive_duration, positive_duration_or, share_or_zero, whole};
 use super::diagnostic::Problems;
 use super::faults::{FaultContext, Span, run_instant, window};
 use super::files::{CacheFile, CacheWritesFile, HotKeyFile, KeysFile, PopularityFile, S, ServiceFile, StampedeFile, StockFile};
@@ -131,9 +131,6 @@ fn cache(problems: &mut Problems, file: &CacheFile, key: &str, keys: &KeySpace, 
     } else {
         whole::<u32>(problems, &file.capacity, &format!("{key}.capacity"), 1, MAX_CACHE_ENTRIES)
     };
-    let or_default = |problems: &mut Problems, value: &Option<S<String>>, name: &str, default: SimDuration| {
-        value.as_ref().map_or(Some(default), |v| duration(problems, v, &format!("{key}.{name}")))
-    };
     let ttl = file.ttl.as_ref().map(|t| positive_duration(problems, t, &format!("{key}.ttl")));
     let ttl_jitter = file.ttl_jitter.as_ref().map_or(Some(0.0), |j| {
         if !(0.0..1.0).contains(&j.value) {
@@ -147,9 +144,9 @@ fn cache(problems: &mut Problems, file: &CacheFile, key: &str, keys: &KeySpace, 
     if let (Some(jitter), None) = (&file.ttl_jitter, &file.ttl) {
         problems.on(jitter, format!("{key}.ttl_jitter"), "a jitter without a `ttl` has nothing to spread").expected("a `ttl`");
     }
-    let hit_latency = or_default(problems, &file.hit_latency, "hit_latency", SimDuration::from_micros(500));
-    let miss_latency = or_default(problems, &file.miss_latency, "miss_latency", SimDuration::from_micros(500));
-    let hold = file.hold.as_ref().map_or(Some(SimDuration::from_secs(2)), |h| positive_duration(problems, h, &format!("{key}.hold")));
+    let hit_latency = duration_or(problems, &file.hit_latency, &format!("{key}.hit_latency"), SimDuration::from_micros(500));
+    let miss_latency = duration_or(problems, &file.miss_latency, &format!("{key}.miss_latency"), SimDuration::from_micros(500));
+    let hold = positive_duration_or(problems, &file.hold, &format!("{key}.hold"), SimDuration::from_secs(2));
     let stampede = match file.stampede.as_ref().map_or(StampedeFile::None, |s| s.value) {
         StampedeFile::None => Some(Stampede::Unprotected),
         StampedeFile::Coalesce => Some(Stampede::Coalesce),

@@ -1,6 +1,6 @@
 //! Validation of the scenario's `faults:` timeline and `network:` settings into a [`FaultPlan`].
 
-use super::checks::{duration, share};
+use super::checks::{duration, duration_or, share};
 use super::diagnostic::{Problems, did_you_mean};
 use super::files::{DirectionFile, FaultFile, FaultKindFile, NetworkFile, S};
 use super::units::{INSTANT_FORMS, Instant, ns_from_start, parse_instant};
@@ -31,7 +31,7 @@ fn capacities(problems: &mut Problems, files: &[super::files::CapacityFile], con
     for (index, file) in files.iter().enumerate() {
         let key = format!("network.capacities[{index}]");
         let per_second = super::checks::positive(problems, &file.per_second, &format!("{key}.per_second"));
-        let buffer = file.buffer.as_ref().map_or(Some(DEFAULT_LINK_BUFFER), |b| duration(problems, b, &format!("{key}.buffer")));
+        let buffer = duration_or(problems, &file.buffer, &format!("{key}.buffer"), DEFAULT_LINK_BUFFER);
         let links = resolve_links(problems, &file.links, &key, &file.per_second.referenced, context.topology);
         if let (Some(links), Some(buffer)) = (links, buffer) {
             result.push((links, LinkCapacity::new(per_second / context.scale, buffer)));
@@ -59,7 +59,7 @@ pub fn validate_faults(problems: &mut Problems, network: Option<&NetworkFile>, f
         let window = timing(problems, file, &key, context);
         let action = action(problems, file, &key, context);
         if let (Some((start, end)), Some(action)) = (window, action) {
-            plan.faults.push(Fault { name, start, end, action });
+            plan.faults.push(Fault { name, start, end, action, called_off: false });
         }
     }
     plan
@@ -121,13 +121,8 @@ fn reject_irrelevant(problems: &mut Problems, file: &FaultFile, key: &str) {
         ("restart", file.restart.as_ref().map(|v| v.referenced)),
     ];
     let allowed = allowed_keys(file.kind.value);
-    for (name, location) in given {
-        if let Some(location) = location.filter(|_| !allowed.contains(&name)) {
-            problems
-                .at(&location, format!("{key}.{name}"), format!("`{name}` does not apply to a `{}` fault", kind_name(file.kind.value)))
-                .expected(format!("only {}", allowed.join(", ")));
-        }
-    }
+    let what = format!("a `{}` fault", kind_name(file.kind.value));
+    super::checks::reject_keys(problems, &given, allowed, key, &what, &format!("only {}", allowed.join(", ")));
 }
 
 /// Resolves an instant to simulated time; a local time needs a region: `… local <region>`.
@@ -269,7 +264,7 @@ fn leak(problems: &mut Problems, file: &FaultFile, key: &str) -> Option<LeakSpec
         required(problems, &file.limit_mb, file, key, "limit_mb").map(|l| super::checks::positive(problems, l, &format!("{key}.limit_mb")));
     let baseline_mb = file.baseline_mb.as_ref().map_or(0.0, |b| super::checks::non_negative(problems, b, &format!("{key}.baseline_mb")));
     let gc_slowdown = file.gc_slowdown.as_ref().map_or(0.0, |g| super::checks::non_negative(problems, g, &format!("{key}.gc_slowdown")));
-    let restart = file.restart.as_ref().map_or(Some(DEFAULT_RESTART), |r| duration(problems, r, &format!("{key}.restart")));
+    let restart = duration_or(problems, &file.restart, &format!("{key}.restart"), DEFAULT_RESTART);
     let (mb_per_min, limit_mb, restart) = (mb_per_min?, limit_mb?, restart?);
     if let Some(baseline) = file.baseline_mb.as_ref().filter(|b| b.value >= limit_mb) {
         problems
@@ -361,8 +356,8 @@ fn gray_link(problems: &mut Problems, file: &FaultFile, key: &str, topology: &To
         }
         l.value
     });
-    let added = file.added_latency.as_ref().map_or(Some(SimDuration::ZERO), |d| duration(problems, d, &format!("{key}.added_latency")));
-    let jitter = file.jitter.as_ref().map_or(Some(SimDuration::ZERO), |d| duration(problems, d, &format!("{key}.jitter")));
+    let added = duration_or(problems, &file.added_latency, &format!("{key}.added_latency"), SimDuration::ZERO);
+    let jitter = duration_or(problems, &file.jitter, &format!("{key}.jitter"), SimDuration::ZERO);
     let multiplier =
         file.latency_multiplier.as_ref().map_or(1.0, |m| super::checks::positive(problems, m, &format!("{key}.latency_multiplier")));
     let gray = LinkGray { loss, added: added?, multiplier, jitter: jitter? };
@@ -382,25 +377,58 @@ fn servers(problems: &mut Problems, file: &FaultFile, key: &str, context: &Fault
         return None;
     }
     let services = fault_services(problems, file, key, context)?;
+    servers_in(problems, &file.regions, services.as_deref(), "fault", |slot| format!("{key}.regions[{slot}]"), context)
+}
+
+/// The servers in `regions` of the services `only` lists (of every service for `None`), for a
+/// `what` (a fault, an action); each region's key in messages is `region_key(slot)`. A region
+/// where none of them runs is an error that names the regions where they do.
+pub(super) fn servers_in(
+    problems: &mut Problems,
+    regions: &[S<String>],
+    only: Option<&[u32]>,
+    what: &str,
+    region_key: impl Fn(usize) -> String,
+    context: &FaultContext,
+) -> Option<Vec<u32>> {
+    let chosen = |s: &ServicePlan| only.is_none_or(|only| only.contains(&s.service));
     let mut servers = Vec::new();
     let mut complete = true;
-    for (slot, name) in file.regions.iter().enumerate() {
-        let slot_key = format!("{key}.regions[{slot}]");
+    for (slot, name) in regions.iter().enumerate() {
+        let slot_key = region_key(slot);
         let Some(region_id) = region(problems, context.topology, name, &slot_key) else {
             complete = false;
             continue;
         };
         let before = servers.len();
-        let acted_on = |s: &ServicePlan| s.region == region_id && services.as_ref().is_none_or(|only| only.contains(&s.service));
-        servers.extend(context.services.iter().enumerate().filter(|(_, s)| acted_on(s)).map(|(index, _)| index as u32));
+        servers.extend(context.services.iter().enumerate().filter(|(_, s)| s.region == region_id && chosen(s)).map(|(i, _)| i as u32));
         if servers.len() == before {
             complete = false;
+            let mut served: Vec<&str> =
+                context.services.iter().filter(|s| chosen(s)).map(|s| context.topology.region(s.region).id.as_str()).collect();
+            served.dedup();
             problems
-                .on(name, slot_key, format!("region `{}` has no service for this fault to act on", name.value))
-                .expected("a region listed under `services:` (for the services this fault names)");
+                .on(name, slot_key, format!("region `{}` has no service for this {what} to act on", name.value))
+                .expected(format!("a region where they run: {}", served.join(", ")))
+                .suggest(did_you_mean(&name.value, served.iter().copied()));
         }
     }
     complete.then_some(servers)
+}
+
+/// The index of the fault called `name`; an error (with the nearest name) if there is none.
+pub(super) fn fault_named(problems: &mut Problems, name: &S<String>, key: &str, faults: &FaultPlan) -> Option<u16> {
+    if let Some(index) = faults.faults.iter().position(|f| f.name == name.value) {
+        return Some(index as u16);
+    }
+    let names: Vec<&str> = faults.faults.iter().map(|f| f.name.as_str()).collect();
+    let expected =
+        if names.is_empty() { "a fault's name (the scenario has none)".to_string() } else { format!("one of: {}", names.join(", ")) };
+    problems
+        .on(name, key, format!("no fault is called `{}`", name.value))
+        .expected(expected)
+        .suggest(did_you_mean(&name.value, names.iter().copied()));
+    None
 }
 
 /// The services named by a fault's `services:`, or `None` for all of them.

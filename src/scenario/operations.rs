@@ -1,14 +1,16 @@
 //! Validation of `alerts:` and `actions:` into an [`OperationsPlan`].
 
-use super::checks::{duration, whole};
+use super::checks::{duration_or, whole};
 use super::diagnostic::{Problems, did_you_mean};
-use super::faults::{FaultContext, run_instant};
+use super::faults::{FaultContext, fault_named, run_instant, servers_in};
 use super::files::{ActionFile, ActionKindFile, AlertFile, S};
 use super::validate::{MAX_WORKERS, region, scaled};
 use super::windows::valid_name;
+use crate::actors::server::ScaleOrder;
 use crate::faults::FaultPlan;
 use crate::kernel::SimDuration;
-use crate::operations::{Action, AlertRule, Awaited, Comparison, Effect, OperationsPlan, Scope, Signal, Trigger};
+use crate::operations::{Action, AlertRule, Awaited, Effect, OperationsPlan, Scope, Signal, Trigger};
+use crate::outcome::expr::{self, Comparison, Expr};
 use crate::world::RegionId;
 
 /// What validating operations needs besides the fault context.
@@ -61,13 +63,21 @@ fn alert(
     operations: &OperationsContext,
 ) -> Option<AlertRule> {
     let (signal, comparison, threshold) = condition(problems, &file.when, &format!("{key}.when"))?;
-    let hold = file.hold.as_ref().map_or(Some(SimDuration::ZERO), |h| duration(problems, h, &format!("{key}.for")));
+    let hold = duration_or(problems, &file.hold, &format!("{key}.for"), SimDuration::ZERO);
     let detects = match &file.detects {
-        Some(name) => Some(fault_index(problems, name, &format!("{key}.detects"), operations.faults)?),
+        Some(name) => Some(fault_named(problems, name, &format!("{key}.detects"), operations.faults)?),
         None => None,
     };
     let scope = if signal.at_servers() {
-        let servers = servers(problems, file.service.as_ref(), file.region.as_slice(), &file.name, key, context)?;
+        let servers = servers(
+            problems,
+            file.service.as_ref(),
+            file.region.as_slice(),
+            &file.name,
+            (key, "alert"),
+            |_| format!("{key}.region"),
+            context,
+        )?;
         Scope::Servers(servers)
     } else {
         if let Some(service) = &file.service {
@@ -83,39 +93,49 @@ fn alert(
     Some(AlertRule { name: file.name.value.clone(), signal, comparison, threshold, scope, hold: hold?, detects })
 }
 
-/// `signal op number`, like `p99_ms > 200` or `error_rate >= 1%`.
+/// `signal op number`, like `p99_ms > 200` or `error_rate >= 1%`, in the expectation language
+/// (`outcome::expr`), restricted to a signal, an order comparison and a constant.
 fn condition(problems: &mut Problems, text: &S<String>, key: &str) -> Option<(Signal, Comparison, f64)> {
-    const OPERATORS: [(&str, Comparison); 6] = [
-        (">=", Comparison::AtLeast),
-        ("<=", Comparison::AtMost),
-        ("≥", Comparison::AtLeast),
-        ("≤", Comparison::AtMost),
-        (">", Comparison::Above),
-        ("<", Comparison::Below),
-    ];
-    let names: Vec<&str> = Signal::ALL.iter().map(|s| s.name()).collect();
-    let found =
-        OPERATORS.iter().find_map(|&(symbol, comparison)| text.value.split_once(symbol).map(|(l, r)| (l.trim(), r.trim(), comparison)));
-    let Some((left, right, comparison)) = found else {
-        problems.on(text, key, format!("`{}` compares nothing", text.value)).expected("`<signal> <op> <number>`, like `p99_ms > 200`");
+    let rule = "`<signal> <op> <number>`, like `p99_ms > 200`";
+    let parsed = match expr::parse(&text.value) {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            problems.on(text, key, format!("`{}` compares nothing an alert can judge: {message}", text.value)).expected(rule);
+            return None;
+        }
+    };
+    let signal = match &parsed.left {
+        Expr::Metric(metric) => {
+            let name = metric.path.as_str();
+            let signal = Signal::ALL.into_iter().find(|s| s.name() == name);
+            if signal.is_none() {
+                let names = Signal::ALL.map(Signal::name);
+                problems
+                    .on(text, key, format!("unknown signal `{name}`"))
+                    .expected(format!("one of: {}", names.join(", ")))
+                    .suggest(did_you_mean(name, names.iter().copied()));
+            }
+            signal
+        }
+        _ => {
+            problems.on(text, key, "the left side is not a signal").expected(rule);
+            None
+        }
+    };
+    if matches!(parsed.comparison, Comparison::Equal | Comparison::Approximately(_)) {
+        problems.on(text, key, format!("an alert cannot use `{}`", parsed.comparison.symbol())).expected("<, <=, > or >=");
         return None;
-    };
-    let signal = Signal::ALL.into_iter().find(|s| s.name() == left);
-    if signal.is_none() {
-        problems
-            .on(text, key, format!("unknown signal `{left}`"))
-            .expected(format!("one of: {}", names.join(", ")))
-            .suggest(did_you_mean(left, names.iter().copied()));
     }
-    let threshold = match right.strip_suffix('%') {
-        Some(percent) => percent.trim().parse::<f64>().ok().map(|p| p / 100.0),
-        None => right.parse::<f64>().ok(),
-    };
-    let threshold = threshold.filter(|t| t.is_finite());
+    let threshold = parsed.right.constant();
     if threshold.is_none() {
-        problems.on(text, key, format!("`{right}` is not a number")).expected("a threshold like `200`, `0.01` or `1%`");
+        problems.on(text, key, "the threshold is not a number").expected("a threshold like `200`, `0.01` or `1%`");
     }
-    Some((signal?, comparison, threshold?))
+    let signal = signal?;
+    if text.value.contains('%') && !signal.is_ratio() {
+        problems.on(text, key, format!("`{}` is not a ratio, so `%` does not apply", signal.name())).expected("a plain number");
+        return None;
+    }
+    Some((signal, parsed.comparison, threshold?))
 }
 
 fn client_region(problems: &mut Problems, name: &S<String>, key: &str, context: &FaultContext, clients: &[RegionId]) -> Option<RegionId> {
@@ -131,63 +151,21 @@ fn client_region(problems: &mut Problems, name: &S<String>, key: &str, context: 
     None
 }
 
-fn fault_index(problems: &mut Problems, name: &S<String>, key: &str, faults: &FaultPlan) -> Option<u16> {
-    if let Some(index) = faults.faults.iter().position(|f| f.name == name.value) {
-        return Some(index as u16);
-    }
-    let names: Vec<&str> = faults.faults.iter().map(|f| f.name.as_str()).collect();
-    problems
-        .on(name, key, format!("no fault is called `{}`", name.value))
-        .expected(if names.is_empty() {
-            "a fault's name (the scenario has none)".to_string()
-        } else {
-            format!("one of: {}", names.join(", "))
-        })
-        .suggest(did_you_mean(&name.value, names.iter().copied()));
-    None
-}
-
 /// The servers of `service` (default the only one) in `regions` (default all of its regions).
 fn servers(
     problems: &mut Problems,
     service: Option<&S<String>>,
     regions: &[S<String>],
     anchor: &S<String>,
-    key: &str,
+    (key, what): (&str, &str),
+    region_key: impl Fn(usize) -> String,
     context: &FaultContext,
 ) -> Option<Vec<u32>> {
-    let names: Vec<String> = context.service_specs.iter().map(|s| s.name.clone()).collect();
-    let service = match service {
-        Some(name) => super::services::service_index(problems, name, &names, &format!("{key}.service"))?,
-        None if names.len() <= 1 => 0,
-        None => {
-            problems
-                .on(anchor, format!("{key}.service"), "the scenario has several services and this names none")
-                .expected(format!("`service: <name>`, one of: {}", names.join(", ")));
-            return None;
-        }
-    };
-    let of_service = || context.services.iter().enumerate().filter(|(_, s)| s.service == service);
+    let service = super::services::named_or_only(problems, service, anchor, context.service_specs, &format!("{key}.service"))?;
     if regions.is_empty() {
-        return Some(of_service().map(|(index, _)| index as u32).collect());
+        return Some(context.services.iter().enumerate().filter(|(_, s)| s.service == service).map(|(i, _)| i as u32).collect());
     }
-    let mut servers = Vec::new();
-    for (slot, name) in regions.iter().enumerate() {
-        let slot_key = if regions.len() == 1 { format!("{key}.region") } else { format!("{key}.regions[{slot}]") };
-        let id = region(problems, context.topology, name, &slot_key)?;
-        match of_service().find(|(_, s)| s.region == id) {
-            Some((index, _)) => servers.push(index as u32),
-            None => {
-                let served: Vec<&str> = of_service().map(|(_, s)| context.topology.region(s.region).id.as_str()).collect();
-                problems
-                    .on(name, slot_key, format!("service `{}` has no servers in `{}`", names[service as usize], name.value))
-                    .expected(format!("one of its regions: {}", served.join(", ")))
-                    .suggest(did_you_mean(&name.value, served.iter().copied()));
-                return None;
-            }
-        }
-    }
-    Some(servers)
+    servers_in(problems, regions, Some(&[service]), what, region_key, context)
 }
 
 fn action(
@@ -203,7 +181,7 @@ fn action(
     let effect = match file.effect.value {
         ActionKindFile::Note => Some(Effect::Note),
         ActionKindFile::EndFault => match &file.fault {
-            Some(name) => fault_index(problems, name, &format!("{key}.fault"), faults).map(|fault| Effect::EndFault { fault }),
+            Some(name) => fault_named(problems, name, &format!("{key}.fault"), faults).map(|fault| Effect::EndFault { fault }),
             None => {
                 problems.on(&file.effect, format!("{key}.fault"), "`end-fault` needs the fault it ends").expected("`fault: <name>`");
                 None
@@ -215,7 +193,7 @@ fn action(
 }
 
 fn trigger(problems: &mut Problems, file: &ActionFile, key: &str, plan: &OperationsPlan, context: &FaultContext) -> Option<Trigger> {
-    let delay = file.delay.as_ref().map_or(Some(SimDuration::ZERO), |d| duration(problems, d, &format!("{key}.delay")));
+    let delay = duration_or(problems, &file.delay, &format!("{key}.delay"), SimDuration::ZERO);
     match (&file.at, &file.after) {
         (Some(at), None) => {
             if let Some(delay) = &file.delay {
@@ -258,42 +236,67 @@ fn scale(problems: &mut Problems, file: &ActionFile, key: &str, context: &FaultC
     };
     let workers = count(problems, &file.workers, "workers");
     let (min_workers, max_workers) = (count(problems, &file.min_workers, "min_workers"), count(problems, &file.max_workers, "max_workers"));
-    let provisioning_delay =
-        file.provisioning_delay.as_ref().map_or(Some(SimDuration::ZERO), |d| duration(problems, d, &format!("{key}.provisioning_delay")));
-    let servers = servers(problems, file.service.as_ref(), &file.regions, &file.name, key, context)?;
+    let provisioning_delay = duration_or(problems, &file.provisioning_delay, &format!("{key}.provisioning_delay"), SimDuration::ZERO);
+    let servers = servers(
+        problems,
+        file.service.as_ref(),
+        &file.regions,
+        &file.name,
+        (key, "action"),
+        |slot| format!("{key}.regions[{slot}]"),
+        context,
+    )?;
     let Some(workers) = workers? else {
         problems.on(&file.effect, format!("{key}.workers"), "`scale` needs the pool's new size").expected("`workers: <count>`");
         return None;
     };
-    let (min_workers, max_workers) = (min_workers?, max_workers?);
-    if min_workers.is_some() || max_workers.is_some() {
-        bounds_apply(problems, file, key, &servers, (workers, min_workers, max_workers), context)?;
-    }
-    Some(Effect::Scale { servers, workers, provisioning_delay: provisioning_delay?, min_workers, max_workers })
+    let order = ScaleOrder { workers, delay: provisioning_delay?, min_workers: min_workers?, max_workers: max_workers? };
+    bounds_hold(problems, file, key, &servers, &order, context)?;
+    Some(Effect::Scale { servers, order })
 }
 
-/// New autoscaling bounds need autoscaled servers, and must hold the new size.
-fn bounds_apply(
+/// On an autoscaled service the new size must lie within the bounds (the new ones, if given),
+/// or the autoscaler would undo it; bounds on a service that does not autoscale are an error.
+fn bounds_hold(
     problems: &mut Problems,
     file: &ActionFile,
     key: &str,
     servers: &[u32],
-    (workers, min, max): (u32, Option<u32>, Option<u32>),
+    order: &ScaleOrder,
     context: &FaultContext,
 ) -> Option<()> {
-    let anchor = file.min_workers.as_ref().or(file.max_workers.as_ref()).expect("called with a bound");
+    let bound = file.min_workers.as_ref().map(|b| (b, "min_workers")).or(file.max_workers.as_ref().map(|b| (b, "max_workers")));
+    let written = |value: &Option<S<i64>>| value.as_ref().map(|v| v.value);
+    let (workers, min, max) = (written(&file.workers), written(&file.min_workers), written(&file.max_workers));
+    if workers.zip(min).is_some_and(|(w, low)| w < low) || workers.zip(max).is_some_and(|(w, high)| w > high) {
+        let (at, name) = bound.expect("a bound was compared");
+        problems
+            .on(at, format!("{key}.{name}"), "the new size lies outside the new bounds")
+            .expected("min_workers ≤ workers ≤ max_workers");
+        return None;
+    }
     for &server in servers {
         let Some(policy) = &context.services[server as usize].autoscaling else {
-            problems
-                .on(anchor, key.to_string(), "autoscaling bounds on a service that does not autoscale")
-                .expected("`workers` alone, or a service with `autoscaling:`");
-            return None;
+            if let Some((at, name)) = bound {
+                problems
+                    .on(at, format!("{key}.{name}"), "autoscaling bounds on a service that does not autoscale")
+                    .expected("`workers` alone, or a service with `autoscaling:`");
+                return None;
+            }
+            continue;
         };
-        let (low, high) = (min.unwrap_or(policy.min_workers), max.unwrap_or(policy.max_workers));
-        if !(low <= workers && workers <= high) {
+        let (low, high) = (order.min_workers.unwrap_or(policy.min_workers), order.max_workers.unwrap_or(policy.max_workers));
+        if !(low..=high).contains(&order.workers) {
+            let workers_at = file.workers.as_ref().map_or(&file.effect.referenced, |w| &w.referenced);
+            let (at, name) = bound.map_or((workers_at, "workers"), |(b, name)| (&b.referenced, name));
+            let scaled = if context.scale == 1.0 { String::new() } else { " (after dividing by `scale`)".to_string() };
             problems
-                .on(anchor, key.to_string(), format!("the new size {workers} lies outside the bounds {low}..{high} (after `scale`)"))
-                .expected("min_workers ≤ workers ≤ max_workers");
+                .at(
+                    at,
+                    format!("{key}.{name}"),
+                    format!("the new size {} lies outside the autoscaler's bounds {low}..{high}{scaled}", order.workers),
+                )
+                .expected("a size within the bounds, or new `min_workers`/`max_workers`: the autoscaler would undo it");
             return None;
         }
     }
@@ -320,13 +323,9 @@ fn reject_irrelevant(problems: &mut Problems, file: &ActionFile, key: &str) {
         ("max_workers", file.max_workers.as_ref().map(|v| v.referenced)),
     ];
     let allowed = allowed_keys(file.effect.value);
-    let kind = kind_name(file.effect.value);
-    for (name, location) in given {
-        if let Some(location) = location.filter(|_| !allowed.contains(&name)) {
-            let expected = if allowed.is_empty() { "no other keys".to_string() } else { format!("only {}", allowed.join(", ")) };
-            problems.at(&location, format!("{key}.{name}"), format!("`{name}` does not apply to a `{kind}` action")).expected(expected);
-        }
-    }
+    let expected = if allowed.is_empty() { "no other keys".to_string() } else { format!("only {}", allowed.join(", ")) };
+    let what = format!("a `{}` action", kind_name(file.effect.value));
+    super::checks::reject_keys(problems, &given, allowed, key, &what, &expected);
 }
 
 fn kind_name(kind: ActionKindFile) -> &'static str {

@@ -2,7 +2,7 @@
 //! how many of them at the start, how long a move takes, and the operator's orders (drain a
 //! region, or move some of its ranges to another).
 
-use super::checks::{duration, whole};
+use super::checks::{duration_or, whole};
 use super::diagnostic::Problems;
 use super::faults::run_instant;
 use super::files::{MoveFile, PlacementFile, S};
@@ -29,8 +29,7 @@ pub(super) fn placement(problems: &mut Problems, file: &S<PlacementFile>, group:
     let most = MAX_RANGES.min(i64::from(keys.key_count()));
     let ranges = whole::<u32>(problems, &placement.ranges, &format!("{key}.ranges"), 1, most);
     let leaders = ranges.and_then(|ranges| first_leaders(problems, placement, group, &key, ranges));
-    let move_time =
-        placement.move_time.as_ref().map_or(Some(SimDuration::from_secs(1)), |time| duration(problems, time, &format!("{key}.move_time")));
+    let move_time = duration_or(problems, &placement.move_time, &format!("{key}.move_time"), SimDuration::from_secs(1));
     let parallel = placement.parallel.as_ref().map_or(Some(1), |p| whole::<u16>(problems, p, &format!("{key}.parallel"), 1, 1_000));
     if placement.moves.len() > MAX_ORDERS {
         problems

@@ -1,7 +1,7 @@
 //! Validation of a client population's resilience policy: `attempt_timeout`, `retries`,
 //! `breaker` and `hedge`.
 
-use super::checks::{optional, positive, positive_duration, share, whole};
+use super::checks::{optional, positive, positive_duration, positive_duration_or, share, whole};
 use super::diagnostic::Problems;
 use super::files::{BackoffFile, BreakerFile, CallFile, ClientFile, HedgeFile, JitterFile, RetriesFile, RetryCauseFile, S};
 use crate::actors::policy::{Backoff, BreakerPolicy, ClientPolicy, HedgePolicy, Jitter, RetryOn, RetryPolicy};
@@ -80,17 +80,12 @@ fn backoff(problems: &mut Problems, file: &RetriesFile, key: &str) -> Option<Bac
             ("cap", file.cap.as_ref().map(|v| v.referenced)),
             ("jitter", file.jitter.as_ref().map(|v| v.referenced)),
         ];
-        for (name, location) in given {
-            if let Some(location) = location {
-                problems
-                    .at(&location, format!("{key}.{name}"), format!("`{name}` does not apply to immediate retries"))
-                    .expected("`backoff: exponential`, or no backoff parameters");
-            }
-        }
+        let expected = "`backoff: exponential`, or no backoff parameters";
+        super::checks::reject_keys(problems, &given, &[], key, "immediate retries", expected);
         return Some(Backoff::Immediate);
     }
-    let base = file.base.as_ref().map_or(Some(DEFAULT_BACKOFF_BASE), |b| positive_duration(problems, b, &format!("{key}.base")));
-    let cap = file.cap.as_ref().map_or(Some(DEFAULT_BACKOFF_CAP), |c| positive_duration(problems, c, &format!("{key}.cap")));
+    let base = positive_duration_or(problems, &file.base, &format!("{key}.base"), DEFAULT_BACKOFF_BASE);
+    let cap = positive_duration_or(problems, &file.cap, &format!("{key}.cap"), DEFAULT_BACKOFF_CAP);
     let multiplier = file.multiplier.as_ref().map_or(DEFAULT_BACKOFF_MULTIPLIER, |m| positive(problems, m, &format!("{key}.multiplier")));
     let jitter = match file.jitter.as_ref().map_or(JitterFile::Full, |j| j.value) {
         JitterFile::None => Jitter::None,

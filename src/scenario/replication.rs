@@ -2,7 +2,7 @@
 //! acknowledgements and quorums, reads, staleness bounds, conflicts, the stock lock, failover and
 //! leader placement (in `placement`).
 
-use super::checks::{optional, positive_duration, whole};
+use super::checks::{duration_or, optional, positive_duration, positive_duration_or, whole};
 use super::diagnostic::{Problems, did_you_mean};
 use super::faults::{FaultContext, run_instant};
 use super::files::{
@@ -90,13 +90,10 @@ fn replication(problems: &mut Problems, file: &ReplicationFile, group: &Group, k
     let leader = leader(problems, file, group, topology);
     let (write_acks, reads) = acks_and_reads(problems, file, group, topology);
     let bound = staleness_bound(problems, file, key, topology);
-    let or_default = |problems: &mut Problems, value: &Option<S<String>>, name: &str, default: SimDuration| {
-        value.as_ref().map_or(Some(default), |v| positive_duration(problems, v, &format!("{key}.{name}")))
-    };
-    let apply_time = or_default(problems, &file.apply_time, "apply_time", SimDuration::from_micros(100));
-    let heartbeat = or_default(problems, &file.heartbeat, "heartbeat", SimDuration::from_millis(100));
-    let retry = or_default(problems, &file.retry, "retry", SimDuration::from_secs(1));
-    let ack_timeout = or_default(problems, &file.ack_timeout, "ack_timeout", SimDuration::from_secs(1));
+    let apply_time = positive_duration_or(problems, &file.apply_time, &format!("{key}.apply_time"), SimDuration::from_micros(100));
+    let heartbeat = positive_duration_or(problems, &file.heartbeat, &format!("{key}.heartbeat"), SimDuration::from_millis(100));
+    let retry = positive_duration_or(problems, &file.retry, &format!("{key}.retry"), SimDuration::from_secs(1));
+    let ack_timeout = positive_duration_or(problems, &file.ack_timeout, &format!("{key}.ack_timeout"), SimDuration::from_secs(1));
     let accept_missing_acks = file.on_missing_acks.as_ref().is_some_and(|m| m.value == OnMissingAcksFile::Accept);
     let conflicts = conflicts(problems, file, key, topology);
     let lock = lock(problems, file, group, topology, keys);
@@ -324,12 +321,8 @@ fn failover(
         return (None, None);
     }
     let file: &FailoverFile = &failover.value;
-    let duration = |problems: &mut Problems, value: &Option<S<String>>, name: &str, default: SimDuration| {
-        value.as_ref().map_or(Some(default), |v| positive_duration(problems, v, &format!("{key}.{name}")))
-    };
-    let heartbeat = duration(problems, &file.heartbeat, "heartbeat", SimDuration::from_secs(1));
-    let promote =
-        file.promote.as_ref().map_or(Some(SimDuration::ZERO), |p| super::checks::duration(problems, p, &format!("{key}.promote")));
+    let heartbeat = positive_duration_or(problems, &file.heartbeat, &format!("{key}.heartbeat"), SimDuration::from_secs(1));
+    let promote = duration_or(problems, &file.promote, &format!("{key}.promote"), SimDuration::ZERO);
     let plan = failover_plan(problems, failover, group, leader, heartbeat);
     (plan.map(Some), promote)
 }

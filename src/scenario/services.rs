@@ -242,13 +242,25 @@ fn find_cycle(specs: &[ServiceSpec], state: &mut [Visit], path: &mut Vec<usize>,
 
 /// The service a client calls: the one named, or the scenario's only service.
 pub fn client_service(problems: &mut Problems, client: &ClientFile, specs: &[ServiceSpec], key: &str) -> Option<u32> {
+    named_or_only(problems, client.service.as_ref(), &client.name, specs, &format!("{key}.service"))
+}
+
+/// The service `name` names, or the scenario's only service when it names none (an error,
+/// located at `anchor`, when there are several).
+pub(super) fn named_or_only(
+    problems: &mut Problems,
+    name: Option<&S<String>>,
+    anchor: &S<String>,
+    specs: &[ServiceSpec],
+    key: &str,
+) -> Option<u32> {
     let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
-    match &client.service {
-        Some(name) => service_index(problems, name, &names, &format!("{key}.service")),
+    match name {
+        Some(name) => service_index(problems, name, &names, key),
         None if specs.len() <= 1 => Some(0),
         None => {
             problems
-                .on(&client.name, format!("{key}.service"), "the scenario has several services and this client names none")
+                .on(anchor, key.to_string(), "the scenario has several services and this names none")
                 .expected(format!("`service: <name>`, one of: {}", names.join(", ")));
             None
         }

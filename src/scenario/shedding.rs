@@ -1,6 +1,6 @@
 //! Validation of services' `admission:`, `autoscaling:` and `modes:`, and clients' `priority:`.
 
-use super::checks::{duration, optional, positive_duration, share_or_zero, whole};
+use super::checks::{duration, duration_or, optional, positive_duration_or, share_or_zero, whole};
 use super::diagnostic::Problems;
 use super::files::{
     AdmissionFile, AutoscalingFile, ModeFile, ModesFile, PriorityClassFile, PriorityFile, PrioritySharesFile, S, ThresholdsFile,
@@ -97,13 +97,10 @@ pub fn autoscaling(
             )
             .expected("scale_in_below < target_utilisation ≤ scale_out_above");
     }
-    let timing = |problems: &mut Problems, value: &Option<S<String>>, name: &str, default: SimDuration| {
-        value.as_ref().map_or(Some(default), |v| duration(problems, v, &format!("{key}.{name}")))
-    };
-    let interval =
-        file.interval.as_ref().map_or(Some(DEFAULT_SCALE_INTERVAL), |v| positive_duration(problems, v, &format!("{key}.interval")));
-    let provisioning_delay = timing(problems, &file.provisioning_delay, "provisioning_delay", DEFAULT_PROVISIONING_DELAY);
-    let cooldown = timing(problems, &file.cooldown, "cooldown", DEFAULT_COOLDOWN);
+    let interval = positive_duration_or(problems, &file.interval, &format!("{key}.interval"), DEFAULT_SCALE_INTERVAL);
+    let provisioning_delay =
+        duration_or(problems, &file.provisioning_delay, &format!("{key}.provisioning_delay"), DEFAULT_PROVISIONING_DELAY);
+    let cooldown = duration_or(problems, &file.cooldown, &format!("{key}.cooldown"), DEFAULT_COOLDOWN);
     let (min, max) = (file.min_workers.value, file.max_workers.value);
     if min < 1 || max < min || max > MAX_WORKERS {
         problems
@@ -192,9 +189,8 @@ fn mode(problems: &mut Problems, file: &ModeFile, key: &str) -> (Thresholds, Thr
 }
 
 pub fn modes(problems: &mut Problems, file: &ModesFile, key: &str) -> Option<ModePolicy> {
-    let interval =
-        file.interval.as_ref().map_or(Some(DEFAULT_MODE_INTERVAL), |v| positive_duration(problems, v, &format!("{key}.interval")));
-    let min_dwell = file.min_dwell.as_ref().map_or(Some(DEFAULT_MIN_DWELL), |v| duration(problems, v, &format!("{key}.min_dwell")));
+    let interval = positive_duration_or(problems, &file.interval, &format!("{key}.interval"), DEFAULT_MODE_INTERVAL);
+    let min_dwell = duration_or(problems, &file.min_dwell, &format!("{key}.min_dwell"), DEFAULT_MIN_DWELL);
     let (degraded_enter, degraded_exit, degraded) = mode(problems, &file.degraded, &format!("{key}.degraded"));
     let (floor_enter, floor_exit, floor) = match &file.floor {
         Some(floor) => mode(problems, floor, &format!("{key}.floor")),

@@ -1,6 +1,6 @@
 //! Validation of scenario files into a [`ScenarioPlan`].
 
-use super::checks::{duration, non_negative, positive, positive_duration};
+use super::checks::{duration, duration_or, non_negative, positive, positive_duration, positive_duration_or};
 use super::diagnostic::{Problems, did_you_mean};
 use super::files::{
     ClientFile, DailyCurveFile, DistKindFile, DistributionFile, RoutingFile, RoutingPolicyFile, S, ScenarioFile, SurgeFile,
@@ -76,7 +76,7 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
     if let Some(d) = run_length.filter(|d| *d > MAX_DURATION) {
         problems.on(&file.duration, "duration", format!("{d} is longer than the 30-day limit")).expected("at most 30d");
     }
-    let warmup = file.warmup.as_ref().map_or(Some(SimDuration::ZERO), |w| duration(problems, w, "warmup"));
+    let warmup = duration_or(problems, &file.warmup, "warmup", SimDuration::ZERO);
     if let (Some(w), Some(d), Some(text)) = (warmup, run_length, file.warmup.as_ref())
         && w >= d
     {
@@ -85,8 +85,7 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
             .expected("a warm-up shorter than `duration`");
     }
     let scale = file.scale.as_ref().map_or(1.0, |s| positive(problems, s, "scale"));
-    let window =
-        file.timeline_window.as_ref().map_or(Some(SimDuration::from_secs(1)), |w| positive_duration(problems, w, "timeline_window"));
+    let window = positive_duration_or(problems, &file.timeline_window, "timeline_window", SimDuration::from_secs(1));
     if let (Some(w), Some(d), Some(text)) = (window, run_length, file.timeline_window.as_ref())
         && d.0 / w.0.max(1) > MAX_TIMELINE_WINDOWS
     {
@@ -120,11 +119,11 @@ pub fn validate_scenario(problems: &mut Problems, file: &ScenarioFile, topology:
     let faults = super::faults::validate_faults(problems, file.network.as_ref(), &file.faults, &context);
     let periods = super::windows::periods(problems, file, &faults, &context, run_length);
     let client_regions: Vec<RegionId> = populations.iter().map(|p| p.region).collect();
-    let ops_context = super::operations::OperationsContext { faults: &faults, client_regions: &client_regions };
-    let operations = super::operations::operations(problems, &file.alerts, &file.actions, &context, &ops_context);
     let key_space = keys.as_ref().and_then(|k| k.as_ref());
     let caches = super::data::caches(problems, &file.services, &service_specs, key_space, &context);
     let replications = super::replication::replications(problems, &file.services, key_space, &context);
+    let ops_context = super::operations::OperationsContext { faults: &faults, client_regions: &client_regions };
+    let operations = super::operations::operations(problems, &file.alerts, &file.actions, &context, &ops_context);
     for ((spec, cache), replication) in service_specs.iter_mut().zip(caches).zip(replications) {
         spec.cache = cache;
         spec.replication = replication;
@@ -319,24 +318,19 @@ fn dist_number(problems: &mut Problems, value: &Option<S<f64>>, key: &str, name:
 }
 
 fn reject_irrelevant(problems: &mut Problems, file: &DistributionFile, key: &str, required: &[&str]) {
-    let given: [(&str, Option<&serde_saphyr::Location>); 9] = [
-        ("value", file.value.as_ref().map(|v| &v.referenced)),
-        ("mean", file.mean.as_ref().map(|v| &v.referenced)),
-        ("median", file.median.as_ref().map(|v| &v.referenced)),
-        ("scale", file.scale.as_ref().map(|v| &v.referenced)),
-        ("min", file.min.as_ref().map(|v| &v.referenced)),
-        ("max", file.max.as_ref().map(|v| &v.referenced)),
-        ("sigma", file.sigma.as_ref().map(|v| &v.referenced)),
-        ("cv", file.cv.as_ref().map(|v| &v.referenced)),
-        ("shape", file.shape.as_ref().map(|v| &v.referenced)),
+    let given = [
+        ("value", file.value.as_ref().map(|v| v.referenced)),
+        ("mean", file.mean.as_ref().map(|v| v.referenced)),
+        ("median", file.median.as_ref().map(|v| v.referenced)),
+        ("scale", file.scale.as_ref().map(|v| v.referenced)),
+        ("min", file.min.as_ref().map(|v| v.referenced)),
+        ("max", file.max.as_ref().map(|v| v.referenced)),
+        ("sigma", file.sigma.as_ref().map(|v| v.referenced)),
+        ("cv", file.cv.as_ref().map(|v| v.referenced)),
+        ("shape", file.shape.as_ref().map(|v| v.referenced)),
     ];
-    for (name, location) in given {
-        if let Some(location) = location.filter(|_| !required.contains(&name)) {
-            problems
-                .at(location, format!("{key}.{name}"), format!("`{name}` does not apply to this distribution"))
-                .expected(format!("only {}", required.join(" and ")));
-        }
-    }
+    let expected = format!("only {}", required.join(" and "));
+    super::checks::reject_keys(problems, &given, required, key, "this distribution", &expected);
 }
 
 fn validate_routing(
@@ -496,11 +490,8 @@ fn surge(problems: &mut Problems, file: &SurgeFile, key: &str, start_unix_s: i64
         }
     };
     let multiplier = positive(problems, &file.multiplier, &format!("{key}.multiplier"));
-    let ramp = |problems: &mut Problems, value: &Option<S<String>>, name: &str| {
-        value.as_ref().map_or(Some(SimDuration::ZERO), |v| duration(problems, v, &format!("{key}.{name}")))
-    };
-    let ramp_up = ramp(problems, &file.ramp_up, "ramp_up");
-    let ramp_down = ramp(problems, &file.ramp_down, "ramp_down");
+    let ramp_up = duration_or(problems, &file.ramp_up, &format!("{key}.ramp_up"), SimDuration::ZERO);
+    let ramp_down = duration_or(problems, &file.ramp_down, &format!("{key}.ramp_down"), SimDuration::ZERO);
     let hold = duration(problems, &file.hold, &format!("{key}.hold"));
     Some(Surge { start_ns: start_ns?, ramp_up: ramp_up?, hold: hold?, ramp_down: ramp_down?, multiplier })
 }

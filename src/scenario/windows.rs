@@ -4,7 +4,7 @@
 //! also measured as a window of its own name, so a run's summary does not depend on what its
 //! expectations happen to mention.
 
-use super::diagnostic::{Problems, did_you_mean};
+use super::diagnostic::Problems;
 use super::faults::{FaultContext, run_instant};
 use super::files::{S, ScenarioFile, WindowFile};
 use crate::faults::FaultPlan;
@@ -105,17 +105,7 @@ fn declared(
 
 /// The fault's start, its end (clipped to the end of arrivals) and its index.
 fn fault_span(problems: &mut Problems, name: &S<String>, key: &str, faults: &FaultPlan, end: SimTime) -> Option<(SimTime, SimTime, u16)> {
-    match faults.faults.iter().position(|f| f.name == name.value) {
-        Some(index) => {
-            let fault = &faults.faults[index];
-            Some((fault.start, fault.end.unwrap_or(end).min(end), index as u16))
-        }
-        None => {
-            problems
-                .on(name, format!("{key}.fault"), format!("no fault is called `{}`", name.value))
-                .expected("the name of one of the scenario's faults")
-                .suggest(did_you_mean(&name.value, faults.faults.iter().map(|f| f.name.as_str())));
-            None
-        }
-    }
+    let index = super::faults::fault_named(problems, name, &format!("{key}.fault"), faults)?;
+    let fault = &faults.faults[index as usize];
+    Some((fault.start, fault.end.unwrap_or(end).min(end), index))
 }

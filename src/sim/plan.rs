@@ -49,7 +49,7 @@ pub struct ScenarioPlan {
     pub slo: Slo,
     /// The keys requests are about; `None`: requests carry no key (and no service has a cache).
     pub keys: Option<KeySpace>,
-    /// Named periods measured on their own (`windows:`, and faults that expectations name).
+    /// Named periods measured on their own (`windows:`, and one per fault).
     pub periods: Vec<PeriodPlan>,
     /// Alert rules and operator actions.
     pub operations: crate::operations::OperationsPlan,

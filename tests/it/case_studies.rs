@@ -64,6 +64,10 @@ fn every_scenario_meets_its_expectations() {
         }
     }
     assert!(checked().len() >= 8, "the bundled scenarios with expectations are checked");
+    // Found from `scenarios/` as `check` finds them (subfolders included): every case study.
+    let case_studies = checked().iter().filter(|c| case_study_id(&c.path).is_some()).count();
+    assert_eq!(case_studies, yaml_files("scenarios/case-studies").len(), "every case study is checked");
+    assert_eq!(case_studies, 20, "the catalogue has twenty case studies");
     assert!(failures.is_empty(), "expectations that do not hold:\n{}", failures.join("\n"));
 }
 
@@ -109,8 +113,10 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 fn case_study_results_match_the_committed_ones() {
     let regenerate = std::env::var_os(REGENERATE).is_some();
     let mut differences = Vec::new();
+    let mut compared = 0;
     for checked in checked() {
         let Some(id) = case_study_id(&checked.path) else { continue };
+        compared += 1;
         let committed = repo_path("results/case-studies").join(&id);
         let fresh = if regenerate {
             let _ = std::fs::remove_dir_all(&committed);
@@ -134,6 +140,7 @@ fn case_study_results_match_the_committed_ones() {
             }
         }
     }
+    assert_eq!(compared, 20, "every case study's results are compared");
     assert!(
         differences.is_empty(),
         "{}\nIf the change is intended: {REGENERATE}=1 cargo test case_study, and review the diff",

@@ -345,6 +345,8 @@ fn windows_and_variants_are_checked_before_running() {
         ("windows:\n  - {name: late, from: +31s}\n", "error at `windows[0].from`: the window starts after requests stop arriving"),
         ("windows:\n  - {name: back, from: +5s, until: +2s}\n", "error at `windows[0].until`: the window ends before it starts"),
         ("windows:\n  - {name: ghost, fault: flakey}\n", "no fault is called `flakey`"),
+        ("replications: 0\n", "error at `replications`: 0 is out of range"),
+        ("claims:\n  - {claim: x, status: maybe}\n", "valid values: target, band, context"),
         ("variants:\n  - name: requests\n    set: {}\n", "`requests` is a metric of the summary"),
         ("variants:\n  - name: p99_ms\n    set: {}\n", "`p99_ms` is a metric of the summary"),
     ];
@@ -477,4 +479,35 @@ fn run_with_replications_prints_intervals_and_how_to_reproduce() {
         "{}",
         lines[2]
     );
+}
+
+#[test]
+fn region_scopes_client_metrics_and_seed_picks_the_seeds() {
+    // Region `a` is 5 ms from the service, `b` 15 ms: a 20 ms bound on p50 holds in `a` only.
+    let dir = temp_dir("region-seed");
+    write(&dir, "topology.yaml", crate::support::STAR);
+    let expect = |region: &str| format!("{TWO_REGIONS}expect:\n  - that: \"p50_ms < 20\"\n    region: {region}\n    during: early\n");
+    write(&dir, "near.yaml", &expect("a"));
+    let output = planetsim(&["check", "near.yaml", "--seed", "20", "--replications", "2"], &dir);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", text(&output.stderr));
+    assert!(stdout.contains("pass  p50_ms < 20 (in a during early)"), "{stdout}");
+    assert!(stdout.contains("(seeds 20–21)"), "{stdout}");
+    write(&dir, "far.yaml", &expect("b"));
+    let output = planetsim(&["check", "far.yaml", "--seed", "20", "--replications", "2"], &dir);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  p50_ms < 20 (in b during early)") && stdout.contains("--seed 20"), "{stdout}");
+}
+
+#[test]
+fn check_finds_scenarios_in_subfolders() {
+    let dir = queue_dir("check-subfolder", HOLDING);
+    std::fs::create_dir_all(dir.join("nested/deeper")).unwrap();
+    std::fs::rename(dir.join("queue.yaml"), dir.join("nested/deeper/queue.yaml")).unwrap();
+    std::fs::rename(dir.join("topology.yaml"), dir.join("nested/deeper/topology.yaml")).unwrap();
+    let output = planetsim(&["check", "nested"], &dir);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", text(&output.stderr));
+    assert!(stdout.contains("checked 6 expectations in 1 scenarios: 6 passed, 0 failed"), "{stdout}");
 }

@@ -76,7 +76,8 @@ fn a_drain_takes_a_move_time_per_range_parallel_at_a_time() {
 fn the_drained_member_commits_its_share_of_writes_until_its_ranges_leave() {
     let (_, drained) = run("drain-commits", STAR, &ranged(", move_time: 2s, moves: [{at: +10s, drain: hub}]"));
     let (_, kept) = run("no-drain-commits", STAR, &ranged(""));
-    let commits = |summary: &Summary, region: &str| summary.data.as_ref().expect("keys").replication["store"].members[region].commits;
+    let commits =
+        |summary: &Summary, region: &str| summary.data.as_ref().expect("keys").replication["store"].members[region].counts.commits;
     let expected = 200.0 * 52.0 / 12.0;
     let hub = commits(&drained, "hub") as f64;
     assert!((hub / expected - 1.0).abs() < 0.1, "hub committed {hub}, expected about {expected:.0}");
@@ -165,12 +166,12 @@ fn reads_at_the_leader_go_to_each_keys_range_leader() {
     let (_, summary) = run("range-reads", STAR, &scenario);
     let store = &summary.data.as_ref().expect("keys").replication["store"];
     let hub = &store.members["hub"];
-    let reads = hub.reads + hub.forwarded_reads;
-    let share = hub.forwarded_reads as f64 / reads as f64;
+    let reads = hub.counts.reads + hub.counts.forwarded_reads;
+    let share = hub.counts.forwarded_reads as f64 / reads as f64;
     assert!((share - 2.0 / 3.0).abs() < 0.03, "{share}");
     // Served where forwarded (give or take one across the measured window's edges).
-    let served_elsewhere = store.members["a"].reads + store.members["b"].reads;
-    assert!(served_elsewhere.abs_diff(hub.forwarded_reads) <= 2, "{served_elsewhere} against {}", hub.forwarded_reads);
+    let served_elsewhere = store.members["a"].counts.reads + store.members["b"].counts.reads;
+    assert!(served_elsewhere.abs_diff(hub.counts.forwarded_reads) <= 2, "{served_elsewhere} against {}", hub.counts.forwarded_reads);
     assert_eq!(store.stale_reads, 0);
 }
 
@@ -204,14 +205,14 @@ fn writes_chasing_a_range_its_new_leader_has_not_taken_are_refused_after_two_for
         );
     let (_, summary) = run("chase", STAR, &scenario);
     let store = &summary.data.as_ref().expect("keys").replication["store"];
-    let misdirected = store.members["hub"].misdirected as f64;
+    let misdirected = store.members["hub"].counts.misdirected as f64;
     assert!((misdirected / 2_500.0 - 1.0).abs() < 0.1, "{misdirected}");
-    assert_eq!(store.members["a"].misdirected, 0, "a forwards once: the second forward");
-    assert_eq!(summary.servers["hub"].refused, store.members["hub"].misdirected);
+    assert_eq!(store.members["a"].counts.misdirected, 0, "a forwards once: the second forward");
+    assert_eq!(summary.servers["hub"].refused, store.members["hub"].counts.misdirected);
     assert_eq!(store.placement.as_ref().expect("placement").orders[0].ranges_taken, 0);
     // Every other write succeeded (give or take one across the measured window's edges).
     let failed = summary.requests.attempted - summary.requests.succeeded;
-    assert!(failed.abs_diff(store.members["hub"].misdirected) <= 2, "{failed} failed");
+    assert!(failed.abs_diff(store.members["hub"].counts.misdirected) <= 2, "{failed} failed");
 }
 
 /// A request a replica forwarded calls other replicated services afresh: its forwards do not
@@ -249,8 +250,8 @@ services:
     let (_, summary) = run("chain", STAR, &scenario);
     assert_eq!(summary.availability, Some(1.0));
     let third = &summary.data.as_ref().expect("keys").replication["third"];
-    assert!(third.members["hub"].forwarded_writes > 800, "second's leader in hub forwards its calls to a");
-    assert_eq!(third.members["hub"].misdirected, 0);
+    assert!(third.members["hub"].counts.forwarded_writes > 800, "second's leader in hub forwards its calls to a");
+    assert_eq!(third.members["hub"].counts.misdirected, 0);
 }
 
 /// `scenarios/slow-node-drain.yaml`: Frankfurt's 16 of 48 ranges, drained 30 s after its

@@ -68,12 +68,12 @@ fn a_quorum_short_of_replicas_fails_or_accepts_as_chosen() {
         let member = &group(&summary, "store").members["hub"];
         if succeeded {
             assert_eq!(summary.availability, Some(1.0));
-            assert!(member.sloppy_writes > 4_000, "{}", member.sloppy_writes);
+            assert!(member.counts.sloppy_writes > 4_000, "{}", member.counts.sloppy_writes);
             let p50 = summary.latency_ms.p50.expect("accepted");
             assert!((500.0..=600.0).contains(&p50), "accepted after the 500 ms timeout (checked every 100 ms): {p50}");
         } else {
             assert_eq!(summary.availability, Some(0.0));
-            assert_eq!(member.ack_failures, summary.requests.attempted);
+            assert_eq!(member.counts.ack_failures, summary.requests.attempted);
         }
     }
 }
@@ -121,7 +121,7 @@ fn a_follower_slower_than_the_writes_falls_behind_linearly() {
     let member = &group(&summary, "db").members["a"];
     let max = member.lag_ms.max.expect("applied") / 1e3;
     assert!((max - 11.0).abs() < 0.3, "22 s × (1 − 1/2) = 11 s behind, got {max:.2} s");
-    assert!(member.apply_queue_max > 15_000, "the backlog grew to ~20,000: {}", member.apply_queue_max);
+    assert!(member.counts.apply_queue_max > 15_000, "the backlog grew to ~20,000: {}", member.counts.apply_queue_max);
     // Over time (states.csv): the follower's staleness is T/2 at every window's end.
     for at_s in [10, 20] {
         let staleness_s = sampled(&result, 1, "replica_staleness_us", at_s) as f64 / 1e6;
@@ -149,8 +149,8 @@ fn a_follower_forwards_writes_and_reads_at_the_leader_to_it() {
     let p50 = summary.latency_ms.p50.expect("served");
     assert!((p50 - 10.0).abs() < 0.1, "a → hub → a: {p50}");
     let follower = &group(&summary, "db").members["a"];
-    assert_eq!(follower.forwarded_writes + follower.forwarded_reads, summary.requests.attempted);
-    assert_eq!((follower.reads, follower.commits), (0, 0));
+    assert_eq!(follower.counts.forwarded_writes + follower.counts.forwarded_reads, summary.requests.attempted);
+    assert_eq!((follower.counts.reads, follower.counts.commits), (0, 0));
     let server = &summary.servers["a"];
     assert_eq!((server.forwarded, server.served), (summary.requests.attempted, 0), "the server's counts agree");
 
@@ -159,8 +159,8 @@ fn a_follower_forwards_writes_and_reads_at_the_leader_to_it() {
     assert!(p50 < 0.1, "70 % of requests are local reads: {p50}");
     assert!((p90 - 10.0).abs() < 0.1, "writes go to the leader: {p90}");
     let follower = &group(&summary, "db").members["a"];
-    assert_eq!(follower.forwarded_reads, 0);
-    assert_eq!(follower.reads + follower.forwarded_writes, summary.requests.attempted);
+    assert_eq!(follower.counts.forwarded_reads, 0);
+    assert_eq!(follower.counts.reads + follower.counts.forwarded_writes, summary.requests.attempted);
 }
 
 /// An operator moves the leader from `hub` to `a` at 10 s: from then on `hub` forwards its
@@ -175,8 +175,8 @@ fn an_operator_promotes_a_follower_at_a_set_time() {
     assert_eq!(db.leader_at_end.as_deref(), Some("a"));
     let (hub, a) = (&db.members["hub"], &db.members["a"]);
     // ~200 writes a second on each side of the switch.
-    assert!((1_800..=2_200).contains(&hub.forwarded_writes), "{}", hub.forwarded_writes);
-    assert!((1_800..=2_200).contains(&a.commits), "{}", a.commits);
+    assert!((1_800..=2_200).contains(&hub.counts.forwarded_writes), "{}", hub.counts.forwarded_writes);
+    assert!((1_800..=2_200).contains(&a.counts.commits), "{}", a.counts.commits);
     assert_eq!(summary.availability, Some(1.0));
     let events: Vec<_> = result.planet.recorder.events.iter().map(|e| (e.event, e.subject.as_str())).collect();
     assert!(events.contains(&("failover-manual", "replication")), "{events:?}");
@@ -213,7 +213,7 @@ fn a_failover_loses_acknowledged_writes_only_under_asynchronous_replication() {
     let rto = failover.rto_s.expect("the new leader took writes");
     assert!((15.0..17.5).contains(&rto), "10 s detection + 5 s promotion (+ a heartbeat): {rto}");
     assert_eq!(failover.split_brain_writes, 0, "fenced by its lease");
-    assert!(orders.members["virginia"].refused_writes > 40_000, "Virginia refuses writes once fenced");
+    assert!(orders.members["virginia"].counts.refused_writes > 40_000, "Virginia refuses writes once fenced");
     // The partition counts as detected when the manager decides the failover.
     let partition = &summary.faults[0];
     let detected = partition.time_to_detect_s.expect("the failover detected it");
@@ -246,7 +246,7 @@ fn a_partitioned_active_active_pair_oversells_unless_a_lock_decides() {
     // The streams resumed after the heal: each side applied every write the other made.
     let shop = group(&summary, "shop");
     let (virginia, frankfurt) = (&shop.members["virginia"], &shop.members["frankfurt"]);
-    assert_eq!((virginia.applied, frankfurt.applied), (frankfurt.commits, virginia.commits));
+    assert_eq!((virginia.counts.applied, frankfurt.counts.applied), (frankfurt.counts.commits, virginia.counts.commits));
 
     let summary = bundled("scenarios/flash-sale-partition.yaml", "global-lock");
     let stock = summary.data.as_ref().unwrap().stock.as_ref().expect("a stock");
@@ -289,8 +289,8 @@ clients:
     let (_, summary) = run("resolver", STAR, &scenario("conflicts: resolver, resolve_time: 500ms"));
     let kv = group(&summary, "kv");
     assert_eq!(kv.lost_updates, 0);
-    let resolved: u64 = kv.members.values().map(|m| m.resolved).sum();
-    let queued = kv.members.values().map(|m| m.resolver_queue_max).max().unwrap();
+    let resolved: u64 = kv.members.values().map(|m| m.counts.resolved).sum();
+    let queued = kv.members.values().map(|m| m.counts.resolver_queue_max).max().unwrap();
     assert!(kv.conflicts > 100 && resolved <= kv.conflicts, "{} conflicts, {resolved} resolved", kv.conflicts);
     assert!(queued > 10, "conflicts come faster than 2 a second: the resolver's queue grows ({queued})");
 }
@@ -307,11 +307,15 @@ fn a_bounded_staleness_read_refuses_or_redirects_when_the_replica_lags() {
         let follower = &group(&summary, "db").members["a"];
         let reads_at_follower = summary.regions["a"].requests.attempted / 2;
         if refused {
-            assert!(follower.refused_stale > reads_at_follower * 8 / 10, "{} of ~{reads_at_follower}", follower.refused_stale);
-            assert_eq!(follower.redirected_stale, 0);
+            assert!(
+                follower.counts.refused_stale > reads_at_follower * 8 / 10,
+                "{} of ~{reads_at_follower}",
+                follower.counts.refused_stale
+            );
+            assert_eq!(follower.counts.redirected_stale, 0);
         } else {
-            assert!(follower.redirected_stale > reads_at_follower * 8 / 10, "{}", follower.redirected_stale);
-            assert_eq!(follower.refused_stale, 0);
+            assert!(follower.counts.redirected_stale > reads_at_follower * 8 / 10, "{}", follower.counts.redirected_stale);
+            assert_eq!(follower.counts.refused_stale, 0);
             // Checked as the read arrives, recorded as it is served 1 µs later, kept to three
             // significant digits.
             let max = follower.read_staleness_ms.max.expect("some reads served");

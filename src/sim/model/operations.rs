@@ -5,7 +5,7 @@ use super::Planet;
 use crate::actors::messages::Msg;
 use crate::kernel::{Scheduler, SimDuration, SimTime};
 use crate::metrics::TimelineRow;
-use crate::operations::{Awaited, Effect, Scope, Signal, Transition, Trigger};
+use crate::operations::{Awaited, Effect, Scope, Signal, Transition, Trigger, alerts};
 
 impl Planet {
     /// Schedules the actions set for a time; the others wait for what they await.
@@ -23,30 +23,30 @@ impl Planet {
         let now = ctx.now();
         self.recorder.advance(now);
         let start = SimTime(now.0.saturating_sub(self.sample_every.0));
-        let utilisation = self.window_utilisation(now);
+        let utilisation = self.window_utilisation(start, now);
         for index in 0..self.operations.alerts.len() {
             let value = self.signal(index, now, &utilisation);
             let rule = &self.operations.alerts[index];
             match self.alert_states[index].observe(rule, start, now, value) {
                 Some(Transition::Fired) => {
                     let detail = format!("{} ({} {})", rule.describe(), rule.signal.name(), shown(value));
-                    self.recorder.log(now, "alert-fired", &rule.name.clone(), detail);
+                    self.recorder.log(now, "alert-fired", &rule.name, detail);
                     if self.alert_states[index].firings.len() == 1 {
                         self.start_followers(ctx, Awaited::Alert(index as u16));
                     }
                 }
                 Some(Transition::Cleared) => {
                     let detail = format!("{} {}", rule.signal.name(), shown(value));
-                    self.recorder.log(now, "alert-cleared", &rule.name.clone(), detail);
+                    self.recorder.log(now, "alert-cleared", &rule.name, detail);
                 }
                 None => {}
             }
         }
     }
 
-    /// Each server's utilisation over the window that ends now: busy over alive worker-time,
-    /// `None` where no worker-time was measured (the warm-up, or a pool with no worker alive).
-    fn window_utilisation(&mut self, now: SimTime) -> Vec<Option<f64>> {
+    /// Each server's utilisation over the window `[start, now)`: busy over alive worker-time,
+    /// `None` during the warm-up (as for client signals) or with no worker alive.
+    fn window_utilisation(&mut self, start: SimTime, now: SimTime) -> Vec<Option<f64>> {
         if !self.operations.alerts.iter().any(|a| a.signal == Signal::Utilisation) {
             return Vec::new();
         }
@@ -54,7 +54,8 @@ impl Planet {
             .map(|server| {
                 let (busy, alive) = self.servers[server].worker_time(now);
                 let (busy_before, alive_before) = std::mem::replace(&mut self.last_worker_time[server], (busy, alive));
-                (alive > alive_before).then(|| (busy - busy_before) as f64 / (alive - alive_before) as f64)
+                let measured = self.servers[server].measured().from <= start;
+                (measured && alive > alive_before).then(|| (busy - busy_before) as f64 / (alive - alive_before) as f64)
             })
             .collect()
     }
@@ -75,7 +76,7 @@ impl Planet {
                         _ => None,
                     }
                 };
-                servers.iter().filter_map(|&s| value(s)).reduce(|a, b| rule.comparison.worst(a, b))
+                servers.iter().filter_map(|&s| value(s)).reduce(|a, b| alerts::worst(rule.comparison, a, b))
             }
         }
     }
@@ -96,14 +97,14 @@ impl Planet {
         let detail = match &action.effect {
             Effect::Note => "note".to_string(),
             Effect::EndFault { fault } => format!("end-fault {}", self.faults.faults[*fault as usize].name),
-            Effect::Scale { workers, .. } => format!("scale to {workers} workers"),
+            Effect::Scale { order, .. } => format!("scale the pool to {}", order.workers),
         };
-        self.recorder.log(now, "action", &action.name.clone(), detail);
-        match action.effect.clone() {
+        self.recorder.log(now, "action", &action.name, detail);
+        match &action.effect {
             Effect::Note => {}
-            Effect::EndFault { fault } => self.repair(ctx, fault),
+            &Effect::EndFault { fault } => self.repair(ctx, fault),
             Effect::Scale { servers, .. } => {
-                for server in servers {
+                for &server in servers {
                     ctx.send(SimDuration::ZERO, self.addresses().server(server), Msg::ServerAction { action: index });
                 }
             }
@@ -114,29 +115,29 @@ impl Planet {
     /// An operator ends `fault` now: it ends as it would have on schedule, or never starts if
     /// it has not yet. Its windows end now, and its reported end is now.
     fn repair(&mut self, ctx: &mut Scheduler<Msg>, fault: u16) {
-        let index = fault as usize;
-        if self.fault_repaired[index] {
-            return;
-        }
-        let now = ctx.now();
+        let (index, now) = (fault as usize, ctx.now());
+        let planned = &mut self.faults.faults[index];
+        let name = planned.name.clone();
         if self.fault_active[index] {
+            planned.end = Some(now);
             self.on_fault(ctx, fault, false);
-        } else if self.faults.faults[index].start < now {
-            return; // It is over already.
+        } else if self.fault_repaired[index] || planned.start < now {
+            self.recorder.log(now, "fault-already-over", &name, "nothing to end".to_string());
+            return;
         } else {
-            self.recorder.log(now, "fault-called-off", &self.faults.faults[index].name.clone(), "before it started".to_string());
+            planned.called_off = true;
+            planned.end = Some(planned.start);
+            self.recorder.log(now, "fault-called-off", &name, "before it started".to_string());
         }
         self.fault_repaired[index] = true;
-        self.faults.faults[index].end = Some(now);
         self.recorder.end_periods_of_fault(fault, now);
     }
 }
 
 fn client_signal(signal: Signal, row: &TimelineRow) -> Option<f64> {
     let c = &row.counters;
-    let ended = c.succeeded + c.failed();
     match signal {
-        Signal::ErrorRate => (ended > 0).then(|| c.failed() as f64 / ended as f64),
+        Signal::ErrorRate => (c.ended() > 0).then(|| c.failed() as f64 / c.ended() as f64),
         Signal::P50Ms => row.p50_ms,
         Signal::P99Ms => row.p99_ms,
         Signal::RequestsPerS => (row.length.0 > 0).then(|| c.attempted as f64 / row.length.as_secs_f64()),
