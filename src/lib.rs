@@ -14,6 +14,7 @@ pub mod kernel;
 pub mod metrics;
 pub mod operations;
 pub mod outcome;
+pub mod plot;
 pub mod report;
 pub mod scenario;
 pub mod sim;

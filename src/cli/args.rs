@@ -31,8 +31,9 @@ pub enum Command {
     /// Run a scenario and write its results.
     #[command(
         after_help = "Examples:\n  planetsim run scenarios/quickstart.yaml\n  planetsim run scenarios/quickstart.yaml --seed 42 --out /tmp/run42 --format json\n\n\
-Writes summary.json, timeline.csv, events.csv, states.csv, latency_*.hgrm (and data.csv with keys:) into
-results/<scenario name>/ (or --out), one folder per variant, and variants.csv for a scenario with variants."
+Writes summary.json, timeline.csv, events.csv, states.csv, latency_*.hgrm (and data.csv with keys:) and
+plots/ (PNG and SVG) into results/<scenario name>/ (or --out), one folder per variant, and variants.csv
+for a scenario with variants; with --report, also report.html."
     )]
     Run {
         /// The scenario file (YAML).
@@ -60,13 +61,21 @@ results/<scenario name>/ (or --out), one folder per variant, and variants.csv fo
         /// Threads for replications [default: one per core]; results do not depend on it.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
         threads: Option<u32>,
+        /// Do not draw the plots (plots/*.png and *.svg).
+        #[arg(long)]
+        no_plots: bool,
+        /// Also write report.html: one self-contained page with the summary tables, the
+        /// expectations judged on this run, and every plot.
+        #[arg(long)]
+        report: bool,
     },
     /// Run scenarios and check their expectations (`expect:`); exit 1 if any fails.
     #[command(
         after_help = "Examples:\n  planetsim check scenarios/\n  planetsim check scenarios/retry-storm.yaml --replications 5 --junit check.xml\n\n\
 Prints one line per expectation (and variant): pass or FAIL, the measured value with its 95 % interval over
 replications, and the bound; for a failure, the command that reproduces it. Folders are searched for
-*.yaml scenario files (topology files are skipped). Writes no result files.
+*.yaml scenario files (topology files are skipped). Writes no result files, but with --report one page per
+scenario and index.html [default folder: results/check-report].
 Exit codes: 0 all hold, 1 any fails, 2 bad input (a file, a metric path)."
     )]
     Check {
@@ -88,6 +97,10 @@ Exit codes: 0 all hold, 1 any fails, 2 bad input (a file, a metric path)."
         /// Print only failures and the final count.
         #[arg(long, short)]
         quiet: bool,
+        /// Also write a report: one self-contained <scenario>.html per scenario (tables,
+        /// expectations, plots of the first seed) and index.html, into DIR.
+        #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "results/check-report")]
+        report: Option<PathBuf>,
     },
     /// Run a scenario over a grid of parameter values and tabulate metrics (CSV and Markdown).
     #[command(after_help = "Examples:\n  planetsim sweep scenarios/retry-storm.yaml --set clients[0].retries.max=0,1,3,5\n  \

@@ -18,6 +18,8 @@ pub struct CheckOptions {
     pub junit: Option<PathBuf>,
     pub threads: Option<u32>,
     pub quiet: bool,
+    /// Write one `<scenario>.html` per scenario, and `index.html`, into this folder.
+    pub report: Option<PathBuf>,
 }
 
 pub fn check(paths: &[PathBuf], options: &CheckOptions) -> Result<(), Failure> {
@@ -28,6 +30,14 @@ pub fn check(paths: &[PathBuf], options: &CheckOptions) -> Result<(), Failure> {
     }
     if let Some(junit) = &options.junit {
         write_junit(junit, &suites)?;
+    }
+    if let Some(dir) = &options.report {
+        let index = super::report::index(&suites);
+        let written = crate::report::write_file(dir, "index.html", index.as_bytes())
+            .map_err(|e| Failure::Output(format!("cannot write into {}: {e}", dir.display())))?;
+        if !options.quiet {
+            println!("report: {}", written.display());
+        }
     }
     let passed: usize = suites.iter().map(Suite::passed).sum();
     let failed: usize = suites.iter().map(Suite::failed).sum();
@@ -118,7 +128,19 @@ fn check_file(file: &Path, options: &CheckOptions) -> Result<Option<Suite>, Fail
     };
     let verdicts = evaluate::evaluate(&set.expectations, &runs).expect("the metric paths were found in the first replications");
     let context = Context { file, set: &set, count, first_seed };
-    Ok(Some(report_verdicts(&context, &verdicts, options.quiet)))
+    let suite = report_verdicts(&context, &verdicts, options.quiet);
+    if let Some(dir) = &options.report {
+        let last_seed = seeds.last().copied().unwrap_or(first_seed);
+        let seeds = if count == 1 {
+            format!("seed {first_seed}")
+        } else {
+            format!("seeds {first_seed}–{last_seed} (tables and plots: seed {first_seed})")
+        };
+        let page = super::report::check_page(file, &set.variants, first_seed, &runs, seeds)?;
+        crate::report::write_file(dir, &format!("{}.html", suite.class), page.as_bytes())
+            .map_err(|e| Failure::Output(format!("cannot write into {}: {e}", dir.display())))?;
+    }
+    Ok(Some(suite))
 }
 
 pub fn run_replications(variants: &[Variant], seeds: &[u64], threads: Option<u32>, latency: Latency) -> Result<Vec<VariantRuns>, Failure> {
@@ -210,14 +232,14 @@ fn class_name(file: &Path) -> String {
 }
 
 /// `[naive] latency_ms.p99 < 200 (in tokyo during cut)`.
-fn label(expectation: &Expectation, verdict: &Verdict) -> String {
+pub fn label(expectation: &Expectation, verdict: &Verdict) -> String {
     let variant = verdict.variant.as_ref().or(expectation.variant.as_ref()).map(|v| format!("[{v}] ")).unwrap_or_default();
     let scope = if expectation.scope.is_empty() { String::new() } else { format!(" ({})", expectation.scope) };
     format!("{variant}{}{scope}", expectation.text)
 }
 
 /// `value 0.981 [0.975, 0.987] · bound > 0.912 (mean) · held in 3 of 3`.
-fn result_text(expectation: &Expectation, verdict: &Verdict) -> String {
+pub fn result_text(expectation: &Expectation, verdict: &Verdict) -> String {
     let mut text = match (&verdict.value, &verdict.bound) {
         (Some(value), Some(bound)) => format!("value {} · bound {}", show(value), show_bound(expectation, bound)),
         _ => "no value".to_string(),

@@ -2,6 +2,7 @@
 
 use super::Failure;
 use super::args::{Command, RunFormat, TopoFormat};
+use crate::outcome::replicate::VariantRuns;
 use crate::report;
 use crate::scenario::{self, LoadError, Loaded};
 use crate::sim;
@@ -19,12 +20,12 @@ impl From<LoadError> for Failure {
 
 pub fn execute(command: Command) -> Result<(), Failure> {
     match command {
-        Command::Run { scenario, seed, out, variant, format, quiet, replications, threads } => {
-            let runs = Replications { count: replications as usize, threads };
-            run(&scenario, seed, out, variant, format, quiet, runs)
+        Command::Run { scenario, seed, out, variant, format, quiet, replications, threads, no_plots, report } => {
+            let replications = Replications { count: replications as usize, threads };
+            run(&scenario, RunOptions { seed, out, only: variant, format, quiet, replications, plots: !no_plots, report })
         }
-        Command::Check { paths, replications, seed, junit, threads, quiet } => {
-            super::check::check(&paths, &super::check::CheckOptions { replications, seed, junit, threads, quiet })
+        Command::Check { paths, replications, seed, junit, threads, quiet, report } => {
+            super::check::check(&paths, &super::check::CheckOptions { replications, seed, junit, threads, quiet, report })
         }
         Command::Sweep { scenario, sets, metrics, variant, replications, seed, out, threads } => {
             super::check::sweep(&scenario, super::check::SweepOptions { sets, metrics, variant, replications, seed, out, threads })
@@ -36,22 +37,26 @@ pub fn execute(command: Command) -> Result<(), Failure> {
 }
 
 /// How many seeds `run` runs each variant on, and on how many threads.
-struct Replications {
-    count: usize,
-    threads: Option<u32>,
+pub struct Replications {
+    pub count: usize,
+    pub threads: Option<u32>,
 }
 
-fn run(
-    path: &Path,
-    seed: Option<u64>,
-    out: Option<PathBuf>,
-    only: Option<String>,
-    format: RunFormat,
-    quiet: bool,
-    replications: Replications,
-) -> Result<(), Failure> {
+/// What `run` writes besides the result files, and what it prints.
+pub struct RunOptions {
+    pub seed: Option<u64>,
+    pub out: Option<PathBuf>,
+    pub only: Option<String>,
+    pub format: RunFormat,
+    pub quiet: bool,
+    pub replications: Replications,
+    pub plots: bool,
+    pub report: bool,
+}
+
+fn run(path: &Path, options: RunOptions) -> Result<(), Failure> {
     let mut variants = scenario::variants::load_variants(path)?;
-    if let Some(wanted) = &only {
+    if let Some(wanted) = &options.only {
         let names: Vec<String> = variants.iter().filter_map(|v| v.name.clone()).collect();
         variants.retain(|v| v.name.as_deref() == Some(wanted.as_str()));
         if variants.is_empty() {
@@ -59,23 +64,27 @@ fn run(
             return Err(scenario::variants::no_such_variant(path, wanted, &names).into());
         }
     }
-    let base_dir = out.unwrap_or_else(|| Path::new("results").join(&variants[0].plan.name));
-    if replications.count > 1 {
-        return run_replicated(path, &variants, seed, &base_dir, (format, quiet), &replications, only.as_deref());
+    let base_dir = options.out.clone().unwrap_or_else(|| Path::new("results").join(&variants[0].plan.name));
+    if options.replications.count > 1 {
+        return run_replicated(path, &variants, &base_dir, &options);
     }
-    let mut summaries = Vec::new();
+    let (format, quiet) = (options.format, options.quiet);
+    let (mut runs, mut drawn) = (Vec::new(), Vec::new());
     for variant in &mut variants {
-        if let Some(seed) = seed {
+        if let Some(seed) = options.seed {
             variant.plan.seed = seed;
         }
         let dir = variant.name.as_ref().map_or(base_dir.clone(), |name| base_dir.join(name));
-        let summary = run_one(&variant.plan, &dir)?;
+        let plots = Plots::of(&options, &dir);
+        let (summary, pictures) = run_one(&variant.plan, &dir, plots)?;
         if !quiet && format == RunFormat::Text {
             print!("{}", report::text::render(&summary));
             println!("\nresults: {}\n", dir.display());
         }
-        summaries.push(summary);
+        drawn.extend(pictures);
+        runs.push(VariantRuns::single(variant.name.clone(), summary));
     }
+    let summaries: Vec<&report::summary::Summary> = runs.iter().map(|r| &r.replications[0].summary).collect();
     if summaries.len() > 1 || summaries[0].variant.is_some() {
         let csv = report::text::comparison_csv(&summaries);
         report::write_file(&base_dir, "variants.csv", csv.as_bytes())
@@ -84,11 +93,13 @@ fn run(
             print!("{}", report::text::render_comparison(&summaries));
         }
     }
+    let seeds = format!("seed {}", variants[0].plan.seed);
+    finish_pictures(path, &base_dir, &options, &runs, drawn, seeds)?;
     if !quiet {
         match format {
             RunFormat::Json => println!("{}", serde_json::to_string_pretty(&summaries).expect("summaries serialise")),
             RunFormat::Text => {
-                let variant = only.map(|v| format!(" --variant {v}")).unwrap_or_default();
+                let variant = options.only.as_ref().map(|v| format!(" --variant {v}")).unwrap_or_default();
                 println!("reproduce: planetsim run {} --seed {}{variant}", path.display(), variants[0].plan.seed);
             }
         }
@@ -96,37 +107,61 @@ fn run(
     Ok(())
 }
 
+/// Draws the variants compared (with plots) and writes the report (with `--report`).
+fn finish_pictures(
+    path: &Path,
+    base_dir: &Path,
+    options: &RunOptions,
+    runs: &[VariantRuns],
+    drawn: Vec<Pictures>,
+    seeds: String,
+) -> Result<(), Failure> {
+    let views: Vec<&crate::plot::view::RunView> = drawn.iter().map(|d| &d.view).collect();
+    let write_into = options.plots.then(|| base_dir.join("plots"));
+    let compared = super::report::compare_variants(&views, write_into.as_deref())?;
+    if options.report {
+        let page = super::report::page(path, runs, drawn, compared, seeds)?;
+        let written = report::write_file(base_dir, "report.html", page.as_bytes())
+            .map_err(|e| Failure::Output(format!("cannot write into {}: {e}", base_dir.display())))?;
+        if !options.quiet && options.format == RunFormat::Text {
+            println!("report: {}\n", written.display());
+        }
+    }
+    Ok(())
+}
+
 /// `run --replications N`: every variant on N seeds; per variant, replications.json,
 /// replications.csv and the merged histograms.
-fn run_replicated(
-    path: &Path,
-    variants: &[scenario::variants::Variant],
-    seed: Option<u64>,
-    base_dir: &Path,
-    (format, quiet): (RunFormat, bool),
-    replications: &Replications,
-    only: Option<&str>,
-) -> Result<(), Failure> {
-    let first_seed = seed.unwrap_or(variants[0].plan.seed);
+fn run_replicated(path: &Path, variants: &[scenario::variants::Variant], base_dir: &Path, options: &RunOptions) -> Result<(), Failure> {
+    let (format, quiet) = (options.format, options.quiet);
+    let replications = &options.replications;
+    let first_seed = options.seed.unwrap_or(variants[0].plan.seed);
     let seeds = crate::outcome::replicate::seeds(first_seed, replications.count);
     let runs = super::check::run_replications(variants, &seeds, replications.threads, crate::outcome::replicate::Latency::Merged)?;
     let mut summaries = Vec::new();
-    for variant_runs in &runs {
+    let mut drawn = Vec::new();
+    for (variant, variant_runs) in variants.iter().zip(&runs) {
         let dir = variant_runs.name.as_ref().map_or(base_dir.to_path_buf(), |name| base_dir.join(name));
         let summary = report::replications::summarise(variant_runs);
         report::replications::write(&dir, variant_runs, &summary)
             .map_err(|e| Failure::Output(format!("cannot write results into {}: {e}", dir.display())))?;
+        if let Some(plots) = Plots::of(options, &dir) {
+            let view = crate::plot::view::RunView::of_replications(&variant.plan, &seeds, variant_runs.merged_latency.clone());
+            drawn.push(super::report::draw(view, plots.write_into.as_deref())?);
+        }
         if !quiet && format == RunFormat::Text {
             print!("{}", report::replications::render(&summary));
             println!("\nresults: {}\n", dir.display());
         }
         summaries.push(summary);
     }
+    let last = seeds.last().copied().unwrap_or(first_seed);
+    finish_pictures(path, base_dir, options, &runs, drawn, format!("seeds {first_seed}–{last}, merged (tables: seed {first_seed})"))?;
     if !quiet {
         match format {
             RunFormat::Json => println!("{}", serde_json::to_string_pretty(&summaries).expect("summaries serialise")),
             RunFormat::Text => {
-                let variant = only.map(|v| format!(" --variant {v}")).unwrap_or_default();
+                let variant = options.only.as_ref().map(|v| format!(" --variant {v}")).unwrap_or_default();
                 println!("reproduce: planetsim run {} --seed {first_seed} --replications {}{variant}", path.display(), replications.count);
             }
         }
@@ -134,13 +169,30 @@ fn run_replicated(
     Ok(())
 }
 
-/// Runs one plan and writes its results into `dir`.
-fn run_one(plan: &ScenarioPlan, dir: &Path) -> Result<report::summary::Summary, Failure> {
+/// Whether a run's figures are drawn, and where they are written (`None`: for the report only).
+pub struct Plots {
+    pub write_into: Option<PathBuf>,
+}
+
+impl Plots {
+    fn of(options: &RunOptions, dir: &Path) -> Option<Plots> {
+        (options.plots || options.report).then(|| Plots { write_into: options.plots.then(|| dir.join("plots")) })
+    }
+}
+
+/// A run's view and figures.
+pub use super::report::Pictures;
+
+/// Runs one plan and writes its results (and its plots, if asked) into `dir`.
+fn run_one(plan: &ScenarioPlan, dir: &Path, plots: Option<Plots>) -> Result<(report::summary::Summary, Option<Pictures>), Failure> {
     let result = sim::run(plan);
     let summary = report::summary::build(plan, &result);
     report::write_results(dir, plan, &result, &summary)
         .map_err(|e| Failure::Output(format!("cannot write results into {}: {e}", dir.display())))?;
-    Ok(summary)
+    let Some(plots) = plots else { return Ok((summary, None)) };
+    let view = crate::plot::view::RunView::of_run(plan, &result, &summary);
+    let pictures = super::report::draw(view, plots.write_into.as_deref())?;
+    Ok((summary, Some(pictures)))
 }
 
 fn validate(files: &[PathBuf]) -> Result<(), Failure> {

@@ -32,6 +32,12 @@ pub struct VariantRuns {
 }
 
 impl VariantRuns {
+    /// One run of one variant, as if replicated once.
+    pub fn single(name: Option<String>, summary: Summary) -> Self {
+        let json = serde_json::to_value(&summary).expect("summaries serialise");
+        VariantRuns { name, replications: vec![Replication { seed: summary.seed, summary, json }], merged_latency: Vec::new() }
+    }
+
     pub fn seeds(&self) -> Vec<u64> {
         self.replications.iter().map(|r| r.seed).collect()
     }

@@ -8,6 +8,7 @@
 
 pub mod data;
 pub mod hgrm;
+pub mod html;
 pub mod operations;
 pub mod placement;
 pub mod recovery;

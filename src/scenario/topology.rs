@@ -201,7 +201,7 @@ fn validate_link(
         },
         ends: nodes,
         groups: link.groups.iter().map(|g| g.value.clone()).collect(),
-        path_km: length_km,
+        path,
         one_way: SimDuration::from_millis_f64(one_way_ms),
     })
 }

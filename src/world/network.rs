@@ -407,7 +407,7 @@ mod tests {
             kind: LinkKind::Cable,
             ends: [NodeId(a), NodeId(b)],
             groups: vec![],
-            path_km: 0.0,
+            path: vec![],
             one_way: SimDuration::from_millis(ms),
         };
         Topology {

@@ -61,8 +61,8 @@ pub struct Link {
     pub kind: LinkKind,
     pub ends: [NodeId; 2],
     pub groups: Vec<String>,
-    /// Geographic length along the waypoints, before the route factor.
-    pub path_km: f64,
+    /// Its route on the globe: one end, the waypoints, the other end.
+    pub path: Vec<GeoPoint>,
     pub one_way: SimDuration,
 }
 
@@ -77,6 +77,13 @@ pub struct Topology {
     pub groups: BTreeMap<String, Vec<LinkId>>,
     /// Round trip between a client and a server in the same region.
     pub intra_region_rtt: SimDuration,
+}
+
+impl Link {
+    /// Geographic length along the waypoints, before the route factor.
+    pub fn path_km(&self) -> f64 {
+        super::geo::path_km(&self.path)
+    }
 }
 
 impl Topology {

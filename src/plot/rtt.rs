@@ -1,0 +1,272 @@
+//! The RTT heatmap between the scenario's regions, and how it changes under a cut: the
+//! scenario's own cut faults if it has any, else the single cable or cable group whose loss
+//! would hurt its clients most (a what-if the chart's title names as such).
+
+use super::style::{self, ALARM, FONT, INK, LABEL_SIZE, MUTED, TICK_SIZE, TITLE_SIZE, WIDTH};
+use super::view::NetworkView;
+use super::{Chart, Drawn};
+use crate::world::{LinkId, LinkKind, LinkState, RegionId, RttMatrix};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+const LABELS: i32 = 120;
+const TOP: i32 = 64 + LABELS;
+const LEFT: i32 = 40 + LABELS;
+
+/// RTTs in ms between `regions` (`None`: no route).
+fn matrix(view: &NetworkView, regions: &[RegionId], cut: &[LinkId]) -> Vec<Vec<Option<f64>>> {
+    let mut state = LinkState::all_up(&view.topology);
+    state.cut(cut);
+    let rtts = RttMatrix::compute(&view.topology, &state);
+    regions.iter().map(|a| regions.iter().map(|b| rtts.rtt(*a, *b).map(|d| d.as_secs_f64() * 1e3)).collect()).collect()
+}
+
+fn cell_size(count: usize) -> i32 {
+    (760 / count.max(1) as i32).clamp(18, 56)
+}
+
+fn labels(view: &NetworkView, regions: &[RegionId]) -> Vec<String> {
+    regions.iter().map(|r| view.topology.region(*r).id.clone()).collect()
+}
+
+pub struct Heatmap {
+    title: String,
+    subtitle: String,
+    labels: Vec<String>,
+    cells: Vec<Vec<Option<f64>>>,
+}
+
+impl Heatmap {
+    pub fn of(view: &NetworkView) -> Self {
+        let regions = view.used_regions();
+        Heatmap {
+            title: format!("Round-trip time · {}", view.topology.name),
+            subtitle: "between the regions with clients or servers, along the lowest-latency routes, all links up".to_string(),
+            labels: labels(view, &regions),
+            cells: matrix(view, &regions, &[]),
+        }
+    }
+}
+
+pub struct CutDifference {
+    what: String,
+    subtitle: String,
+    labels: Vec<String>,
+    /// The RTT added by the cut, in ms; `None`: the pair is cut off.
+    cells: Vec<Vec<Option<f64>>>,
+}
+
+impl CutDifference {
+    /// The scenario's cuts together; or, when it has none, the most harmful single cut.
+    pub fn of(view: &NetworkView) -> Option<Self> {
+        let regions = view.used_regions();
+        let base = matrix(view, &regions, &[]);
+        let (what, subtitle, links) = if view.cuts.is_empty() {
+            let (name, links) = most_harmful_cut(view, &regions, &base)?;
+            (
+                format!("if `{name}` were cut"),
+                "this scenario cuts nothing: the cable or group whose loss adds most RTT from clients to servers".to_string(),
+                links,
+            )
+        } else {
+            let names: Vec<&str> = view.cuts.iter().map(|(name, _)| name.as_str()).collect();
+            let links = view.cuts.iter().flat_map(|(_, links)| links.iter().copied()).collect();
+            (
+                format!("under the scenario's cut ({})", names.join(", ")),
+                "all cut faults at once, after routing re-converged".to_string(),
+                links,
+            )
+        };
+        let after = matrix(view, &regions, &links);
+        let cells = difference(&base, &after);
+        Some(CutDifference { what, subtitle, labels: labels(view, &regions), cells })
+    }
+
+    pub fn title(&self) -> String {
+        format!("Change in round-trip time {}", self.what)
+    }
+}
+
+fn difference(base: &[Vec<Option<f64>>], after: &[Vec<Option<f64>>]) -> Vec<Vec<Option<f64>>> {
+    base.iter()
+        .zip(after)
+        .map(|(b, a)| {
+            b.iter()
+                .zip(a)
+                .map(|(before, after)| match (before, after) {
+                    (Some(before), Some(after)) => Some((after - before).max(0.0)),
+                    (None, None) => Some(0.0),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Of the cuts of submarine cables (a cable, or a group of nothing but cables), the one that
+/// adds most RTT between clients and servers while leaving every such pair a route (a chart of
+/// pairs cut off says little); failing that, the one that cuts off most pairs.
+fn most_harmful_cut(view: &NetworkView, regions: &[RegionId], base: &[Vec<Option<f64>>]) -> Option<(String, Vec<LinkId>)> {
+    let pairs: Vec<(usize, usize)> = regions
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| view.clients.contains(r))
+        .flat_map(|(i, _)| regions.iter().enumerate().filter(|(_, r)| view.servers.contains(r)).map(move |(j, _)| (i, j)))
+        .collect();
+    let mut best: Option<((usize, f64), String, Vec<LinkId>)> = None;
+    for name in view.topology.cut_names() {
+        let links = view.topology.resolve_cut(name).unwrap_or_default();
+        if links.is_empty() || links.iter().any(|l| view.topology.links[l.0 as usize].kind != LinkKind::Cable) {
+            continue;
+        }
+        let after = matrix(view, regions, &links);
+        let mut score = (0usize, 0.0f64);
+        for &(i, j) in &pairs {
+            match (base[i][j], after[i][j]) {
+                (Some(b), Some(a)) => score.1 += a - b,
+                (Some(_), None) => score.0 += 1,
+                _ => {}
+            }
+        }
+        let better = best.as_ref().is_none_or(|(s, _, _)| score.0 < s.0 || (score.0 == s.0 && score.1 > s.1 + 1e-9));
+        if better && (score.0 > 0 || score.1 > 1e-6) {
+            best = Some((score, name.to_string(), links));
+        }
+    }
+    best.map(|(_, name, links)| (name, links))
+}
+
+fn grid_size(count: usize) -> (u32, u32) {
+    let side = cell_size(count) * count as i32;
+    (WIDTH.max((LEFT + side + 220) as u32), (TOP + side + 40) as u32)
+}
+
+impl Chart for Heatmap {
+    fn size(&self) -> (u32, u32) {
+        grid_size(self.labels.len())
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
+        heading(root, &self.title, &self.subtitle)?;
+        let high = self.cells.iter().flatten().flatten().fold(1.0f64, |m, v| m.max(*v));
+        let colour = |v: f64| style::viridis(v / high);
+        draw_grid(root, &self.labels, &self.cells, colour, "")?;
+        colour_bar(root, self.labels.len(), high, &|t| style::viridis(t), "RTT (ms)")
+    }
+}
+
+impl Chart for CutDifference {
+    fn size(&self) -> (u32, u32) {
+        grid_size(self.labels.len())
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
+        heading(root, &self.title(), &self.subtitle)?;
+        let high = self.cells.iter().flatten().flatten().fold(1.0f64, |m, v| m.max(*v));
+        draw_grid(root, &self.labels, &self.cells, |v| increase_colour(v / high), "+")?;
+        colour_bar(root, self.labels.len(), high, &increase_colour, "RTT added (ms); black: cut off")
+    }
+}
+
+/// White for no change, through the palette's vermillion to a dark brown for the most.
+fn increase_colour(t: f64) -> RGBColor {
+    let t = t.clamp(0.0, 1.0);
+    let mix = |a: u8, b: u8, s: f64| (a as f64 + (b as f64 - a as f64) * s).round() as u8;
+    let (from, to, s) = if t < 0.6 {
+        ((0xFF, 0xFF, 0xFF), (ALARM.0, ALARM.1, ALARM.2), t / 0.6)
+    } else {
+        ((ALARM.0, ALARM.1, ALARM.2), (0x4A, 0x1A, 0x00), (t - 0.6) / 0.4)
+    };
+    RGBColor(mix(from.0, to.0, s), mix(from.1, to.1, s), mix(from.2, to.2, s))
+}
+
+fn heading<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, subtitle: &str) -> Drawn<DB> {
+    root.draw_text(title, &(FONT, TITLE_SIZE).into_font().color(&INK), (18, 10))?;
+    root.draw_text(subtitle, &(FONT, TICK_SIZE).into_font().color(&MUTED), (18, 42))
+}
+
+/// The cells with their values written in, rows labelled on the left (from) and columns on top
+/// (to).
+fn draw_grid<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    labels: &[String],
+    cells: &[Vec<Option<f64>>],
+    colour: impl Fn(f64) -> RGBColor,
+    sign: &str,
+) -> Drawn<DB> {
+    let size = cell_size(labels.len());
+    let value_font = (FONT, (size as u32 / 3).clamp(9, 14)).into_font();
+    let centre = Pos::new(HPos::Center, VPos::Center);
+    for (row, values) in cells.iter().enumerate() {
+        for (column, value) in values.iter().enumerate() {
+            let (x, y) = (LEFT + column as i32 * size, TOP + row as i32 * size);
+            let fill = value.map_or(RGBColor(0, 0, 0), &colour);
+            root.draw(&Rectangle::new([(x, y), (x + size, y + size)], fill.filled()))?;
+            root.draw(&Rectangle::new([(x, y), (x + size, y + size)], WHITE.stroke_width(1)))?;
+            let text = match value {
+                Some(v) if *v == 0.0 && !sign.is_empty() => String::new(),
+                Some(v) => format!("{sign}{v:.0}"),
+                None => "×".to_string(),
+            };
+            let ink = if style::wants_light_text(fill) { WHITE } else { INK };
+            root.draw_text(&text, &value_font.clone().color(&ink).pos(centre), (x + size / 2, y + size / 2))?;
+        }
+    }
+    let label_font = (FONT, TICK_SIZE).into_font().color(&INK);
+    for (index, label) in labels.iter().enumerate() {
+        let middle = index as i32 * size + size / 2;
+        root.draw_text(label, &label_font.clone().pos(Pos::new(HPos::Right, VPos::Center)), (LEFT - 8, TOP + middle))?;
+        let upward = label_font.clone().transform(FontTransform::Rotate270).pos(Pos::new(HPos::Left, VPos::Center));
+        root.draw_text(label, &upward, (LEFT + middle, TOP - 8))?;
+    }
+    let axis_font = (FONT, LABEL_SIZE).into_font().color(&MUTED);
+    root.draw_text("from ↓   to →", &axis_font, (18, TOP - 28))
+}
+
+/// A vertical scale from 0 to `high` beside the grid.
+fn colour_bar<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    count: usize,
+    high: f64,
+    colour: &dyn Fn(f64) -> RGBColor,
+    caption: &str,
+) -> Drawn<DB> {
+    let side = cell_size(count) * count as i32;
+    let x = LEFT + side + 40;
+    let steps = 100;
+    for step in 0..steps {
+        let t = 1.0 - step as f64 / steps as f64;
+        let y = TOP + side * step / steps;
+        root.draw(&Rectangle::new([(x, y), (x + 22, y + side / steps + 1)], colour(t).filled()))?;
+    }
+    root.draw(&Rectangle::new([(x, TOP), (x + 22, TOP + side)], MUTED.stroke_width(1)))?;
+    let font = (FONT, TICK_SIZE).into_font().color(&INK);
+    for tick in 0..=4 {
+        let value = high * tick as f64 / 4.0;
+        let y = TOP + side - side * tick / 4;
+        let decimals = if high >= 20.0 { 0 } else { 1 };
+        root.draw_text(&format!("{value:.decimals$}"), &font.clone().pos(Pos::new(HPos::Left, VPos::Center)), (x + 28, y))?;
+    }
+    let upward = (FONT, LABEL_SIZE).into_font().color(&INK).transform(FontTransform::Rotate90).pos(Pos::new(HPos::Center, VPos::Center));
+    root.draw_text(caption, &upward, (x + 100, TOP + side / 2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_difference_is_what_the_cut_adds_and_marks_pairs_cut_off() {
+        let base = vec![vec![Some(1.0), Some(100.0)], vec![Some(100.0), None]];
+        let after = vec![vec![Some(1.0), Some(180.0)], vec![None, None]];
+        assert_eq!(difference(&base, &after), vec![vec![Some(0.0), Some(80.0)], vec![None, Some(0.0)]]);
+    }
+
+    #[test]
+    fn the_increase_scale_runs_from_white() {
+        assert_eq!(increase_colour(0.0), RGBColor(0xFF, 0xFF, 0xFF));
+        assert_eq!(increase_colour(0.6), ALARM);
+        assert!(style::wants_light_text(increase_colour(1.0)));
+    }
+}

@@ -1,0 +1,350 @@
+//! The timeline: per window, throughput (with attempts when retries or hedges amplify the
+//! load), availability, p50 and p99, and a band per server for its state; faults are shaded
+//! from start to end on every panel, and the warm-up is greyed out.
+
+use super::latency::{heading, no_data};
+use super::style::{self, ALARM, FONT, INK, LABEL_SIZE, MUTED, TICK_SIZE, WIDTH};
+use super::view::{RunView, TimelineView, Window};
+use super::{Chart, Drawn};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::ops::Range;
+
+const THROUGHPUT_HEIGHT: u32 = 240;
+const AVAILABILITY_HEIGHT: u32 = 210;
+const LATENCY_HEIGHT: u32 = 240;
+const BAND_ROW: u32 = 22;
+/// Server rows drawn at most; more are summarised in the subtitle.
+const MAX_BANDS: usize = 16;
+/// Client regions drawn on the availability panel besides all clients.
+const MAX_REGION_LINES: usize = 5;
+
+pub struct TimelineChart<'a> {
+    title: String,
+    subtitle: String,
+    timeline: Option<&'a TimelineView>,
+}
+
+impl<'a> TimelineChart<'a> {
+    pub fn of(view: &'a RunView) -> Self {
+        let subtitle = match &view.timeline {
+            Some(t) => format!(
+                "per {} s window, all clients; shaded: faults (vermillion), warm-up (grey, not counted) · {}",
+                t.overall.first().map_or(0.0, |w| w.length_s),
+                view.seeds
+            ),
+            None => format!("no timeline for merged replications · {}", view.seeds),
+        };
+        TimelineChart { title: format!("Timeline · {}", view.title), subtitle, timeline: view.timeline.as_ref() }
+    }
+
+    fn band_rows(&self) -> usize {
+        self.timeline.map_or(0, |t| t.bands.len().min(MAX_BANDS))
+    }
+}
+
+impl Chart for TimelineChart<'_> {
+    fn size(&self) -> (u32, u32) {
+        let bands = if self.band_rows() > 0 { 70 + BAND_ROW * self.band_rows() as u32 } else { 0 };
+        (WIDTH, 64 + THROUGHPUT_HEIGHT + AVAILABILITY_HEIGHT + LATENCY_HEIGHT + 40 + bands)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
+        let body = heading(root, &self.title, &self.subtitle)?;
+        let Some(timeline) = self.timeline.filter(|t| !t.overall.is_empty()) else {
+            return no_data(&body);
+        };
+        let axis = TimeAxis::of(timeline);
+        let (throughput, rest) = body.split_vertically(THROUGHPUT_HEIGHT);
+        let (availability, rest) = rest.split_vertically(AVAILABILITY_HEIGHT);
+        let (latency, bands) = rest.split_vertically(LATENCY_HEIGHT + 40);
+        draw_throughput(&throughput, timeline, &axis)?;
+        draw_availability(&availability, timeline, &axis)?;
+        draw_latency(&latency, timeline, &axis)?;
+        if self.band_rows() > 0 {
+            draw_bands(root, &bands, timeline, &axis)?;
+        }
+        Ok(())
+    }
+}
+
+/// The shared x axis: seconds shown in the unit that reads best.
+struct TimeAxis {
+    unit: &'static str,
+    per_unit_s: f64,
+    range: Range<f64>,
+}
+
+impl TimeAxis {
+    fn of(timeline: &TimelineView) -> Self {
+        let (unit, per_unit_s) = style::time_unit(timeline.end_s);
+        TimeAxis { unit, per_unit_s, range: 0.0..(timeline.end_s / per_unit_s).max(1e-9) }
+    }
+
+    fn x(&self, seconds: f64) -> f64 {
+        seconds / self.per_unit_s
+    }
+
+    fn middle(&self, window: &Window) -> f64 {
+        self.x(window.start_s + window.length_s / 2.0)
+    }
+
+    fn description(&self) -> String {
+        format!("time since the start ({})", self.unit)
+    }
+}
+
+type Panel<'a, DB> = ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+
+/// A panel's chart with the shared x axis, its y axis and the fault and warm-up shading.
+fn panel<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    axis: &TimeAxis,
+    y: Range<f64>,
+    y_desc: &str,
+    bottom: bool,
+    timeline: &TimelineView,
+) -> Result<Panel<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut chart = ChartBuilder::on(area)
+        .margin_left(18)
+        .margin_right(18)
+        .margin_top(6)
+        .x_label_area_size(if bottom { 48 } else { 24 })
+        .y_label_area_size(78)
+        .build_cartesian_2d(axis.range.clone(), y.clone())?;
+    let description = axis.description();
+    let mut mesh = chart.configure_mesh();
+    mesh.y_desc(y_desc)
+        .x_label_formatter(&|v| style::format_number(*v))
+        .y_label_formatter(&|v| style::format_number(*v))
+        .label_style((FONT, TICK_SIZE))
+        .axis_desc_style((FONT, LABEL_SIZE))
+        .bold_line_style(style::GRID)
+        .light_line_style(WHITE)
+        .y_labels(5);
+    if bottom {
+        mesh.x_desc(description.as_str());
+    }
+    mesh.draw()?;
+    shade(&mut chart, axis, y, timeline)?;
+    Ok(chart)
+}
+
+fn shade<'a, DB: DrawingBackend + 'a>(chart: &mut Panel<'a, DB>, axis: &TimeAxis, y: Range<f64>, timeline: &TimelineView) -> Drawn<DB> {
+    if timeline.measured_from_s > 0.0 {
+        let warmup = [(0.0, y.start), (axis.x(timeline.measured_from_s), y.end)];
+        chart.draw_series(std::iter::once(Rectangle::new(warmup, MUTED.mix(0.15).filled())))?;
+    }
+    for fault in &timeline.faults {
+        let end = axis.x(fault.end_s.unwrap_or(timeline.end_s));
+        let span = [(axis.x(fault.start_s), y.start), (end.max(axis.x(fault.start_s)), y.end)];
+        chart.draw_series(std::iter::once(Rectangle::new(span, ALARM.mix(0.14).filled())))?;
+        let start = axis.x(fault.start_s);
+        chart.draw_series(std::iter::once(PathElement::new(vec![(start, y.start), (start, y.end)], ALARM.stroke_width(2))))?;
+    }
+    Ok(())
+}
+
+/// A line through the points that exist (a window with nothing to measure leaves a gap in the
+/// data, bridged by the line).
+fn line<'a, DB: DrawingBackend + 'a>(chart: &mut Panel<'a, DB>, points: Vec<(f64, f64)>, index: usize, label: &str) -> Drawn<DB> {
+    let (colour, dash) = style::series(index);
+    let stroke = colour.stroke_width(2);
+    let annotation = match dash {
+        None => chart.draw_series(LineSeries::new(points, stroke))?,
+        Some((dash, gap)) => chart.draw_series(DashedLineSeries::new(points, dash, gap, stroke))?,
+    };
+    annotation.label(label.to_string()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], stroke));
+    Ok(())
+}
+
+fn legend<'a, DB: DrawingBackend + 'a>(chart: &mut Panel<'a, DB>) -> Drawn<DB> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(MUTED)
+        .label_font((FONT, TICK_SIZE))
+        .draw()
+}
+
+fn draw_throughput<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, timeline: &TimelineView, axis: &TimeAxis) -> Drawn<DB> {
+    let rate = |count: fn(&Window) -> u64| -> Vec<(f64, f64)> {
+        timeline.overall.iter().filter(|w| w.length_s > 0.0).map(|w| (axis.middle(w), count(w) as f64 / w.length_s)).collect()
+    };
+    let issued = rate(|w| w.counters.attempted);
+    let succeeded = rate(|w| w.counters.succeeded);
+    let attempts = rate(|w| w.counters.attempts());
+    let amplified = timeline.overall.iter().any(|w| w.counters.retries + w.counters.hedges > 0);
+    let top = issued.iter().chain(&succeeded).chain(if amplified { &attempts[..] } else { &[] }).map(|p| p.1).fold(0.0, f64::max);
+    let mut chart = panel(area, axis, 0.0..(top * 1.15).max(1.0), "requests per second", false, timeline)?;
+    line(&mut chart, issued, 0, "requests issued")?;
+    line(&mut chart, succeeded, 1, "succeeded")?;
+    if amplified {
+        line(&mut chart, attempts, 3, "attempts (with retries and hedges)")?;
+    }
+    label_faults(&mut chart, timeline, axis, top * 1.15)?;
+    legend(&mut chart)
+}
+
+/// Writes each fault's name at the top of its shading.
+fn label_faults<'a, DB: DrawingBackend + 'a>(chart: &mut Panel<'a, DB>, timeline: &TimelineView, axis: &TimeAxis, top: f64) -> Drawn<DB> {
+    let style = (FONT, TICK_SIZE).into_font().color(&ALARM);
+    for fault in &timeline.faults {
+        let at = (axis.x(fault.start_s), top);
+        chart.draw_series(std::iter::once(Text::new(format!(" {}", fault.name), at, style.clone())))?;
+    }
+    Ok(())
+}
+
+/// A client region's availability per window, and its lowest.
+struct RegionLine<'a> {
+    name: &'a str,
+    points: Vec<(f64, f64)>,
+    lowest: f64,
+}
+
+fn draw_availability<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, timeline: &TimelineView, axis: &TimeAxis) -> Drawn<DB> {
+    let percent = |windows: &[Window]| -> Vec<(f64, f64)> {
+        windows.iter().filter_map(|w| w.counters.availability().map(|a| (axis.middle(w), a * 100.0))).collect()
+    };
+    let overall = percent(&timeline.overall);
+    let mut worst: Vec<RegionLine> = timeline
+        .regions
+        .iter()
+        .map(|(name, windows)| {
+            let points = percent(windows);
+            let lowest = points.iter().map(|p| p.1).fold(100.0, f64::min);
+            RegionLine { name, points, lowest }
+        })
+        .filter(|line| line.lowest < 99.9)
+        .collect();
+    worst.sort_by(|a, b| a.lowest.total_cmp(&b.lowest).then_with(|| a.name.cmp(b.name)));
+    worst.truncate(MAX_REGION_LINES);
+    let lowest = overall.iter().map(|p| p.1).chain(worst.iter().map(|w| w.lowest)).fold(100.0, f64::min);
+    let floor = if lowest >= 99.0 { 98.0 } else { (lowest - 5.0).max(0.0).floor() };
+    let mut chart = panel(area, axis, floor..100.5, "availability (%)", false, timeline)?;
+    line(&mut chart, overall, 0, "all clients")?;
+    for (index, region) in worst.into_iter().enumerate() {
+        line(&mut chart, region.points, index + 1, region.name)?;
+    }
+    legend(&mut chart)
+}
+
+fn draw_latency<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, timeline: &TimelineView, axis: &TimeAxis) -> Drawn<DB> {
+    let series = |pick: fn(&Window) -> Option<f64>| -> Vec<(f64, f64)> {
+        timeline.overall.iter().filter_map(|w| pick(w).filter(|v| *v > 0.0).map(|v| (axis.middle(w), v))).collect()
+    };
+    let p50 = series(|w| w.p50_ms);
+    let p99 = series(|w| w.p99_ms);
+    let values = p50.iter().chain(&p99).map(|p| p.1);
+    let (low, high) = values.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let y = if low.is_finite() { super::latency::decade_below(low / 1.2)..(high * 1.5) } else { 1.0..10.0 };
+    let mut chart = ChartBuilder::on(area)
+        .margin_left(18)
+        .margin_right(18)
+        .margin_top(6)
+        .x_label_area_size(48)
+        .y_label_area_size(78)
+        .build_cartesian_2d(axis.range.clone(), y.clone().log_scale())?;
+    chart
+        .configure_mesh()
+        .y_desc("latency (ms, log scale)")
+        .x_desc(axis.description())
+        .x_label_formatter(&|v| style::format_number(*v))
+        .y_labels(12)
+        .y_label_formatter(&|v| style::format_ms(*v))
+        .label_style((FONT, TICK_SIZE))
+        .axis_desc_style((FONT, LABEL_SIZE))
+        .bold_line_style(style::GRID)
+        .light_line_style(WHITE)
+        .draw()?;
+    for fault in &timeline.faults {
+        let span = [(axis.x(fault.start_s), y.start), (axis.x(fault.end_s.unwrap_or(timeline.end_s)), y.end)];
+        chart.draw_series(std::iter::once(Rectangle::new(span, ALARM.mix(0.14).filled())))?;
+    }
+    for (index, (points, label)) in [(p50, "p50"), (p99, "p99")].into_iter().enumerate() {
+        let (colour, dash) = style::series(index);
+        let stroke = colour.stroke_width(2);
+        let annotation = match dash {
+            None => chart.draw_series(LineSeries::new(points, stroke))?,
+            Some((dash, gap)) => chart.draw_series(DashedLineSeries::new(points, dash, gap, stroke))?,
+        };
+        annotation.label(label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], stroke));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(MUTED)
+        .label_font((FONT, TICK_SIZE))
+        .draw()
+}
+
+/// The colour of a server state on the bands (Okabe–Ito hues, ordered light to dark by how
+/// bad the state is, so the order survives greyscale).
+fn state_colour(state: &str) -> RGBColor {
+    match state {
+        "target" => RGBColor(0xB8, 0xE0, 0xD2),
+        "recovery" => RGBColor(0x56, 0xB4, 0xE9),
+        "degraded" => RGBColor(0xE6, 0x9F, 0x00),
+        "floor" => RGBColor(0xD5, 0x5E, 0x00),
+        "out of DNS" => RGBColor(0xCC, 0x79, 0xA7),
+        _ => RGBColor(0x33, 0x33, 0x33),
+    }
+}
+
+const STATES: [&str; 6] = ["target", "recovery", "degraded", "floor", "out of DNS", "down"];
+
+fn draw_bands<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    area: &DrawingArea<DB, Shift>,
+    timeline: &TimelineView,
+    axis: &TimeAxis,
+) -> Drawn<DB> {
+    let rows = timeline.bands.len().min(MAX_BANDS);
+    let (plot, key) = area.split_vertically(12 + BAND_ROW * rows as u32);
+    let chart = ChartBuilder::on(&plot)
+        .margin_left(18)
+        .margin_right(18)
+        .margin_top(6)
+        .y_label_area_size(78)
+        .build_cartesian_2d(axis.range.clone(), 0.0..rows as f64)?;
+    let label_style = (FONT, TICK_SIZE).into_font().color(&INK);
+    for (row, band) in timeline.bands.iter().take(rows).enumerate() {
+        let (y0, y1) = (rows as f64 - row as f64 - 0.9, rows as f64 - row as f64 - 0.1);
+        let spans =
+            band.spans.iter().map(|s| Rectangle::new([(axis.x(s.from_s), y0), (axis.x(s.until_s), y1)], state_colour(s.state).filled()));
+        chart.plotting_area().draw(&Rectangle::new([(axis.range.start, y0), (axis.range.end, y1)], RGBColor(0xF2, 0xF2, 0xF2).filled()))?;
+        for span in spans {
+            chart.plotting_area().draw(&span)?;
+        }
+        let (x, y) = chart.backend_coord(&(axis.range.start, (y0 + y1) / 2.0));
+        let anchor = label_style.pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Right,
+            plotters::style::text_anchor::VPos::Center,
+        ));
+        root.draw_text(&band.label, &anchor, (x - 8, y))?;
+    }
+    draw_state_key(&key, timeline)
+}
+
+/// A key of the states that occur, left to right.
+fn draw_state_key<DB: DrawingBackend>(key: &DrawingArea<DB, Shift>, timeline: &TimelineView) -> Drawn<DB> {
+    let present: Vec<&str> =
+        STATES.into_iter().filter(|s| timeline.bands.iter().any(|b| b.spans.iter().any(|span| span.state == *s))).collect();
+    let style = (FONT, TICK_SIZE).into_font().color(&INK);
+    key.draw_text("server state:", &style, (96, 14))?;
+    let mut x = 210;
+    for state in present {
+        key.draw(&Rectangle::new([(x, 12), (x + 26, 30)], state_colour(state).filled()))?;
+        key.draw(&Rectangle::new([(x, 12), (x + 26, 30)], MUTED.stroke_width(1)))?;
+        key.draw_text(state, &style, (x + 32, 14))?;
+        x += 46 + 9 * state.len() as i32;
+    }
+    if timeline.bands.len() > MAX_BANDS {
+        let more = format!("(first {MAX_BANDS} of {} servers)", timeline.bands.len());
+        key.draw_text(&more, &(FONT, TICK_SIZE).into_font().color(&MUTED), (x + 10, 14))?;
+    }
+    Ok(())
+}
