@@ -219,8 +219,8 @@ impl Chart for Spectrum {
             .configure_mesh()
             .x_labels(5)
             .x_label_formatter(&|v| percentile_label(*v))
-            .y_labels(12)
-            .y_label_formatter(&|v| style::format_ms(*v))
+            .y_labels(30)
+            .y_label_formatter(&|v| style::format_log_ms(*v))
             .x_desc("percentile (log scale of 1 / (1 − p))")
             .y_desc("latency (ms, log scale)")
             .label_style((FONT, TICK_SIZE))
@@ -253,8 +253,8 @@ impl Chart for Cdf {
             .build_cartesian_2d(x_range.log_scale(), 0.0..100.0)?;
         chart
             .configure_mesh()
-            .x_labels(12)
-            .x_label_formatter(&|v| style::format_ms(*v))
+            .x_labels(30)
+            .x_label_formatter(&|v| style::format_log_ms(*v))
             .y_label_formatter(&|v| format!("{v:.0} %"))
             .x_desc("latency (ms, log scale)")
             .y_desc("requests at or below (%)")

@@ -120,10 +120,11 @@ impl<'a> WorldMap<'a> {
 
     fn subtitle(&self) -> String {
         let load = if self.loads_modelled { "; links with a capacity coloured by peak load" } else { "" };
+        let regions = |n: usize| if n == 1 { "1 region".to_string() } else { format!("{n} regions") };
         format!(
-            "{} regions with clients, {} with servers; links as great-circle arcs through their waypoints{load}",
-            self.view.clients.len(),
-            self.view.servers.len()
+            "{} with clients, {} with servers; links as great-circle arcs through their waypoints{load}",
+            regions(self.view.clients.len()),
+            regions(self.view.servers.len())
         )
     }
 }
@@ -148,7 +149,7 @@ impl Chart for WorldMap<'_> {
             }
         }
         self.draw_links(&mut chart)?;
-        self.draw_regions(&mut chart)?;
+        self.draw_regions(root, &mut chart)?;
         self.draw_key(&key)
     }
 }
@@ -184,7 +185,7 @@ impl WorldMap<'_> {
         Ok(())
     }
 
-    fn draw_regions<'a, DB: DrawingBackend + 'a>(&self, chart: &mut MapChart<'a, DB>) -> Drawn<DB> {
+    fn draw_regions<'a, DB: DrawingBackend + 'a>(&self, root: &DrawingArea<DB, Shift>, chart: &mut MapChart<'a, DB>) -> Drawn<DB> {
         let topology = &self.view.topology;
         let used = self.view.used_regions();
         for (index, region) in topology.regions.iter().enumerate() {
@@ -205,7 +206,13 @@ impl WorldMap<'_> {
                 let square = EmptyElement::at(at) + Rectangle::new([(-5, -5), (5, 5)], INK.filled());
                 chart.draw_series(std::iter::once(square))?;
             }
-            chart.draw_series(std::iter::once(EmptyElement::at(at) + Text::new(region.id.clone(), (7, -14), label.clone())))?;
+        }
+        let mut placed: Vec<Box> = Vec::new();
+        for id in self.view.used_regions() {
+            let region = topology.region(id);
+            let point = chart.backend_coord(&(region.position.lon_deg, region.position.lat_deg));
+            let (x, y) = place_label(point, &region.id, &mut placed);
+            root.draw_text(&region.id, &label, (x, y))?;
         }
         Ok(())
     }
@@ -220,9 +227,10 @@ impl WorldMap<'_> {
         key.draw(&Circle::new((x + 5, 19), 5, CABLE.filled()))?;
         key.draw_text("clients", &font, (x + 16, 11))?;
         x += 100;
+        let (cable, terrestrial) = if self.loads_modelled { (MUTED, MUTED) } else { (CABLE, TERRESTRIAL) };
         let mut entries = vec![
-            ("cable", LinkStyle { colour: CABLE, width: 2, dash: None }),
-            ("terrestrial", LinkStyle { colour: TERRESTRIAL, width: 2, dash: Some((5, 3)) }),
+            ("cable", LinkStyle { colour: cable, width: 2, dash: None }),
+            ("terrestrial", LinkStyle { colour: terrestrial, width: 2, dash: Some((5, 3)) }),
         ];
         if !self.view.cuts.is_empty() {
             entries.push(("cut", LinkStyle { colour: ALARM, width: 4, dash: Some((8, 5)) }));
@@ -257,9 +265,34 @@ impl WorldMap<'_> {
     }
 }
 
+/// A label's extent in pixels: left, top, right, bottom.
+type Box = (i32, i32, i32, i32);
+
+/// Where a region's label goes: beside its point, on the first side (right above, right below,
+/// left above, left below) where it overlaps no label placed before; the first if none is free.
+fn place_label(point: (i32, i32), text: &str, placed: &mut Vec<Box>) -> (i32, i32) {
+    let (width, height) = (7 * text.chars().count() as i32, 13);
+    let (x, y) = point;
+    let sides = [(x + 7, y - 15), (x + 7, y + 3), (x - 7 - width, y - 15), (x - 7 - width, y + 3)];
+    let overlaps = |b: &Box, (left, top): (i32, i32)| left < b.2 && b.0 < left + width && top < b.3 && b.1 < top + height;
+    let chosen = sides.iter().copied().find(|side| !placed.iter().any(|b| overlaps(b, *side))).unwrap_or(sides[0]);
+    placed.push((chosen.0, chosen.1, chosen.0 + width, chosen.1 + height));
+    chosen
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_of_nearby_regions_move_aside() {
+        let mut placed = Vec::new();
+        let first = place_label((100, 100), "london", &mut placed);
+        let second = place_label((104, 102), "paris", &mut placed);
+        assert_eq!(first, (107, 85));
+        assert_ne!(second.1, 87, "the second label does not sit on the first");
+        assert_eq!(placed.len(), 2);
+    }
 
     #[test]
     fn the_embedded_coastlines_are_all_there() {

@@ -102,6 +102,17 @@ pub fn format_ms(ms: f64) -> String {
     }
 }
 
+/// A tick label on a log axis: only at 1, 2 and 5 times a power of ten, so the labels near the
+/// top of a decade (70, 80, 90) do not run into each other; the grid keeps every line.
+pub fn format_log_ms(ms: f64) -> String {
+    if ms <= 0.0 {
+        return String::new();
+    }
+    let leading = ms / 10f64.powf(ms.log10().floor());
+    let shown = [1.0, 2.0, 5.0].iter().any(|d| (leading - d).abs() < 1e-6) || (leading - 10.0).abs() < 1e-6;
+    if shown { format_ms(ms) } else { String::new() }
+}
+
 /// A tick label: whole numbers without decimals, others with what they need (up to 3).
 pub fn format_number(value: f64) -> String {
     if value.fract().abs() < 1e-9 {
@@ -151,6 +162,9 @@ mod tests {
         assert_eq!(format_ms(20.0), "20");
         assert_eq!(format_ms(1.25), "1.25");
         assert_eq!(format_ms(0.05), "0.05");
+        assert_eq!(format_log_ms(200.0), "200");
+        assert_eq!(format_log_ms(0.5), "0.5");
+        assert_eq!(format_log_ms(90.0), "");
         assert_eq!(time_unit(300.0).0, "s");
         assert_eq!(time_unit(7200.0).0, "min");
         assert_eq!(time_unit(86_400.0).0, "h");

@@ -29,8 +29,13 @@ impl<'a> TimelineChart<'a> {
     pub fn of(view: &'a RunView) -> Self {
         let subtitle = match &view.timeline {
             Some(t) => format!(
-                "per {} s window, all clients; shaded: faults (vermillion), warm-up (grey, not counted) · {}",
+                "per {} s window, all clients; shaded: {} (vermillion), warm-up (grey, not counted) · {}",
                 t.overall.first().map_or(0.0, |w| w.length_s),
+                match t.faults.len() {
+                    1 => "the fault".to_string(),
+                    n if n > MAX_MARKED_FAULTS => format!("{n} faults, not named one by one"),
+                    _ => "faults".to_string(),
+                },
                 view.seeds
             ),
             None => format!("no timeline for merged replications · {}", view.seeds),
@@ -135,14 +140,38 @@ fn shade<'a, DB: DrawingBackend + 'a>(chart: &mut Panel<'a, DB>, axis: &TimeAxis
         let warmup = [(0.0, y.start), (axis.x(timeline.measured_from_s), y.end)];
         chart.draw_series(std::iter::once(Rectangle::new(warmup, MUTED.mix(0.15).filled())))?;
     }
-    for fault in &timeline.faults {
-        let end = axis.x(fault.end_s.unwrap_or(timeline.end_s));
-        let span = [(axis.x(fault.start_s), y.start), (end.max(axis.x(fault.start_s)), y.end)];
+    for (from, until) in fault_spans(timeline) {
+        let span = [(axis.x(from), y.start), (axis.x(until), y.end)];
         chart.draw_series(std::iter::once(Rectangle::new(span, ALARM.mix(0.14).filled())))?;
+    }
+    for fault in marked_faults(timeline) {
         let start = axis.x(fault.start_s);
         chart.draw_series(std::iter::once(PathElement::new(vec![(start, y.start), (start, y.end)], ALARM.stroke_width(2))))?;
     }
     Ok(())
+}
+
+/// Faults marked and named one by one; with more, only their shading is drawn (the subtitle
+/// counts them), since a line and a name each would hide the data.
+const MAX_MARKED_FAULTS: usize = 6;
+
+fn marked_faults(timeline: &TimelineView) -> &[super::view::FaultMark] {
+    if timeline.faults.len() <= MAX_MARKED_FAULTS { &timeline.faults } else { &[] }
+}
+
+/// The time covered by at least one fault, as disjoint spans in seconds.
+fn fault_spans(timeline: &TimelineView) -> Vec<(f64, f64)> {
+    let mut spans: Vec<(f64, f64)> =
+        timeline.faults.iter().map(|f| (f.start_s, f.end_s.unwrap_or(timeline.end_s).max(f.start_s))).collect();
+    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut merged: Vec<(f64, f64)> = Vec::new();
+    for (from, until) in spans {
+        match merged.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(until),
+            _ => merged.push((from, until)),
+        }
+    }
+    merged
 }
 
 /// A line through the points that exist (a window with nothing to measure leaves a gap in the
@@ -190,7 +219,7 @@ fn draw_throughput<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, timeline: 
 /// Writes each fault's name at the top of its shading.
 fn label_faults<'a, DB: DrawingBackend + 'a>(chart: &mut Panel<'a, DB>, timeline: &TimelineView, axis: &TimeAxis, top: f64) -> Drawn<DB> {
     let style = (FONT, TICK_SIZE).into_font().color(&ALARM);
-    for fault in &timeline.faults {
+    for fault in marked_faults(timeline) {
         let at = (axis.x(fault.start_s), top);
         chart.draw_series(std::iter::once(Text::new(format!(" {}", fault.name), at, style.clone())))?;
     }
@@ -252,15 +281,15 @@ fn draw_latency<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, timeline: &Ti
         .y_desc("latency (ms, log scale)")
         .x_desc(axis.description())
         .x_label_formatter(&|v| style::format_number(*v))
-        .y_labels(12)
-        .y_label_formatter(&|v| style::format_ms(*v))
+        .y_labels(30)
+        .y_label_formatter(&|v| style::format_log_ms(*v))
         .label_style((FONT, TICK_SIZE))
         .axis_desc_style((FONT, LABEL_SIZE))
         .bold_line_style(style::GRID)
         .light_line_style(WHITE)
         .draw()?;
-    for fault in &timeline.faults {
-        let span = [(axis.x(fault.start_s), y.start), (axis.x(fault.end_s.unwrap_or(timeline.end_s)), y.end)];
+    for (from, until) in fault_spans(timeline) {
+        let span = [(axis.x(from), y.start), (axis.x(until), y.end)];
         chart.draw_series(std::iter::once(Rectangle::new(span, ALARM.mix(0.14).filled())))?;
     }
     for (index, (points, label)) in [(p50, "p50"), (p99, "p99")].into_iter().enumerate() {

@@ -214,3 +214,48 @@ fn the_report_renders_in_headless_chromium() {
     let ink = image.share_not_white();
     assert!(ink > 0.03, "the page is nearly blank: {:.1} % inked", ink * 100.0);
 }
+
+#[test]
+fn the_map_colours_links_by_their_peak_load_where_capacities_are_modelled() {
+    // A cut sends 200 requests/s over a detour that carries 150 a second: it runs full.
+    let topology = "
+name: triangle
+regions:
+  - {id: near, lat: 50, lon: 0, utc_offset_h: 0}
+  - {id: mid, lat: 45, lon: 20, utc_offset_h: 0}
+  - {id: far, lat: 40, lon: 40, utc_offset_h: 0}
+links:
+  - {name: near-mid, kind: cable, between: [near, mid]}
+  - {name: mid-far, kind: cable, between: [mid, far]}
+  - {name: detour, kind: cable, between: [near, far], via: [[60, 20]]}
+";
+    let scenario = "
+name: loaded
+topology: topology.yaml
+seed: 4
+duration: 40s
+network: {convergence_delay: 2s, capacities: [{links: [detour], per_second: 150, buffer: 100ms}]}
+services:
+  - {region: far, workers: 50, queue_capacity: 100, service_time: {dist: constant, value: 1ms}}
+clients:
+  - {name: users, region: near, rate_rps: 200, timeout: 500ms}
+faults:
+  - {kind: cut, links: [mid-far], at: +15s}
+";
+    let (result, summary) = crate::support::run("plots-load", topology, scenario);
+    let plan = crate::support::plan("plots-load-plan", topology, scenario);
+    let view = planetsim::plot::view::RunView::of_run(&plan, &result, &summary);
+    let detour = plan.topology.links.iter().position(|l| l.name == "detour").unwrap();
+    let peak = view.network.peak_load[detour].expect("the detour has a capacity");
+    assert!(peak > 0.95, "the detour runs full after the cut: peak load {peak}");
+    assert_eq!(view.network.peak_load[0], None, "links without a capacity have no load");
+    let figures = planetsim::plot::figures(&view).unwrap();
+    let map = figures.iter().find(|f| f.stem == "world_map").unwrap();
+    assert!(map.svg.contains("peak load"), "the key explains the colours");
+    let dir = temp_dir("plots-load-map");
+    planetsim::plot::write(&dir, &figures).unwrap();
+    let image = Image::read(&dir.join("world_map.png"));
+    // Viridis's full end (yellow) along the detour, the cut in vermillion.
+    assert!(image.count_near([253, 231, 37], 20) > 200, "the full link is yellow");
+    assert!(image.count_near([0xD5, 0x5E, 0x00], 12) > 200, "the cut link is vermillion");
+}
