@@ -5,7 +5,7 @@
 use super::style::{self, ALARM, FONT, INK, LABEL_SIZE, MUTED, TICK_SIZE, TITLE_SIZE, WIDTH};
 use super::view::NetworkView;
 use super::{Chart, Drawn};
-use crate::world::{LinkId, LinkKind, LinkState, RegionId, RttMatrix};
+use crate::world::{LinkId, LinkKind, LinkState, Network, RegionId, RttMatrix};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -114,10 +114,19 @@ fn most_harmful_cut(view: &NetworkView, regions: &[RegionId], base: &[Vec<Option
         .filter(|(_, r)| view.clients.contains(r))
         .flat_map(|(i, _)| regions.iter().enumerate().filter(|(_, r)| view.servers.contains(r)).map(move |(j, _)| (i, j)))
         .collect();
+    // A cut that touches none of today's client–server routes changes none of their RTTs.
+    let network = Network::with_links(&view.topology, LinkState::all_up(&view.topology));
+    let mut on_routes = vec![false; view.topology.links.len()];
+    for &(i, j) in &pairs {
+        for link in network.route_links(regions[i], regions[j]).iter().chain(network.route_links(regions[j], regions[i])) {
+            on_routes[link.0 as usize] = true;
+        }
+    }
     let mut best: Option<((usize, f64), String, Vec<LinkId>)> = None;
     for name in view.topology.cut_names() {
         let links = view.topology.resolve_cut(name).unwrap_or_default();
-        if links.is_empty() || links.iter().any(|l| view.topology.links[l.0 as usize].kind != LinkKind::Cable) {
+        let cables_only = links.iter().all(|l| view.topology.links[l.0 as usize].kind == LinkKind::Cable);
+        if links.is_empty() || !cables_only || !links.iter().any(|l| on_routes[l.0 as usize]) {
             continue;
         }
         let after = matrix(view, regions, &links);

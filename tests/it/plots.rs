@@ -259,3 +259,34 @@ faults:
     assert!(image.count_near([253, 231, 37], 20) > 200, "the full link is yellow");
     assert!(image.count_near([0xD5, 0x5E, 0x00], 12) > 200, "the cut link is vermillion");
 }
+
+#[test]
+fn a_run_where_nothing_succeeds_still_draws_and_says_so() {
+    // One region, one worker that takes 50 ms, clients that wait 10 ms: every request fails.
+    let dir = temp_dir("plots-nothing");
+    crate::support::write(&dir, "topology.yaml", "name: solo\nregions:\n  - {id: here, lat: 10, lon: 10, utc_offset_h: 0}\n");
+    let scenario = crate::support::write(
+        &dir,
+        "scenario.yaml",
+        "name: allfail
+topology: topology.yaml
+duration: 5s
+services:
+  - {region: here, workers: 1, queue_capacity: 0, service_time: {dist: constant, value: 50ms}}
+clients:
+  - {name: users, region: here, rate_rps: 100, timeout: 10ms}
+",
+    );
+    let out = dir.join("out");
+    planetsim(&["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet", "--report"]);
+    let spectrum = std::fs::read_to_string(out.join("plots/latency_percentiles.svg")).unwrap();
+    assert!(spectrum.contains("no successful request to draw"));
+    // With one region and no link there is no cut to imagine: that chart is left out, the
+    // others are drawn.
+    assert!(!out.join("plots/rtt_cut.png").exists());
+    for stem in ["latency_cdf", "timeline", "rtt_heatmap", "world_map"] {
+        assert!(out.join(format!("plots/{stem}.png")).is_file(), "{stem}");
+    }
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("0.000 %"), "the table shows no request succeeded");
+}
