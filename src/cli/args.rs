@@ -18,7 +18,9 @@ planetsim validate scenarios/quickstart.yaml topologies/world.yaml\n  \
 planetsim check scenarios/                              run every scenario's expectations\n  \
 planetsim sweep scenarios/retry-storm.yaml --set clients[0].retries.max=0,3,5\n  \
 planetsim topo topologies/world.yaml --cut red-sea      RTT matrix after cutting the Red Sea cables\n  \
-planetsim calibrate topologies/world.yaml               model vs measured RTTs\n\n\
+planetsim calibrate topologies/world.yaml               model vs measured RTTs\n  \
+planetsim schema > planetsim.schema.json                JSON Schema of scenario and topology files, for editors\n  \
+planetsim completions bash > ~/.local/share/bash-completion/completions/planetsim\n\n\
 Exit codes: 0 success, 1 a scenario's expectations failed, 2 bad input or usage."
 )]
 pub struct Cli {
@@ -158,6 +160,31 @@ By default reads measured/gcp_rtt_median_2023-11-27.csv and measured/gcp_regions
         #[arg(long, default_value_t = 10)]
         worst: usize,
     },
+    /// Print the JSON Schema of scenario and topology files, for editors and other tools.
+    #[command(after_help = "Examples:\n  planetsim schema > planetsim.schema.json\n  planetsim schema scenario\n\n\
+Without an argument the schema accepts either kind of file. It checks a file's shape (keys, types,
+durations), not its meaning: `planetsim validate` does both. docs/planetsim.schema.json is this
+output; README.md (Editor support) shows how to point an editor at it.")]
+    Schema {
+        /// Only scenario files, or only topology files [default: either].
+        #[arg(value_enum)]
+        file: Option<SchemaFile>,
+    },
+    /// Print a shell completion script on stdout.
+    #[command(after_help = "Examples:\n  planetsim completions bash > ~/.local/share/bash-completion/completions/planetsim\n  \
+planetsim completions zsh > ~/.zfunc/_planetsim          (with fpath+=~/.zfunc before compinit)\n  \
+planetsim completions fish > ~/.config/fish/completions/planetsim.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Which files `planetsim schema` describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SchemaFile {
+    Scenario,
+    Topology,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -1,7 +1,7 @@
 //! The commands: each reads its inputs, does its work and prints its output.
 
 use super::Failure;
-use super::args::{Command, RunFormat, TopoFormat};
+use super::args::{Cli, Command, RunFormat, SchemaFile, TopoFormat};
 use crate::report;
 use crate::scenario::{self, LoadError, Loaded};
 use crate::sim;
@@ -32,6 +32,22 @@ pub fn execute(command: Command) -> Result<(), Failure> {
         Command::Validate { files } => validate(&files),
         Command::Topo { topology, cuts, format } => topo(&topology, &cuts, format),
         Command::Calibrate { topology, measured, mapping, min_km, worst } => calibrate_command(&topology, measured, mapping, min_km, worst),
+        Command::Schema { file } => {
+            print!("{}", scenario::schema::render(schema_document(file)));
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "planetsim", &mut std::io::stdout());
+            Ok(())
+        }
+    }
+}
+
+fn schema_document(file: Option<SchemaFile>) -> scenario::schema::Document {
+    match file {
+        None => scenario::schema::Document::Any,
+        Some(SchemaFile::Scenario) => scenario::schema::Document::Scenario,
+        Some(SchemaFile::Topology) => scenario::schema::Document::Topology,
     }
 }
 

@@ -15,6 +15,7 @@ mod placement;
 mod replicas;
 mod resilience;
 mod scenarios;
+mod schema;
 mod support;
 mod world;
 
