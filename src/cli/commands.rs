@@ -85,7 +85,7 @@ fn run(
             variant.plan.seed = seed;
         }
         let dir = variant.name.as_ref().map_or(base_dir.clone(), |name| base_dir.join(name));
-        let summary = run_one(&variant.plan, &dir)?;
+        let summary = run_one(&variant.plan, &dir, super::progress::wanted(quiet))?;
         if !quiet && format == RunFormat::Text {
             print!("{}", report::text::render(&summary));
             println!("\nresults: {}\n", dir.display());
@@ -125,7 +125,11 @@ fn run_replicated(
 ) -> Result<(), Failure> {
     let first_seed = seed.unwrap_or(variants[0].plan.seed);
     let seeds = crate::outcome::replicate::seeds(first_seed, replications.count);
-    let runs = super::check::run_replications(variants, &seeds, replications.threads, crate::outcome::replicate::Latency::Merged)?;
+    let runs = {
+        let total = variants.len() * seeds.len();
+        let progress = super::progress::RunsProgress::new(&variants[0].plan.name, total, super::progress::wanted(quiet));
+        super::check::run_replications(variants, &seeds, replications.threads, crate::outcome::replicate::Latency::Merged, &progress)?
+    };
     let mut summaries = Vec::new();
     for variant_runs in &runs {
         let dir = variant_runs.name.as_ref().map_or(base_dir.to_path_buf(), |name| base_dir.join(name));
@@ -150,9 +154,13 @@ fn run_replicated(
     Ok(())
 }
 
-/// Runs one plan and writes its results into `dir`.
-fn run_one(plan: &ScenarioPlan, dir: &Path) -> Result<report::summary::Summary, Failure> {
-    let result = sim::run(plan);
+/// Runs one plan, with a progress line if `progress` (a terminal, not `--quiet`), and writes its
+/// results into `dir`.
+fn run_one(plan: &ScenarioPlan, dir: &Path, progress: bool) -> Result<report::summary::Summary, Failure> {
+    let label = plan.variant.as_ref().map_or(plan.name.clone(), |variant| format!("{}/{variant}", plan.name));
+    let mut line = super::progress::RunProgress::new(&label, progress);
+    let result = sim::run_observed(plan, &mut |at| line.observe(at));
+    drop(line); // Erased before the summary is printed.
     let summary = report::summary::build(plan, &result);
     report::write_results(dir, plan, &result, &summary)
         .map_err(|e| Failure::Output(format!("cannot write results into {}: {e}", dir.display())))?;

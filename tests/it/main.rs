@@ -12,6 +12,7 @@ mod fidelity;
 mod operations;
 mod outcome;
 mod placement;
+mod progress;
 mod replicas;
 mod resilience;
 mod scenarios;
