@@ -120,50 +120,35 @@ pub struct Progress {
 /// calls a second at the quickstart's speed), rare enough to cost nothing.
 pub const OBSERVE_EVERY_EVENTS: u64 = 1 << 16;
 
-/// Like [`run`], and calls `observe` every [`OBSERVE_EVERY_EVENTS`] events. The run goes in
-/// slices of that many events: the loop compares the event count with a bound on every event
-/// anyway, and the end of the slice takes the limit's place, so watching a run adds nothing per
-/// event. The observer sees the run; nothing it does reaches the model.
+/// Like [`run`], and calls `observe` every [`OBSERVE_EVERY_EVENTS`] events. The loop compares
+/// the event count with a bound on every event anyway: the bound is the end of the current slice
+/// of events instead of the limit, and only when a slice ends does the loop look at the limit and
+/// call the observer, so watching a run adds nothing per event. The observer sees the run;
+/// nothing it does reaches the model.
 pub fn run_observed<M: Model>(model: &mut M, ctx: &mut Scheduler<M::Msg>, limits: Limits, mut observe: impl FnMut(Progress)) -> RunOutcome {
     let mut digest = TraceDigest::new();
     let mut events = 0u64;
+    let mut slice_end = limits.max_events.min(OBSERVE_EVERY_EVENTS);
     let reason = loop {
-        let slice_end = limits.max_events.min(events.saturating_add(OBSERVE_EVERY_EVENTS));
-        let reason = run_slice(model, ctx, limits.horizon, slice_end, &mut digest, &mut events);
-        if reason != StopReason::EventLimit || events >= limits.max_events {
-            break reason;
+        let Some(next_time) = ctx.queue.peek_time() else { break StopReason::QueueEmpty };
+        if next_time > limits.horizon {
+            break StopReason::Horizon;
         }
-        observe(Progress { now: ctx.now, horizon: limits.horizon, events });
-    };
-    RunOutcome { events, end_time: ctx.now, reason, digest: digest.value() }
-}
-
-/// Runs events until the queue empties, the next event lies beyond `horizon`, or `events`
-/// reaches `max_events`.
-#[inline(always)]
-fn run_slice<M: Model>(
-    model: &mut M,
-    ctx: &mut Scheduler<M::Msg>,
-    horizon: SimTime,
-    max_events: u64,
-    digest: &mut TraceDigest,
-    events: &mut u64,
-) -> StopReason {
-    loop {
-        let Some(next_time) = ctx.queue.peek_time() else { return StopReason::QueueEmpty };
-        if next_time > horizon {
-            return StopReason::Horizon;
-        }
-        if *events >= max_events {
-            return StopReason::EventLimit;
+        if events >= slice_end {
+            if events >= limits.max_events {
+                break StopReason::EventLimit;
+            }
+            observe(Progress { now: ctx.now, horizon: limits.horizon, events });
+            slice_end = limits.max_events.min(events.saturating_add(OBSERVE_EVERY_EVENTS));
         }
         let event = ctx.queue.pop().expect("peeked event is present");
         assert!(event.time >= ctx.now, "time went backwards");
         ctx.now = event.time;
         digest.add(event.time.0, u64::from(event.target.0), event.msg.trace_word());
-        *events += 1;
+        events += 1;
         model.handle(ctx, event.target, event.msg);
-    }
+    };
+    RunOutcome { events, end_time: ctx.now, reason, digest: digest.value() }
 }
 
 /// A cheap, order-sensitive 64-bit fingerprint of the event trace.
