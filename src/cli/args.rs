@@ -52,7 +52,7 @@ results/<scenario name>/ (or --out), one folder per variant, and variants.csv fo
         /// What to print on stdout.
         #[arg(long, value_enum, default_value_t = RunFormat::Text)]
         format: RunFormat,
-        /// Print nothing on success.
+        /// Print nothing on success, and no progress line.
         #[arg(long, short)]
         quiet: bool,
         /// Run each variant on this many seeds (seed, seed + 1, …) and report every metric's
@@ -87,7 +87,7 @@ Exit codes: 0 all hold, 1 any fails, 2 bad input (a file, a metric path)."
         /// Threads [default: one per core]; results do not depend on it.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
         threads: Option<u32>,
-        /// Print only failures and the final count.
+        /// Print only failures and the final count, and no progress line.
         #[arg(long, short)]
         quiet: bool,
     },
