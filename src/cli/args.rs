@@ -18,7 +18,9 @@ planetsim validate scenarios/quickstart.yaml topologies/world.yaml\n  \
 planetsim check scenarios/                              run every scenario's expectations\n  \
 planetsim sweep scenarios/retry-storm.yaml --set clients[0].retries.max=0,3,5\n  \
 planetsim topo topologies/world.yaml --cut red-sea      RTT matrix after cutting the Red Sea cables\n  \
-planetsim calibrate topologies/world.yaml               model vs measured RTTs\n\n\
+planetsim calibrate topologies/world.yaml               model vs measured RTTs\n  \
+planetsim schema > planetsim.schema.json                JSON Schema of scenario and topology files, for editors\n  \
+planetsim completions bash > ~/.local/share/bash-completion/completions/planetsim\n\n\
 Exit codes: 0 success, 1 a scenario's expectations failed, 2 bad input or usage."
 )]
 pub struct Cli {
@@ -51,7 +53,7 @@ for a scenario with variants; with --report, also report.html."
         /// What to print on stdout.
         #[arg(long, value_enum, default_value_t = RunFormat::Text)]
         format: RunFormat,
-        /// Print nothing on success.
+        /// Print nothing on success, and no progress line.
         #[arg(long, short)]
         quiet: bool,
         /// Run each variant on this many seeds (seed, seed + 1, …) and report every metric's
@@ -94,7 +96,7 @@ Exit codes: 0 all hold, 1 any fails, 2 bad input (a file, a metric path)."
         /// Threads [default: one per core]; results do not depend on it.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
         threads: Option<u32>,
-        /// Print only failures and the final count.
+        /// Print only failures and the final count, and no progress line.
         #[arg(long, short)]
         quiet: bool,
         /// Also write a report: one self-contained <scenario>.html per scenario (tables,
@@ -171,6 +173,31 @@ By default reads measured/gcp_rtt_median_2023-11-27.csv and measured/gcp_regions
         #[arg(long, default_value_t = 10)]
         worst: usize,
     },
+    /// Print the JSON Schema of scenario and topology files, for editors and other tools.
+    #[command(after_help = "Examples:\n  planetsim schema > planetsim.schema.json\n  planetsim schema scenario\n\n\
+Without an argument the schema accepts either kind of file. It checks a file's shape (keys, types,
+durations), not its meaning: `planetsim validate` does both. docs/planetsim.schema.json is this
+output; README.md (Editor support) shows how to point an editor at it.")]
+    Schema {
+        /// Only scenario files, or only topology files [default: either].
+        #[arg(value_enum)]
+        file: Option<SchemaFile>,
+    },
+    /// Print a shell completion script on stdout.
+    #[command(after_help = "Examples:\n  planetsim completions bash > ~/.local/share/bash-completion/completions/planetsim\n  \
+planetsim completions zsh > ~/.zfunc/_planetsim          (with fpath+=~/.zfunc before compinit)\n  \
+planetsim completions fish > ~/.config/fish/completions/planetsim.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Which files `planetsim schema` describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SchemaFile {
+    Scenario,
+    Topology,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -2,6 +2,7 @@
 //! judged, grids of parameter values tabulated.
 
 use super::Failure;
+use super::progress::{self, RunsProgress};
 use crate::outcome::evaluate::{self, BadMetric, Verdict, show, show_bound};
 use crate::outcome::junit::{Case, Suite};
 use crate::outcome::replicate::{self, Latency, VariantRuns};
@@ -118,7 +119,11 @@ fn check_file(file: &Path, options: &CheckOptions) -> Result<Option<Suite>, Fail
     let first_seed = options.seed.unwrap_or(set.variants[0].plan.seed);
     let seeds = replicate::seeds(first_seed, count);
     let paths_exist = |runs: &[VariantRuns]| evaluate::evaluate(&set.expectations, runs).map(drop);
-    let runs = match run_checked(&set.variants, &seeds, options.threads, paths_exist)? {
+    let checked = {
+        let progress = RunsProgress::new(&format!("check {name}"), set.variants.len() * count, progress::wanted(options.quiet));
+        run_checked(&set.variants, &seeds, options.threads, &progress, paths_exist)?
+    };
+    let runs = match checked {
         Ok(runs) => runs,
         Err(bad) => {
             let error = bad_metrics(file, &set.expectations, &bad);
@@ -143,8 +148,15 @@ fn check_file(file: &Path, options: &CheckOptions) -> Result<Option<Suite>, Fail
     Ok(Some(suite))
 }
 
-pub fn run_replications(variants: &[Variant], seeds: &[u64], threads: Option<u32>, latency: Latency) -> Result<Vec<VariantRuns>, Failure> {
-    replicate::run(variants, seeds, threads.map(|t| t as usize), latency)
+/// Runs every variant on every seed, each run counted in `progress`.
+pub fn run_replications(
+    variants: &[Variant],
+    seeds: &[u64],
+    threads: Option<u32>,
+    latency: Latency,
+    progress: &RunsProgress,
+) -> Result<Vec<VariantRuns>, Failure> {
+    replicate::run_counted(variants, seeds, threads.map(|t| t as usize), latency, &|| progress.one_done())
         .map_err(|e| Failure::Output(format!("error: cannot start threads: {e}")))
 }
 
@@ -154,14 +166,15 @@ fn run_checked<E>(
     variants: &[Variant],
     seeds: &[u64],
     threads: Option<u32>,
+    progress: &RunsProgress,
     check: impl Fn(&[VariantRuns]) -> Result<(), E>,
 ) -> Result<Result<Vec<VariantRuns>, E>, Failure> {
-    let mut runs = run_replications(variants, &seeds[..1], threads, Latency::Dropped)?;
+    let mut runs = run_replications(variants, &seeds[..1], threads, Latency::Dropped, progress)?;
     if let Err(error) = check(&runs) {
         return Ok(Err(error));
     }
     if seeds.len() > 1 {
-        let rest = run_replications(variants, &seeds[1..], threads, Latency::Dropped)?;
+        let rest = run_replications(variants, &seeds[1..], threads, Latency::Dropped, progress)?;
         for (runs, rest) in runs.iter_mut().zip(rest) {
             runs.replications.extend(rest.replications);
         }
@@ -288,8 +301,11 @@ pub fn sweep(path: &Path, options: SweepOptions) -> Result<(), Failure> {
     let name = points[0].plan.name.clone();
     let as_variants: Vec<Variant> = points.into_iter().map(|p| Variant { name: p.variant, plan: p.plan }).collect();
     let metrics = if options.metrics.is_empty() { sweep::DEFAULT_METRICS.iter().map(|m| m.to_string()).collect() } else { options.metrics };
-    let runs = run_checked(&as_variants, &seeds, options.threads, |runs| sweep::table(&labels, runs, &metrics).map(drop))?
-        .map_err(|m| Failure::Input(format!("error: {m}")))?;
+    let checked = {
+        let progress = RunsProgress::new(&format!("sweep {name}"), as_variants.len() * seeds.len(), progress::wanted(false));
+        run_checked(&as_variants, &seeds, options.threads, &progress, |runs| sweep::table(&labels, runs, &metrics).map(drop))?
+    };
+    let runs = checked.map_err(|m| Failure::Input(format!("error: {m}")))?;
     let table = sweep::table(&labels, &runs, &metrics).map_err(|m| Failure::Input(format!("error: {m}")))?;
     let dir = options.out.unwrap_or_else(|| Path::new("results").join(&name).join("sweep"));
     let write = |file: &str, text: String| {

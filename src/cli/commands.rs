@@ -1,7 +1,7 @@
 //! The commands: each reads its inputs, does its work and prints its output.
 
 use super::Failure;
-use super::args::{Command, RunFormat, TopoFormat};
+use super::args::{Cli, Command, RunFormat, SchemaFile, TopoFormat};
 use crate::outcome::replicate::VariantRuns;
 use crate::report;
 use crate::scenario::{self, LoadError, Loaded};
@@ -33,6 +33,22 @@ pub fn execute(command: Command) -> Result<(), Failure> {
         Command::Validate { files } => validate(&files),
         Command::Topo { topology, cuts, format } => topo(&topology, &cuts, format),
         Command::Calibrate { topology, measured, mapping, min_km, worst } => calibrate_command(&topology, measured, mapping, min_km, worst),
+        Command::Schema { file } => {
+            print!("{}", scenario::schema::render(schema_document(file)));
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "planetsim", &mut std::io::stdout());
+            Ok(())
+        }
+    }
+}
+
+fn schema_document(file: Option<SchemaFile>) -> scenario::schema::Document {
+    match file {
+        None => scenario::schema::Document::Any,
+        Some(SchemaFile::Scenario) => scenario::schema::Document::Scenario,
+        Some(SchemaFile::Topology) => scenario::schema::Document::Topology,
     }
 }
 
@@ -76,7 +92,7 @@ fn run(path: &Path, options: RunOptions) -> Result<(), Failure> {
         }
         let dir = variant.name.as_ref().map_or(base_dir.clone(), |name| base_dir.join(name));
         let plots = Plots::of(&options, &dir);
-        let (summary, pictures) = run_one(&variant.plan, &dir, plots)?;
+        let (summary, pictures) = run_one(&variant.plan, &dir, plots, super::progress::wanted(quiet))?;
         if !quiet && format == RunFormat::Text {
             print!("{}", report::text::render(&summary));
             println!("\nresults: {}\n", dir.display());
@@ -137,7 +153,11 @@ fn run_replicated(path: &Path, variants: &[scenario::variants::Variant], base_di
     let replications = &options.replications;
     let first_seed = options.seed.unwrap_or(variants[0].plan.seed);
     let seeds = crate::outcome::replicate::seeds(first_seed, replications.count);
-    let runs = super::check::run_replications(variants, &seeds, replications.threads, crate::outcome::replicate::Latency::Merged)?;
+    let runs = {
+        let total = variants.len() * seeds.len();
+        let progress = super::progress::RunsProgress::new(&variants[0].plan.name, total, super::progress::wanted(quiet));
+        super::check::run_replications(variants, &seeds, replications.threads, crate::outcome::replicate::Latency::Merged, &progress)?
+    };
     let mut summaries = Vec::new();
     let mut drawn = Vec::new();
     for (variant, variant_runs) in variants.iter().zip(&runs) {
@@ -183,9 +203,18 @@ impl Plots {
 /// A run's view and figures.
 pub use super::report::Pictures;
 
-/// Runs one plan and writes its results (and its plots, if asked) into `dir`.
-fn run_one(plan: &ScenarioPlan, dir: &Path, plots: Option<Plots>) -> Result<(report::summary::Summary, Option<Pictures>), Failure> {
-    let result = sim::run(plan);
+/// Runs one plan, with a progress line if `progress` (a terminal, not `--quiet`), and writes its
+/// results (and its plots, if asked) into `dir`.
+fn run_one(
+    plan: &ScenarioPlan,
+    dir: &Path,
+    plots: Option<Plots>,
+    progress: bool,
+) -> Result<(report::summary::Summary, Option<Pictures>), Failure> {
+    let label = plan.variant.as_ref().map_or(plan.name.clone(), |variant| format!("{}/{variant}", plan.name));
+    let mut line = super::progress::RunProgress::new(&label, progress);
+    let result = sim::run_observed(plan, &mut |at| line.observe(at));
+    drop(line); // Erased before the summary is printed.
     let summary = report::summary::build(plan, &result);
     report::write_results(dir, plan, &result, &summary)
         .map_err(|e| Failure::Output(format!("cannot write results into {}: {e}", dir.display())))?;

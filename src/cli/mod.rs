@@ -4,6 +4,7 @@
 pub mod args;
 pub mod check;
 pub mod commands;
+pub mod progress;
 pub mod report;
 
 /// How a command ended, for `main` to turn into an exit code.

@@ -11,5 +11,5 @@ pub mod time;
 
 pub use queue::{ActorId, Event, EventQueue};
 pub use rng::{RngStreams, SimRng};
-pub use run::{Limits, Message, Model, RunOutcome, Scheduler, StopReason, TraceDigest, run};
+pub use run::{Limits, Message, Model, OBSERVE_EVERY_EVENTS, Progress, RunOutcome, Scheduler, StopReason, TraceDigest, run, run_observed};
 pub use time::{SimDuration, SimTime};

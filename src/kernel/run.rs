@@ -105,15 +105,41 @@ pub struct RunOutcome {
 
 /// Runs `model` until the queue empties or a limit is reached.
 pub fn run<M: Model>(model: &mut M, ctx: &mut Scheduler<M::Msg>, limits: Limits) -> RunOutcome {
+    run_observed(model, ctx, limits, |_| {})
+}
+
+/// How far a run has got, as a progress display shows it.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    pub now: SimTime,
+    pub horizon: SimTime,
+    pub events: u64,
+}
+
+/// Events between two calls of a run's observer: often enough for a display (about a hundred
+/// calls a second at the quickstart's speed), rare enough to cost nothing.
+pub const OBSERVE_EVERY_EVENTS: u64 = 1 << 16;
+
+/// Like [`run`], and calls `observe` every [`OBSERVE_EVERY_EVENTS`] events. The loop compares
+/// the event count with a bound on every event anyway: the bound is the end of the current slice
+/// of events instead of the limit, and only when a slice ends does the loop look at the limit and
+/// call the observer, so watching a run adds nothing per event. The observer sees the run;
+/// nothing it does reaches the model.
+pub fn run_observed<M: Model>(model: &mut M, ctx: &mut Scheduler<M::Msg>, limits: Limits, mut observe: impl FnMut(Progress)) -> RunOutcome {
     let mut digest = TraceDigest::new();
     let mut events = 0u64;
+    let mut slice_end = limits.max_events.min(OBSERVE_EVERY_EVENTS);
     let reason = loop {
         let Some(next_time) = ctx.queue.peek_time() else { break StopReason::QueueEmpty };
         if next_time > limits.horizon {
             break StopReason::Horizon;
         }
-        if events >= limits.max_events {
-            break StopReason::EventLimit;
+        if events >= slice_end {
+            if events >= limits.max_events {
+                break StopReason::EventLimit;
+            }
+            observe(Progress { now: ctx.now, horizon: limits.horizon, events });
+            slice_end = limits.max_events.min(events.saturating_add(OBSERVE_EVERY_EVENTS));
         }
         let event = ctx.queue.pop().expect("peeked event is present");
         assert!(event.time >= ctx.now, "time went backwards");
@@ -196,6 +222,45 @@ mod tests {
         let (_, by_count) = ring_run(Limits { horizon: SimTime::MAX, max_events: 5 });
         assert_eq!(by_count.reason, StopReason::EventLimit);
         assert_eq!(by_count.events, 5);
+    }
+
+    #[test]
+    fn an_observed_run_is_the_same_run_seen_every_slice() {
+        let limits = Limits { horizon: SimTime(10 * (OBSERVE_EVERY_EVENTS * 5 / 2)), max_events: u64::MAX };
+        let mut model = Ring { actors: 1, seen: Vec::new() };
+        let mut ctx = Scheduler::with_capacity(4);
+        ctx.send(SimDuration(0), ActorId(0), ());
+        let mut seen = Vec::new();
+        let observed = run_observed(&mut model, &mut ctx, limits, |p| seen.push((p.events, p.now.0, p.horizon)));
+        let (_, plain) = ring_run_one(limits);
+        assert_eq!((observed.events, observed.digest, observed.reason), (plain.events, plain.digest, plain.reason));
+        // One event every 10 ns: after each slice of events, the clock is at the slice's last event.
+        let slice = OBSERVE_EVERY_EVENTS;
+        assert_eq!(seen, vec![(slice, 10 * (slice - 1), limits.horizon), (2 * slice, 10 * (2 * slice - 1), limits.horizon)]);
+    }
+
+    #[test]
+    fn slices_keep_the_event_limit_exact() {
+        let limits = Limits { horizon: SimTime::MAX, max_events: OBSERVE_EVERY_EVENTS + 3 };
+        let (_, outcome) = ring_run_one(limits);
+        assert_eq!((outcome.events, outcome.reason), (OBSERVE_EVERY_EVENTS + 3, StopReason::EventLimit));
+        let exact = Limits { horizon: SimTime::MAX, max_events: 2 * OBSERVE_EVERY_EVENTS };
+        let mut calls = 0;
+        let mut model = Ring { actors: 1, seen: Vec::new() };
+        let mut ctx = Scheduler::with_capacity(4);
+        ctx.send(SimDuration(0), ActorId(0), ());
+        let outcome = run_observed(&mut model, &mut ctx, exact, |_| calls += 1);
+        assert_eq!((outcome.events, outcome.reason), (2 * OBSERVE_EVERY_EVENTS, StopReason::EventLimit));
+        assert_eq!(calls, 1, "no call once the limit is reached");
+    }
+
+    /// One actor sending itself a token every 10 ns.
+    fn ring_run_one(limits: Limits) -> (Ring, RunOutcome) {
+        let mut model = Ring { actors: 1, seen: Vec::new() };
+        let mut ctx = Scheduler::with_capacity(4);
+        ctx.send(SimDuration(0), ActorId(0), ());
+        let outcome = run(&mut model, &mut ctx, limits);
+        (model, outcome)
     }
 
     #[test]

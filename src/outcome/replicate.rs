@@ -74,14 +74,33 @@ pub fn run(
     threads: Option<usize>,
     latency: Latency,
 ) -> Result<Vec<VariantRuns>, rayon::ThreadPoolBuildError> {
+    run_counted(variants, seeds, threads, latency, &|| {})
+}
+
+/// Like [`run`], and calls `each_done` when a run ends, from the thread that ran it (for a
+/// progress display: it learns how many ended, never which or in what order).
+pub fn run_counted(
+    variants: &[Variant],
+    seeds: &[u64],
+    threads: Option<usize>,
+    latency: Latency,
+    each_done: &(dyn Fn() + Sync),
+) -> Result<Vec<VariantRuns>, rayon::ThreadPoolBuildError> {
     let jobs: Vec<(usize, u64)> = (0..variants.len()).flat_map(|v| seeds.iter().map(move |s| (v, *s))).collect();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.unwrap_or(0)).build()?;
     let mut grouped: Vec<VariantRuns> =
         variants.iter().map(|v| VariantRuns { name: v.name.clone(), replications: Vec::new(), merged_latency: Vec::new() }).collect();
     let batch = pool.current_num_threads() * 2;
     for jobs in jobs.chunks(batch) {
-        let done: Vec<(Replication, Latencies)> =
-            pool.install(|| jobs.par_iter().map(|&(v, seed)| replicate(&variants[v], seed, latency)).collect());
+        let done: Vec<(Replication, Latencies)> = pool.install(|| {
+            jobs.par_iter()
+                .map(|&(v, seed)| {
+                    let done = replicate(&variants[v], seed, latency);
+                    each_done();
+                    done
+                })
+                .collect()
+        });
         for ((v, _), (replication, histograms)) in jobs.iter().zip(done) {
             grouped[*v].replications.push(replication);
             if latency == Latency::Merged {

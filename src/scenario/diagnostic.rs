@@ -5,7 +5,8 @@
 //! Validation collects every problem it finds; only a YAML syntax or type error stops early,
 //! because after it the document's structure is unknown.
 
-use serde_saphyr::{Location, Spanned};
+use super::files::S;
+use serde_saphyr::Location;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -110,7 +111,7 @@ impl Problems {
     }
 
     /// Records a problem with a spanned value, at the value's position.
-    pub fn on<T>(&mut self, value: &Spanned<T>, key: impl Into<String>, message: impl Into<String>) -> &mut Diagnostic {
+    pub fn on<T>(&mut self, value: &S<T>, key: impl Into<String>, message: impl Into<String>) -> &mut Diagnostic {
         self.at(&value.referenced, key, message)
     }
 

@@ -16,6 +16,7 @@ pub mod path;
 pub mod placement;
 pub mod policy;
 pub mod replication;
+pub mod schema;
 pub mod services;
 pub mod shedding;
 pub mod topology;

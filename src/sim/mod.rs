@@ -62,6 +62,12 @@ pub struct RunResult {
 }
 
 pub fn run(plan: &ScenarioPlan) -> RunResult {
+    run_observed(plan, &mut |_| {})
+}
+
+/// Like [`run`], and shows `observe` how far the run has got every
+/// [`kernel::OBSERVE_EVERY_EVENTS`] events (for a progress display; the run is the same).
+pub fn run_observed(plan: &ScenarioPlan, observe: &mut dyn FnMut(kernel::Progress)) -> RunResult {
     let mut ctx = Scheduler::with_capacity(1024);
     let mut planet = build(plan);
     let addresses = planet.addresses();
@@ -71,7 +77,7 @@ pub fn run(plan: &ScenarioPlan) -> RunResult {
     planet.schedule(&mut ctx);
     let natural = SimTime::ZERO + plan.duration + plan.drain_time();
     let horizon = plan.max_simulated_time.map_or(natural, |limit| natural.min(SimTime::ZERO + limit));
-    let outcome = kernel::run(&mut planet, &mut ctx, Limits { horizon, max_events: plan.max_events });
+    let outcome = kernel::run_observed(&mut planet, &mut ctx, Limits { horizon, max_events: plan.max_events }, observe);
     let end = match outcome.reason {
         kernel::StopReason::EventLimit => RunEnd::EventLimit,
         kernel::StopReason::Horizon if horizon < natural => RunEnd::TimeLimit,

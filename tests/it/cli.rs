@@ -224,3 +224,46 @@ fn calibrate_prints_the_comparison_with_measurements() {
     assert!(stdout.contains("pairs compared:") && stdout.contains("median absolute error:"));
     assert_eq!(stdout.lines().skip_while(|l| !l.starts_with("worst 3 pairs")).skip(2).filter(|l| !l.trim().is_empty()).count(), 3);
 }
+
+/// The words of a script: names and flags, split at anything else.
+fn words(script: &str) -> Vec<&str> {
+    script.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_')).filter(|w| !w.is_empty()).collect()
+}
+
+#[test]
+fn completions_know_every_subcommand_and_flag() {
+    let dir = temp_dir("cli-completions");
+    for shell in ["bash", "zsh", "fish"] {
+        let output = planetsim(&["completions", shell], &dir);
+        assert!(output.status.success(), "{shell}: {}", text(&output.stderr));
+        let script = text(&output.stdout);
+        assert!(script.len() > 2000, "{shell}: a real script, not {} bytes", script.len());
+        let words = words(&script);
+        let expected = ["planetsim", "run", "check", "sweep", "validate", "topo", "calibrate", "schema", "completions"];
+        for word in expected {
+            assert!(words.contains(&word), "{shell} completion names `{word}`");
+        }
+        for flag in ["replications", "junit", "variant", "cut", "quiet"] {
+            // Fish names long options `-l replications`; the others write `--replications`.
+            let named = words.contains(&format!("--{flag}").as_str()) || script.contains(&format!("-l {flag}"));
+            assert!(named, "{shell} completion names `--{flag}`");
+        }
+    }
+    // Bash completes subcommands by matching the words typed so far.
+    let bash = text(&planetsim(&["completions", "bash"], &dir).stdout);
+    for subcommand in ["run", "check", "sweep", "schema"] {
+        assert!(bash.contains(&format!("planetsim,{subcommand})")), "bash completes `planetsim {subcommand}`");
+    }
+    let script = write(&dir, "planetsim.bash", &bash);
+    if let Ok(syntax) = Command::new("bash").arg("-n").arg(&script).output() {
+        assert!(syntax.status.success(), "bash -n: {}", text(&syntax.stderr));
+    }
+}
+
+#[test]
+fn completions_for_an_unknown_shell_are_a_usage_error() {
+    let output = planetsim(&["completions", "tcsh"], &temp_dir("cli-completions-bad"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty(), "no script is printed");
+    assert!(text(&output.stderr).contains("possible values: bash"), "{}", text(&output.stderr));
+}

@@ -13,9 +13,11 @@ mod operations;
 mod outcome;
 mod placement;
 mod plots;
+mod progress;
 mod replicas;
 mod resilience;
 mod scenarios;
+mod schema;
 mod support;
 mod world;
 
