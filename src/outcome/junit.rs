@@ -2,6 +2,8 @@
 //! One test suite per scenario file, one test case per expectation (and variant). No timings
 //! are written, so the same check writes the same bytes.
 
+use crate::report::html::escape;
+
 /// One scenario file's results.
 pub struct Suite {
     /// The file's path.
@@ -60,24 +62,6 @@ pub fn render(suites: &[Suite]) -> String {
         out.push_str("  </testsuite>\n");
     }
     out.push_str("</testsuites>\n");
-    out
-}
-
-/// Escapes text for XML attributes and content; drops characters XML 1.0 cannot carry.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' | '\t' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 => {}
-            c => out.push(c),
-        }
-    }
     out
 }
 

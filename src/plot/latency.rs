@@ -4,7 +4,7 @@
 
 use super::style::{self, FONT, INK, LABEL_SIZE, MUTED, TICK_SIZE, TITLE_SIZE, WIDTH};
 use super::view::RunView;
-use super::{Chart, Drawn};
+use super::{Chart, Drawn, parts};
 use hdrhistogram::Histogram;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -164,44 +164,6 @@ pub fn decade_below(value: f64) -> f64 {
     10f64.powf(value.log10().floor())
 }
 
-/// Draws one curve of `chart` in series style `index`, with its legend entry.
-fn draw_curve<'a, DB: DrawingBackend + 'a, X, Y>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
-    curve: &Curve,
-    index: usize,
-) -> Drawn<DB>
-where
-    X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
-    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>,
-{
-    let (colour, dash) = style::series(index);
-    let stroke = colour.stroke_width(if index == 0 { 3 } else { 2 });
-    let points = curve.points.iter().copied();
-    let annotation = match dash {
-        None => chart.draw_series(LineSeries::new(points, stroke))?,
-        Some((dash, gap)) => chart.draw_series(DashedLineSeries::new(points, dash, gap, stroke))?,
-    };
-    annotation.label(curve.label.as_str()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], stroke));
-    Ok(())
-}
-
-fn legend<'a, DB: DrawingBackend + 'a, X, Y>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
-    position: SeriesLabelPosition,
-) -> Drawn<DB>
-where
-    X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
-    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>,
-{
-    chart
-        .configure_series_labels()
-        .position(position)
-        .background_style(WHITE.mix(0.9))
-        .border_style(MUTED)
-        .label_font((FONT, TICK_SIZE))
-        .draw()
-}
-
 impl Chart for Spectrum {
     fn size(&self) -> (u32, u32) {
         (WIDTH, 700)
@@ -215,26 +177,21 @@ impl Chart for Spectrum {
             .x_label_area_size(52)
             .y_label_area_size(78)
             .build_cartesian_2d(0.0..NINES, y_range.log_scale())?;
-        chart
-            .configure_mesh()
+        parts::house_mesh(&mut chart.configure_mesh())
             .x_labels(5)
             .x_label_formatter(&|v| percentile_label(*v))
             .y_labels(30)
             .y_label_formatter(&|v| style::format_log_ms(*v))
             .x_desc("percentile (log scale of 1 / (1 − p))")
             .y_desc("latency (ms, log scale)")
-            .label_style((FONT, TICK_SIZE))
-            .axis_desc_style((FONT, LABEL_SIZE))
-            .bold_line_style(style::GRID)
-            .light_line_style(WHITE)
             .draw()?;
         for (index, curve) in self.curves.iter().enumerate() {
-            draw_curve(&mut chart, curve, index)?;
+            parts::line(&mut chart, curve.points.clone(), index, &curve.label)?;
         }
         if self.curves.is_empty() {
             return no_data(&body);
         }
-        legend(&mut chart, SeriesLabelPosition::LowerRight)
+        parts::legend(&mut chart, SeriesLabelPosition::LowerRight)
     }
 }
 
@@ -251,25 +208,20 @@ impl Chart for Cdf {
             .x_label_area_size(52)
             .y_label_area_size(78)
             .build_cartesian_2d(x_range.log_scale(), 0.0..100.0)?;
-        chart
-            .configure_mesh()
+        parts::house_mesh(&mut chart.configure_mesh())
             .x_labels(30)
             .x_label_formatter(&|v| style::format_log_ms(*v))
             .y_label_formatter(&|v| format!("{v:.0} %"))
             .x_desc("latency (ms, log scale)")
             .y_desc("requests at or below (%)")
-            .label_style((FONT, TICK_SIZE))
-            .axis_desc_style((FONT, LABEL_SIZE))
-            .bold_line_style(style::GRID)
-            .light_line_style(WHITE)
             .draw()?;
         for (index, curve) in self.curves.iter().enumerate() {
-            draw_curve(&mut chart, curve, index)?;
+            parts::line(&mut chart, curve.points.clone(), index, &curve.label)?;
         }
         if self.curves.is_empty() {
             return no_data(&body);
         }
-        legend(&mut chart, SeriesLabelPosition::LowerRight)
+        parts::legend(&mut chart, SeriesLabelPosition::LowerRight)
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod latency;
 pub mod map;
+pub mod parts;
 pub mod rtt;
 pub mod style;
 pub mod timeline;

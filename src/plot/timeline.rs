@@ -3,9 +3,9 @@
 //! from start to end on every panel, and the warm-up is greyed out.
 
 use super::latency::{heading, no_data};
-use super::style::{self, ALARM, FONT, INK, LABEL_SIZE, MUTED, TICK_SIZE, WIDTH};
+use super::style::{self, ALARM, FONT, INK, MUTED, TICK_SIZE, WIDTH};
 use super::view::{RunView, TimelineView, Window};
-use super::{Chart, Drawn};
+use super::{Chart, Drawn, parts};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::ops::Range;
@@ -119,13 +119,10 @@ fn panel<'a, DB: DrawingBackend>(
         .build_cartesian_2d(axis.range.clone(), y.clone())?;
     let description = axis.description();
     let mut mesh = chart.configure_mesh();
-    mesh.y_desc(y_desc)
+    parts::house_mesh(&mut mesh)
+        .y_desc(y_desc)
         .x_label_formatter(&|v| style::format_number(*v))
         .y_label_formatter(&|v| style::format_number(*v))
-        .label_style((FONT, TICK_SIZE))
-        .axis_desc_style((FONT, LABEL_SIZE))
-        .bold_line_style(style::GRID)
-        .light_line_style(WHITE)
         .y_labels(5);
     if bottom {
         mesh.x_desc(description.as_str());
@@ -177,24 +174,11 @@ fn fault_spans(timeline: &TimelineView) -> Vec<(f64, f64)> {
 /// A line through the points that exist (a window with nothing to measure leaves a gap in the
 /// data, bridged by the line).
 fn line<'a, DB: DrawingBackend + 'a>(chart: &mut Panel<'a, DB>, points: Vec<(f64, f64)>, index: usize, label: &str) -> Drawn<DB> {
-    let (colour, dash) = style::series(index);
-    let stroke = colour.stroke_width(2);
-    let annotation = match dash {
-        None => chart.draw_series(LineSeries::new(points, stroke))?,
-        Some((dash, gap)) => chart.draw_series(DashedLineSeries::new(points, dash, gap, stroke))?,
-    };
-    annotation.label(label.to_string()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], stroke));
-    Ok(())
+    parts::line(chart, points, index, label)
 }
 
 fn legend<'a, DB: DrawingBackend + 'a>(chart: &mut Panel<'a, DB>) -> Drawn<DB> {
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(MUTED)
-        .label_font((FONT, TICK_SIZE))
-        .draw()
+    parts::legend(chart, SeriesLabelPosition::UpperRight)
 }
 
 fn draw_throughput<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, timeline: &TimelineView, axis: &TimeAxis) -> Drawn<DB> {
@@ -276,38 +260,21 @@ fn draw_latency<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, timeline: &Ti
         .x_label_area_size(48)
         .y_label_area_size(78)
         .build_cartesian_2d(axis.range.clone(), y.clone().log_scale())?;
-    chart
-        .configure_mesh()
+    parts::house_mesh(&mut chart.configure_mesh())
         .y_desc("latency (ms, log scale)")
         .x_desc(axis.description())
         .x_label_formatter(&|v| style::format_number(*v))
         .y_labels(30)
         .y_label_formatter(&|v| style::format_log_ms(*v))
-        .label_style((FONT, TICK_SIZE))
-        .axis_desc_style((FONT, LABEL_SIZE))
-        .bold_line_style(style::GRID)
-        .light_line_style(WHITE)
         .draw()?;
     for (from, until) in fault_spans(timeline) {
         let span = [(axis.x(from), y.start), (axis.x(until), y.end)];
         chart.draw_series(std::iter::once(Rectangle::new(span, ALARM.mix(0.14).filled())))?;
     }
     for (index, (points, label)) in [(p50, "p50"), (p99, "p99")].into_iter().enumerate() {
-        let (colour, dash) = style::series(index);
-        let stroke = colour.stroke_width(2);
-        let annotation = match dash {
-            None => chart.draw_series(LineSeries::new(points, stroke))?,
-            Some((dash, gap)) => chart.draw_series(DashedLineSeries::new(points, dash, gap, stroke))?,
-        };
-        annotation.label(label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], stroke));
+        parts::line(&mut chart, points, index, label)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(MUTED)
-        .label_font((FONT, TICK_SIZE))
-        .draw()
+    parts::legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
 /// The colour of a server state on the bands (Okabe–Ito hues, ordered light to dark by how

@@ -163,7 +163,8 @@ fn inline_svg(svg: &str) -> &str {
     }
 }
 
-/// Text as HTML: `&`, `<`, `>` and quotes escaped.
+/// Text as HTML or XML: `&`, `<`, `>` and quotes escaped, and the control characters XML 1.0
+/// cannot carry dropped (line breaks and tabs are kept).
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -173,6 +174,8 @@ pub fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            '\n' | '\t' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 => {}
             c => out.push(c),
         }
     }
