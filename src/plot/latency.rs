@@ -164,6 +164,26 @@ pub fn decade_below(value: f64) -> f64 {
     10f64.powf(value.log10().floor())
 }
 
+/// The curves with their legend, or a note that there is nothing to draw.
+fn draw_curves<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    body: &DrawingArea<DB, Shift>,
+    curves: &[Curve],
+) -> Drawn<DB>
+where
+    DB: DrawingBackend + 'a,
+    X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+{
+    if curves.is_empty() {
+        return no_data(body);
+    }
+    for (index, curve) in curves.iter().enumerate() {
+        parts::line(chart, curve.points.clone(), index, &curve.label)?;
+    }
+    parts::legend(chart, SeriesLabelPosition::LowerRight)
+}
+
 impl Chart for Spectrum {
     fn size(&self) -> (u32, u32) {
         (WIDTH, 700)
@@ -185,13 +205,7 @@ impl Chart for Spectrum {
             .x_desc("percentile (log scale of 1 / (1 − p))")
             .y_desc("latency (ms, log scale)")
             .draw()?;
-        for (index, curve) in self.curves.iter().enumerate() {
-            parts::line(&mut chart, curve.points.clone(), index, &curve.label)?;
-        }
-        if self.curves.is_empty() {
-            return no_data(&body);
-        }
-        parts::legend(&mut chart, SeriesLabelPosition::LowerRight)
+        draw_curves(&mut chart, &body, &self.curves)
     }
 }
 
@@ -215,13 +229,7 @@ impl Chart for Cdf {
             .x_desc("latency (ms, log scale)")
             .y_desc("requests at or below (%)")
             .draw()?;
-        for (index, curve) in self.curves.iter().enumerate() {
-            parts::line(&mut chart, curve.points.clone(), index, &curve.label)?;
-        }
-        if self.curves.is_empty() {
-            return no_data(&body);
-        }
-        parts::legend(&mut chart, SeriesLabelPosition::LowerRight)
+        draw_curves(&mut chart, &body, &self.curves)
     }
 }
 
