@@ -353,7 +353,7 @@ fn failover_plan(
         _ => {
             problems
                 .on(failover, &key, "a failover is automatic (`detect_after`) or manual (`at` and `to`)")
-                .expected("`detect_after: 10s`, or `at: 5m` with `to: <region>`");
+                .expected("`detect_after: 10s`, or `at: +5m` with `to: <region>`");
             None
         }
     }

@@ -70,7 +70,7 @@ fn either_file(mut generator: SchemaGenerator) -> Schema {
 /// A number: optional sign, digits, optional fraction (what `str::parse::<f64>` reads without
 /// an exponent, since a duration's unit starts at its first letter).
 const DECIMAL: &str = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)";
-const DURATION_UNIT: &str = "(ns|us|ms|s|m|min|h|d)";
+const DURATION_UNIT: &str = "(ns|us|µs|ms|s|m|min|h|d)";
 /// `YYYY-MM-DDTHH:MM[:SS]`, each part a whole number as `units::parse_civil` reads it.
 const CIVIL: &str = r"\+?[0-9]+-\+?[0-9]+-\+?[0-9]+T\+?[0-9]+:\+?[0-9]+(:\+?[0-9]+)?";
 

@@ -21,9 +21,8 @@ pub const MAX_SPAN_NS: u64 = 3_650 * 86_400 * 1_000_000_000;
 
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| c.is_ascii_alphabetic())
-        .ok_or_else(|| format!("`{text}` has no unit; write it as e.g. `{text}ms` or `{text}s`"))?;
+    let split =
+        text.find(|c: char| c.is_alphabetic()).ok_or_else(|| format!("`{text}` has no unit; write it as e.g. `{text}ms` or `{text}s`"))?;
     let (number, unit) = text.split_at(split);
     let value: f64 = number.trim().parse().map_err(|_| format!("`{number}` is not a number in duration `{text}`"))?;
     if !value.is_finite() || value < 0.0 {
@@ -138,6 +137,7 @@ mod tests {
         assert_eq!(parse_duration("1.5s"), Ok(SimDuration::from_millis(1500)));
         assert_eq!(parse_duration("5m"), Ok(SimDuration::from_secs(300)));
         assert_eq!(parse_duration("20us"), Ok(SimDuration::from_micros(20)));
+        assert_eq!(parse_duration("20µs"), Ok(SimDuration::from_micros(20)), "the micro sign is a letter too");
         assert!(parse_duration("250").unwrap_err().contains("no unit"));
         assert!(parse_duration("3 parsecs").unwrap_err().contains("unknown unit"));
         assert!(parse_duration("3650d").is_ok());

@@ -215,7 +215,8 @@ fn what_yaml_lets_the_loader_accept_the_schema_accepts_too() {
 #[test]
 fn duration_and_instant_patterns_accept_every_form_the_parsers_do() {
     let validator = Validator::new();
-    let durations = ["250ms", "1.5s", "5m", "5min", "2h", "1d", "20us", "7ns", "0s", ".5s", "5.s", "+3s", " 5 s ", "3650d", "12 ms"];
+    let durations =
+        ["250ms", "1.5s", "5m", "5min", "2h", "1d", "20us", "20µs", "7ns", "0s", ".5s", "5.s", "+3s", " 5 s ", "3650d", "12 ms"];
     for text in durations {
         assert!(parse_duration(text).is_ok(), "`{text}` is a duration");
         assert!(validator.accepts_text(text, validator.duration), "the schema refuses the duration `{text}`");
