@@ -22,7 +22,8 @@ pub struct Pictures {
 pub fn draw(view: RunView, write_into: Option<&Path>) -> Result<Pictures, Failure> {
     let figures = plot::figures(&view).map_err(|e| Failure::Output(format!("cannot draw: {e}")))?;
     if let Some(dir) = write_into {
-        plot::write(dir, &figures).map_err(|e| Failure::Output(format!("cannot write plots into {}: {e}", dir.display())))?;
+        plot::write(dir, &figures, &plot::RUN_STEMS)
+            .map_err(|e| Failure::Output(format!("cannot write plots into {}: {e}", dir.display())))?;
     }
     Ok(Pictures { view, figures })
 }
@@ -35,7 +36,8 @@ pub fn compare_variants(views: &[&RunView], write_into: Option<&Path>) -> Result
     }
     let figures = plot::comparison_figures(views).map_err(|e| Failure::Output(format!("cannot draw: {e}")))?;
     if let Some(dir) = write_into {
-        plot::write(dir, &figures).map_err(|e| Failure::Output(format!("cannot write plots into {}: {e}", dir.display())))?;
+        plot::write(dir, &figures, &plot::COMPARISON_STEMS)
+            .map_err(|e| Failure::Output(format!("cannot write plots into {}: {e}", dir.display())))?;
     }
     Ok(figures)
 }

@@ -100,12 +100,28 @@ pub fn comparison_figures(views: &[&view::RunView]) -> Result<Vec<Figure>, Strin
     ])
 }
 
-/// Writes each figure as `<stem>.png` and `<stem>.svg` into `dir`; returns the paths.
-pub fn write(dir: &Path, figures: &[Figure]) -> std::io::Result<Vec<PathBuf>> {
+/// The charts of one run ([`figures`]), and of variants compared ([`comparison_figures`]).
+pub const RUN_STEMS: [&str; 6] = ["latency_percentiles", "latency_cdf", "timeline", "rtt_heatmap", "rtt_cut", "world_map"];
+pub const COMPARISON_STEMS: [&str; 2] = ["variants_latency_percentiles", "variants_latency_cdf"];
+
+/// Writes each figure as `<stem>.png` and `<stem>.svg` into `dir`, and removes the charts of
+/// `family` this call did not draw; returns the paths written.
+///
+/// A chart a run does not draw (no cut to imagine, no timeline for merged seeds) must not survive
+/// from an earlier run into the same folder, where it would pass for this run's.
+pub fn write(dir: &Path, figures: &[Figure], family: &[&str]) -> std::io::Result<Vec<PathBuf>> {
     let mut written = Vec::with_capacity(figures.len() * 2);
     for figure in figures {
         written.push(crate::report::write_file(dir, &format!("{}.png", figure.stem), &figure.png)?);
         written.push(crate::report::write_file(dir, &format!("{}.svg", figure.stem), figure.svg.as_bytes())?);
+    }
+    for stem in family.iter().filter(|stem| !figures.iter().any(|f| f.stem == **stem)) {
+        for extension in ["png", "svg"] {
+            match std::fs::remove_file(dir.join(format!("{stem}.{extension}"))) {
+                Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+                _ => {}
+            }
+        }
     }
     Ok(written)
 }

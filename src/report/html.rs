@@ -109,7 +109,7 @@ fn write_tables(page: &mut String, summaries: &[&Summary]) {
             "<p class=\"meta\">seed {} · digest <code>{}</code> · {} events · stop: {}</p>",
             summary.seed, summary.digest, summary.run.events, summary.run.stop_reason
         );
-        page.push_str("<table>\n<tr><th>client region</th><th>requests</th><th>succeeded</th><th>availability</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th></tr>\n");
+        page.push_str("<table>\n<tr><th>client region</th><th>requests</th><th>succeeded</th><th>timed out</th><th>rejected</th><th title=\"error, unreachable, breaker open, shed\">other failures</th><th>availability</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th></tr>\n");
         for (name, region) in &summary.regions {
             write_row(page, name, "", &region.requests, region.availability, &region.latency_ms);
         }
@@ -128,12 +128,18 @@ fn write_row(
 ) {
     let ms = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.1}"));
     let availability = availability.map_or("–".to_string(), |a| format!("{:.3} %", a * 100.0));
+    let failed = &requests.failed;
+    let other = failed.error + failed.unreachable + failed.breaker_open + failed.shed;
+    let other_detail =
+        format!("error {}, unreachable {}, breaker open {}, shed {}", failed.error, failed.unreachable, failed.breaker_open, failed.shed);
     let _ = writeln!(
         page,
-        "<tr{class}><td>{}</td><td>{}</td><td>{}</td><td>{availability}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        "<tr{class}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td title=\"{other_detail}\">{other}</td><td>{availability}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         escape(name),
         requests.attempted,
         requests.succeeded,
+        failed.timeout,
+        failed.rejected,
         ms(latency.p50),
         ms(latency.p90),
         ms(latency.p99),

@@ -12,7 +12,7 @@ fn planetsim(args: &[&str]) -> Output {
     output
 }
 
-const FIGURES: [&str; 6] = ["latency_percentiles", "latency_cdf", "timeline", "rtt_heatmap", "rtt_cut", "world_map"];
+const FIGURES: [&str; 6] = planetsim::plot::RUN_STEMS;
 
 /// A decoded PNG: width, height and RGB pixels.
 struct Image {
@@ -133,6 +133,19 @@ fn plots_are_identical_run_to_run_and_can_be_skipped() {
     assert!(none.join("failover/summary.json").is_file() && !none.join("failover/plots").exists());
 }
 
+#[test]
+fn a_rerun_that_draws_fewer_charts_leaves_none_of_the_old_ones() {
+    let out = temp_dir("plots-rerun");
+    let args = ["run", "scenarios/cable-cut-failover.yaml", "--variant", "failover", "--out", out.to_str().unwrap(), "--quiet"];
+    planetsim(&args);
+    let timeline = out.join("failover/plots/timeline.png");
+    assert!(timeline.is_file());
+    // Merged replications have no timeline: the one from the single run must go.
+    planetsim(&[&args[..], &["--replications", "2"]].concat());
+    assert!(!timeline.exists() && !out.join("failover/plots/timeline.svg").exists());
+    assert!(out.join("failover/plots/latency_percentiles.png").is_file());
+}
+
 /// Every `<svg` of the page, and nothing it would fetch.
 fn assert_self_contained(page: &str) {
     for fetch in ["<script", "<link", "<img", "src=", "@import", "url(", "https://"] {
@@ -155,6 +168,12 @@ fn the_report_is_one_page_with_tables_expectations_and_plots() {
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("naive/summary.json")).unwrap()).unwrap();
     let santiago = summary["regions"]["santiago"]["availability"].as_f64().unwrap();
     assert!(page.contains(&format!("{:.3} %", santiago * 100.0)));
+    let failed = &summary["regions"]["santiago"]["requests"]["failed"];
+    let causes = format!(
+        "error {}, unreachable {}, breaker open {}, shed {}",
+        failed["error"], failed["unreachable"], failed["breaker_open"], failed["shed"]
+    );
+    assert!(page.contains(&causes), "the failures by cause: {causes}");
     assert!(page.contains("variant <code>naive</code>") && page.contains("variant <code>failover</code>"));
     // The scenario's three expectations, judged on this run.
     assert!(page.contains("3 passed") && page.contains("0 failed"));
@@ -253,7 +272,7 @@ faults:
     let map = figures.iter().find(|f| f.stem == "world_map").unwrap();
     assert!(map.svg.contains("peak load"), "the key explains the colours");
     let dir = temp_dir("plots-load-map");
-    planetsim::plot::write(&dir, &figures).unwrap();
+    planetsim::plot::write(&dir, &figures, &planetsim::plot::RUN_STEMS).unwrap();
     let image = Image::read(&dir.join("world_map.png"));
     // Viridis's full end (yellow) along the detour, the cut in vermillion.
     assert!(image.count_near([253, 231, 37], 20) > 200, "the full link is yellow");
