@@ -3,10 +3,12 @@
 
 use super::Failure;
 use super::progress::{self, RunsProgress};
+use super::report::{Gallery, PageText};
 use crate::outcome::evaluate::{self, BadMetric, Verdict, show, show_bound};
 use crate::outcome::junit::{Case, Suite};
-use crate::outcome::replicate::{self, Latency, VariantRuns};
+use crate::outcome::replicate::{self, Keep, VariantRuns};
 use crate::outcome::{Expectation, Holds, sweep};
+use crate::report::html::{Checks, IndexRow, index_page};
 use crate::scenario::diagnostic::{Diagnostic, LoadError};
 use crate::scenario::variants::{self, ScenarioSet, Variant};
 use crate::scenario::{self, Loaded};
@@ -26,15 +28,21 @@ pub struct CheckOptions {
 pub fn check(paths: &[PathBuf], options: &CheckOptions) -> Result<(), Failure> {
     let files = scenario_files(paths)?;
     let mut suites = Vec::new();
-    for file in &files {
-        suites.extend(check_file(file, options)?);
+    let mut index = Vec::new();
+    for (file, page) in files.iter().zip(page_names(&files)) {
+        if let Some(suite) = check_file(file, &page, options)? {
+            let has_page = suite.error.is_none() && !suite.cases.is_empty();
+            let (passed, failed) = (suite.passed(), suite.failed());
+            let row = IndexRow { scenario: suite.name.clone(), page: has_page.then_some(page), passed, failed, error: suite.error.clone() };
+            index.push(row);
+            suites.push(suite);
+        }
     }
     if let Some(junit) = &options.junit {
         write_junit(junit, &suites)?;
     }
     if let Some(dir) = &options.report {
-        let index = super::report::index(&suites);
-        let written = crate::report::write_file(dir, "index.html", index.as_bytes())
+        let written = crate::report::write_file(dir, "index.html", index_page(&index).as_bytes())
             .map_err(|e| Failure::Output(format!("cannot write into {}: {e}", dir.display())))?;
         if !options.quiet {
             println!("report: {}", written.display());
@@ -56,6 +64,20 @@ pub fn check(paths: &[PathBuf], options: &CheckOptions) -> Result<(), Failure> {
     }
     println!("{line}");
     Ok(())
+}
+
+/// Each file's page under `check --report`: its stem, unless another file shares it or it is
+/// `index` (the index's own name); then its path. Only letters, digits, `.`, `_` and `-`, so the
+/// name is a file name and a link as it is.
+fn page_names(files: &[PathBuf]) -> Vec<String> {
+    let stems: Vec<String> = files.iter().map(|f| class_name(f)).collect();
+    let name = |file: &PathBuf, stem: &String| {
+        let unique = stem != "index" && stems.iter().filter(|s| *s == stem).count() == 1;
+        let name = if unique { stem.clone() } else { file.with_extension("").to_string_lossy().to_string() };
+        let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '-' }).collect();
+        format!("{}.html", safe.trim_start_matches(['.', '-']))
+    };
+    files.iter().zip(&stems).map(|(file, stem)| name(file, stem)).collect()
 }
 
 fn list(paths: &[PathBuf]) -> String {
@@ -98,8 +120,8 @@ fn collect_yaml(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Checks one file; `None` for a topology file.
-fn check_file(file: &Path, options: &CheckOptions) -> Result<Option<Suite>, Failure> {
+/// Checks one file, and with `--report` writes its page, named `page`; `None` for a topology.
+fn check_file(file: &Path, page: &str, options: &CheckOptions) -> Result<Option<Suite>, Failure> {
     let name = file.display().to_string();
     let set = match scenario::load_any(file) {
         Ok(Loaded::Topology(_)) => return Ok(None),
@@ -119,11 +141,13 @@ fn check_file(file: &Path, options: &CheckOptions) -> Result<Option<Suite>, Fail
     let first_seed = options.seed.unwrap_or(set.variants[0].plan.seed);
     let seeds = replicate::seeds(first_seed, count);
     let paths_exist = |runs: &[VariantRuns]| evaluate::evaluate(&set.expectations, runs).map(drop);
+    // The report draws the first seed's runs: they keep their view.
+    let first = if options.report.is_some() { Keep::FirstView } else { Keep::Summaries };
     let checked = {
         let progress = RunsProgress::new(&format!("check {name}"), set.variants.len() * count, progress::wanted(options.quiet));
-        run_checked(&set.variants, &seeds, options.threads, &progress, paths_exist)?
+        run_checked(&set.variants, &seeds, (options.threads, first), &progress, paths_exist)?
     };
-    let runs = match checked {
+    let mut runs = match checked {
         Ok(runs) => runs,
         Err(bad) => {
             let error = bad_metrics(file, &set.expectations, &bad);
@@ -135,17 +159,29 @@ fn check_file(file: &Path, options: &CheckOptions) -> Result<Option<Suite>, Fail
     let context = Context { file, set: &set, count, first_seed };
     let suite = report_verdicts(&context, &verdicts, options.quiet);
     if let Some(dir) = &options.report {
-        let last_seed = seeds.last().copied().unwrap_or(first_seed);
-        let seeds = if count == 1 {
-            format!("seed {first_seed}")
-        } else {
-            format!("seeds {first_seed}–{last_seed} (tables and plots: seed {first_seed})")
-        };
-        let page = super::report::check_page(file, &set.variants, first_seed, &runs, seeds)?;
-        crate::report::write_file(dir, &format!("{}.html", suite.class), page.as_bytes())
+        let described = format!("{} (tables and plots: seed {first_seed})", replicate::describe_seeds(&seeds));
+        let page_text = report_page(file, &set, &mut runs, &verdicts, described)?;
+        crate::report::write_file(dir, page, page_text.as_bytes())
             .map_err(|e| Failure::Output(format!("cannot write into {}: {e}", dir.display())))?;
     }
     Ok(Some(suite))
+}
+
+/// A checked scenario's page: the first seed's runs drawn, the verdicts listed.
+fn report_page(file: &Path, set: &ScenarioSet, runs: &mut [VariantRuns], verdicts: &[Verdict], seeds: String) -> Result<String, Failure> {
+    let mut gallery = Gallery::new(false);
+    for variant_runs in runs.iter_mut() {
+        gallery.add(variant_runs.first_view.take().expect("the first seed's runs keep their view"))?;
+    }
+    let compared = gallery.compare()?;
+    let text = PageText {
+        path: file,
+        plan: &set.variants[0].plan,
+        seeds,
+        summaries: runs.iter().map(|r| &r.replications[0].summary).collect(),
+        checks: Some(Checks { rows: super::report::rows(&set.expectations, verdicts), unjudged: 0 }),
+    };
+    Ok(super::report::page(text, &gallery, &compared))
 }
 
 /// Runs every variant on every seed, each run counted in `progress`.
@@ -153,28 +189,29 @@ pub fn run_replications(
     variants: &[Variant],
     seeds: &[u64],
     threads: Option<u32>,
-    latency: Latency,
+    keep: Keep,
     progress: &RunsProgress,
 ) -> Result<Vec<VariantRuns>, Failure> {
-    replicate::run_counted(variants, seeds, threads.map(|t| t as usize), latency, &|| progress.one_done())
+    replicate::run_counted(variants, seeds, threads.map(|t| t as usize), keep, &|| progress.one_done())
         .map_err(|e| Failure::Output(format!("error: cannot start threads: {e}")))
 }
 
 /// Runs the first seed, checks it with `check` (metric paths that do not exist are known after
 /// one run), and only then the other seeds: a mistake costs one replication, not all of them.
+/// The first seed's runs keep what `first` says; the others only their summaries.
 fn run_checked<E>(
     variants: &[Variant],
     seeds: &[u64],
-    threads: Option<u32>,
+    (threads, first): (Option<u32>, Keep),
     progress: &RunsProgress,
     check: impl Fn(&[VariantRuns]) -> Result<(), E>,
 ) -> Result<Result<Vec<VariantRuns>, E>, Failure> {
-    let mut runs = run_replications(variants, &seeds[..1], threads, Latency::Dropped, progress)?;
+    let mut runs = run_replications(variants, &seeds[..1], threads, first, progress)?;
     if let Err(error) = check(&runs) {
         return Ok(Err(error));
     }
     if seeds.len() > 1 {
-        let rest = run_replications(variants, &seeds[1..], threads, Latency::Dropped, progress)?;
+        let rest = run_replications(variants, &seeds[1..], threads, Keep::Summaries, progress)?;
         for (runs, rest) in runs.iter_mut().zip(rest) {
             runs.replications.extend(rest.replications);
         }
@@ -303,7 +340,9 @@ pub fn sweep(path: &Path, options: SweepOptions) -> Result<(), Failure> {
     let metrics = if options.metrics.is_empty() { sweep::DEFAULT_METRICS.iter().map(|m| m.to_string()).collect() } else { options.metrics };
     let checked = {
         let progress = RunsProgress::new(&format!("sweep {name}"), as_variants.len() * seeds.len(), progress::wanted(false));
-        run_checked(&as_variants, &seeds, options.threads, &progress, |runs| sweep::table(&labels, runs, &metrics).map(drop))?
+        run_checked(&as_variants, &seeds, (options.threads, Keep::Summaries), &progress, |runs| {
+            sweep::table(&labels, runs, &metrics).map(drop)
+        })?
     };
     let runs = checked.map_err(|m| Failure::Input(format!("error: {m}")))?;
     let table = sweep::table(&labels, &runs, &metrics).map_err(|m| Failure::Input(format!("error: {m}")))?;

@@ -2,7 +2,7 @@
 
 use super::Failure;
 use super::args::{Cli, Command, RunFormat, SchemaFile, TopoFormat};
-use crate::outcome::replicate::VariantRuns;
+use crate::outcome::replicate::{Keep, VariantRuns};
 use crate::report;
 use crate::scenario::{self, LoadError, Loaded};
 use crate::sim;
@@ -53,25 +53,26 @@ fn schema_document(file: Option<SchemaFile>) -> scenario::schema::Document {
 }
 
 /// How many seeds `run` runs each variant on, and on how many threads.
-pub struct Replications {
-    pub count: usize,
-    pub threads: Option<u32>,
+struct Replications {
+    count: usize,
+    threads: Option<u32>,
 }
 
 /// What `run` writes besides the result files, and what it prints.
-pub struct RunOptions {
-    pub seed: Option<u64>,
-    pub out: Option<PathBuf>,
-    pub only: Option<String>,
-    pub format: RunFormat,
-    pub quiet: bool,
-    pub replications: Replications,
-    pub plots: bool,
-    pub report: bool,
+struct RunOptions {
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    only: Option<String>,
+    format: RunFormat,
+    quiet: bool,
+    replications: Replications,
+    plots: bool,
+    report: bool,
 }
 
 fn run(path: &Path, options: RunOptions) -> Result<(), Failure> {
-    let mut variants = scenario::variants::load_variants(path)?;
+    let set = scenario::variants::load(path)?;
+    let mut variants = set.variants;
     if let Some(wanted) = &options.only {
         let names: Vec<String> = variants.iter().filter_map(|v| v.name.clone()).collect();
         variants.retain(|v| v.name.as_deref() == Some(wanted.as_str()));
@@ -81,27 +82,27 @@ fn run(path: &Path, options: RunOptions) -> Result<(), Failure> {
         }
     }
     let base_dir = options.out.clone().unwrap_or_else(|| Path::new("results").join(&variants[0].plan.name));
+    let mut pictures = Pictures::new(path, &base_dir, &options, &set.expectations);
     if options.replications.count > 1 {
-        return run_replicated(path, &variants, &base_dir, &options);
+        return run_replicated(path, &variants, &base_dir, &options, pictures);
     }
     let (format, quiet) = (options.format, options.quiet);
-    let (mut runs, mut drawn) = (Vec::new(), Vec::new());
+    let mut summaries = Vec::new();
     for variant in &mut variants {
         if let Some(seed) = options.seed {
             variant.plan.seed = seed;
         }
         let dir = variant.name.as_ref().map_or(base_dir.clone(), |name| base_dir.join(name));
-        let plots = Plots::of(&options, &dir);
-        let (summary, pictures) = run_one(&variant.plan, &dir, plots, super::progress::wanted(quiet))?;
+        let (summary, view) = run_one(&variant.plan, &dir, pictures.draws(), super::progress::wanted(quiet))?;
+        pictures.add(view, &dir)?;
         if !quiet && format == RunFormat::Text {
             print!("{}", report::text::render(&summary));
             println!("\nresults: {}\n", dir.display());
         }
-        drawn.extend(pictures);
-        runs.push(VariantRuns::single(variant.name.clone(), summary));
+        summaries.push(summary);
     }
-    let summaries: Vec<&report::summary::Summary> = runs.iter().map(|r| &r.replications[0].summary).collect();
-    if summaries.len() > 1 || summaries[0].variant.is_some() {
+    let named = variants[0].name.is_some();
+    if named {
         let csv = report::text::comparison_csv(&summaries);
         report::write_file(&base_dir, "variants.csv", csv.as_bytes())
             .map_err(|e| Failure::Output(format!("cannot write into {}: {e}", base_dir.display())))?;
@@ -109,74 +110,122 @@ fn run(path: &Path, options: RunOptions) -> Result<(), Failure> {
             print!("{}", report::text::render_comparison(&summaries));
         }
     }
-    let seeds = format!("seed {}", variants[0].plan.seed);
-    finish_pictures(path, &base_dir, &options, &runs, drawn, seeds)?;
-    if !quiet {
-        match format {
-            RunFormat::Json => println!("{}", serde_json::to_string_pretty(&summaries).expect("summaries serialise")),
-            RunFormat::Text => {
-                let variant = options.only.as_ref().map(|v| format!(" --variant {v}")).unwrap_or_default();
-                println!("reproduce: planetsim run {} --seed {}{variant}", path.display(), variants[0].plan.seed);
-            }
-        }
+    if !quiet && format == RunFormat::Json {
+        println!("{}", serde_json::to_string_pretty(&summaries).expect("summaries serialise"));
+    }
+    let runs: Vec<VariantRuns> = variants.iter().zip(summaries).map(|(v, summary)| VariantRuns::single(v.name.clone(), summary)).collect();
+    pictures.finish(&variants[0].plan, named, &runs, format!("seed {}", variants[0].plan.seed))?;
+    if !quiet && format == RunFormat::Text {
+        let variant = options.only.as_ref().map(|v| format!(" --variant {v}")).unwrap_or_default();
+        println!("reproduce: planetsim run {} --seed {}{variant}", path.display(), variants[0].plan.seed);
     }
     Ok(())
 }
 
-/// Draws the variants compared (with plots) and writes the report (with `--report`).
-fn finish_pictures(
-    path: &Path,
-    base_dir: &Path,
-    options: &RunOptions,
-    runs: &[VariantRuns],
-    drawn: Vec<Pictures>,
-    seeds: String,
-) -> Result<(), Failure> {
-    let views: Vec<&crate::plot::view::RunView> = drawn.iter().map(|d| &d.view).collect();
-    let write_into = options.plots.then(|| base_dir.join("plots"));
-    let compared = super::report::compare_variants(&views, write_into.as_deref())?;
-    if options.report {
-        let page = super::report::page(path, runs, drawn, compared, seeds)?;
-        let written = report::write_file(base_dir, "report.html", page.as_bytes())
-            .map_err(|e| Failure::Output(format!("cannot write into {}: {e}", base_dir.display())))?;
-        if !options.quiet && options.format == RunFormat::Text {
-            println!("report: {}\n", written.display());
+/// A run's plots and report: what is drawn, where it is written, and the page at the end.
+struct Pictures<'a> {
+    path: &'a Path,
+    base_dir: &'a Path,
+    options: &'a RunOptions,
+    expectations: &'a [crate::outcome::Expectation],
+    /// `None` without plots and report: nothing is drawn.
+    gallery: Option<super::report::Gallery>,
+}
+
+impl<'a> Pictures<'a> {
+    fn new(path: &'a Path, base_dir: &'a Path, options: &'a RunOptions, expectations: &'a [crate::outcome::Expectation]) -> Self {
+        // PNGs only for files: the report inlines SVGs.
+        let gallery = (options.plots || options.report).then(|| super::report::Gallery::new(options.plots));
+        Pictures { path, base_dir, options, expectations, gallery }
+    }
+
+    /// Whether runs are drawn.
+    fn draws(&self) -> bool {
+        self.gallery.is_some()
+    }
+
+    /// Draws a run whose results are in `dir`, and makes `dir/plots` hold its charts (none
+    /// with `--no-plots`, so an earlier run's do not pass for this one's).
+    fn add(&mut self, view: Option<crate::plot::view::RunView>, dir: &Path) -> Result<(), Failure> {
+        let plots = dir.join("plots");
+        match (&mut self.gallery, view) {
+            (Some(gallery), Some(view)) => {
+                gallery.add(view)?;
+                if self.options.plots {
+                    return gallery.write_last(&plots);
+                }
+                super::report::write_plots(&plots, &[])
+            }
+            _ => super::report::write_plots(&plots, &[]),
         }
     }
-    Ok(())
+
+    /// With variants (`named`), the variants compared in the base folder's `plots/`; with
+    /// `--report`, the page.
+    fn finish(self, plan: &ScenarioPlan, named: bool, runs: &[VariantRuns], seeds: String) -> Result<(), Failure> {
+        let Some(gallery) = &self.gallery else {
+            return if named { super::report::write_plots(&self.base_dir.join("plots"), &[]) } else { Ok(()) };
+        };
+        let compared = gallery.compare()?;
+        if named {
+            let figures: Vec<&crate::plot::Figure> = if self.options.plots { compared.iter().collect() } else { Vec::new() };
+            super::report::write_plots(&self.base_dir.join("plots"), &figures)?;
+        }
+        if !self.options.report {
+            return Ok(());
+        }
+        let text = super::report::PageText {
+            path: self.path,
+            plan,
+            seeds,
+            summaries: runs.iter().map(|r| &r.replications[0].summary).collect(),
+            checks: super::report::judge_run(self.expectations, runs),
+        };
+        let page = super::report::page(text, gallery, &compared);
+        let written = report::write_file(self.base_dir, "report.html", page.as_bytes())
+            .map_err(|e| Failure::Output(format!("cannot write into {}: {e}", self.base_dir.display())))?;
+        if !self.options.quiet && self.options.format == RunFormat::Text {
+            println!("report: {}\n", written.display());
+        }
+        Ok(())
+    }
 }
 
 /// `run --replications N`: every variant on N seeds; per variant, replications.json,
 /// replications.csv and the merged histograms.
-fn run_replicated(path: &Path, variants: &[scenario::variants::Variant], base_dir: &Path, options: &RunOptions) -> Result<(), Failure> {
+fn run_replicated(
+    path: &Path,
+    variants: &[scenario::variants::Variant],
+    base_dir: &Path,
+    options: &RunOptions,
+    mut pictures: Pictures,
+) -> Result<(), Failure> {
     let (format, quiet) = (options.format, options.quiet);
     let replications = &options.replications;
     let first_seed = options.seed.unwrap_or(variants[0].plan.seed);
     let seeds = crate::outcome::replicate::seeds(first_seed, replications.count);
-    let runs = {
+    let mut runs = {
         let total = variants.len() * seeds.len();
         let progress = super::progress::RunsProgress::new(&variants[0].plan.name, total, super::progress::wanted(quiet));
-        super::check::run_replications(variants, &seeds, replications.threads, crate::outcome::replicate::Latency::Merged, &progress)?
+        super::check::run_replications(variants, &seeds, replications.threads, Keep::MergedLatency, &progress)?
     };
     let mut summaries = Vec::new();
-    let mut drawn = Vec::new();
-    for (variant, variant_runs) in variants.iter().zip(&runs) {
+    for (variant, variant_runs) in variants.iter().zip(&mut runs) {
         let dir = variant_runs.name.as_ref().map_or(base_dir.to_path_buf(), |name| base_dir.join(name));
         let summary = report::replications::summarise(variant_runs);
         report::replications::write(&dir, variant_runs, &summary)
             .map_err(|e| Failure::Output(format!("cannot write results into {}: {e}", dir.display())))?;
-        if let Some(plots) = Plots::of(options, &dir) {
-            let view = crate::plot::view::RunView::of_replications(&variant.plan, &seeds, variant_runs.merged_latency.clone());
-            drawn.push(super::report::draw(view, plots.write_into.as_deref())?);
-        }
+        let latency = std::mem::take(&mut variant_runs.merged_latency);
+        let view = pictures.draws().then(|| crate::plot::view::RunView::of_replications(&variant.plan, &seeds, latency));
+        pictures.add(view, &dir)?;
         if !quiet && format == RunFormat::Text {
             print!("{}", report::replications::render(&summary));
             println!("\nresults: {}\n", dir.display());
         }
         summaries.push(summary);
     }
-    let last = seeds.last().copied().unwrap_or(first_seed);
-    finish_pictures(path, base_dir, options, &runs, drawn, format!("seeds {first_seed}–{last}, merged (tables: seed {first_seed})"))?;
+    let described = format!("{}, merged (tables: seed {first_seed})", crate::outcome::replicate::describe_seeds(&seeds));
+    pictures.finish(&variants[0].plan, variants[0].name.is_some(), &runs, described)?;
     if !quiet {
         match format {
             RunFormat::Json => println!("{}", serde_json::to_string_pretty(&summaries).expect("summaries serialise")),
@@ -189,28 +238,14 @@ fn run_replicated(path: &Path, variants: &[scenario::variants::Variant], base_di
     Ok(())
 }
 
-/// Whether a run's figures are drawn, and where they are written (`None`: for the report only).
-pub struct Plots {
-    pub write_into: Option<PathBuf>,
-}
-
-impl Plots {
-    fn of(options: &RunOptions, dir: &Path) -> Option<Plots> {
-        (options.plots || options.report).then(|| Plots { write_into: options.plots.then(|| dir.join("plots")) })
-    }
-}
-
-/// A run's view and figures.
-pub use super::report::Pictures;
-
 /// Runs one plan, with a progress line if `progress` (a terminal, not `--quiet`), and writes its
-/// results (and its plots, if asked) into `dir`.
+/// results into `dir`; returns its summary and, if `draws`, its view for the plots.
 fn run_one(
     plan: &ScenarioPlan,
     dir: &Path,
-    plots: Option<Plots>,
+    draws: bool,
     progress: bool,
-) -> Result<(report::summary::Summary, Option<Pictures>), Failure> {
+) -> Result<(report::summary::Summary, Option<crate::plot::view::RunView>), Failure> {
     let label = plan.variant.as_ref().map_or(plan.name.clone(), |variant| format!("{}/{variant}", plan.name));
     let mut line = super::progress::RunProgress::new(&label, progress);
     let result = sim::run_observed(plan, &mut |at| line.observe(at));
@@ -218,10 +253,8 @@ fn run_one(
     let summary = report::summary::build(plan, &result);
     report::write_results(dir, plan, &result, &summary)
         .map_err(|e| Failure::Output(format!("cannot write results into {}: {e}", dir.display())))?;
-    let Some(plots) = plots else { return Ok((summary, None)) };
-    let view = crate::plot::view::RunView::of_run(plan, &result, &summary);
-    let pictures = super::report::draw(view, plots.write_into.as_deref())?;
-    Ok((summary, Some(pictures)))
+    let view = draws.then(|| crate::plot::view::RunView::of_run(plan, &result, &summary));
+    Ok((summary, view))
 }
 
 fn validate(files: &[PathBuf]) -> Result<(), Failure> {

@@ -1,137 +1,162 @@
-//! Plots and `report.html` for `run` and `check`: draws each run's figures, writes them where
-//! asked, and assembles the page from the runs, the expectations and the figures.
+//! Plots and `report.html` for `run` and `check`: draws each run's figures (and each distinct
+//! use of the network once), writes the `plots/` folders, and assembles the page.
 
 use super::Failure;
-use crate::outcome::evaluate;
-use crate::outcome::junit::Suite;
+use crate::outcome::evaluate::Verdict;
 use crate::outcome::replicate::VariantRuns;
+use crate::outcome::{Expectation, evaluate};
 use crate::plot::view::RunView;
 use crate::plot::{self, Figure};
-use crate::report::html::{self, CheckRow, Report, Section};
-use crate::scenario::variants::Variant;
-use crate::scenario::{self, Loaded};
+use crate::report::html::{self, CheckRow, Checks, Report, Section};
+use crate::report::summary::Summary;
+use crate::sim::plan::ScenarioPlan;
 use std::path::Path;
 
-/// A run's view and its figures.
-pub struct Pictures {
-    pub view: RunView,
-    pub figures: Vec<Figure>,
+/// The figures of a scenario's runs: each run's own, and the network's, drawn once for every
+/// run that used it the same way (variants usually share one).
+pub struct Gallery {
+    with_png: bool,
+    runs: Vec<Drawing>,
+    networks: Vec<Vec<Figure>>,
 }
 
-/// Draws a run's figures; writes them into `write_into` if given.
-pub fn draw(view: RunView, write_into: Option<&Path>) -> Result<Pictures, Failure> {
-    let figures = plot::figures(&view).map_err(|e| Failure::Output(format!("cannot draw: {e}")))?;
-    if let Some(dir) = write_into {
-        plot::write(dir, &figures, &plot::RUN_STEMS)
-            .map_err(|e| Failure::Output(format!("cannot write plots into {}: {e}", dir.display())))?;
-    }
-    Ok(Pictures { view, figures })
+struct Drawing {
+    view: RunView,
+    figures: Vec<Figure>,
+    /// Its network's figures: an index into `Gallery::networks`.
+    network: usize,
 }
 
-/// With two variants or more, their latency on one chart each; written into `write_into` if
-/// given.
-pub fn compare_variants(views: &[&RunView], write_into: Option<&Path>) -> Result<Vec<Figure>, Failure> {
-    if views.len() < 2 {
-        return Ok(Vec::new());
+impl Gallery {
+    /// `with_png`: also draw PNGs (for files); a report needs only the SVGs.
+    pub fn new(with_png: bool) -> Self {
+        Gallery { with_png, runs: Vec::new(), networks: Vec::new() }
     }
-    let figures = plot::comparison_figures(views).map_err(|e| Failure::Output(format!("cannot draw: {e}")))?;
-    if let Some(dir) = write_into {
-        plot::write(dir, &figures, &plot::COMPARISON_STEMS)
-            .map_err(|e| Failure::Output(format!("cannot write plots into {}: {e}", dir.display())))?;
-    }
-    Ok(figures)
-}
 
-/// The page of a scenario's runs: tables from each variant's first replication, its
-/// expectations judged on all of them, the variants compared, then each variant's figures
-/// (a figure identical to one already shown, like the RTT heatmap, is not repeated).
-pub fn page(path: &Path, runs: &[VariantRuns], drawn: Vec<Pictures>, compared: Vec<Figure>, seeds: String) -> Result<String, Failure> {
-    let set = match scenario::load_any(path)? {
-        Loaded::Scenario(set) => set,
-        Loaded::Topology(_) => return Err(Failure::Input(format!("{}: a topology, not a scenario", path.display()))),
-    };
-    let checks = (!set.expectations.is_empty()).then(|| check_rows(&set.expectations, runs));
-    let first = &set.variants[0].plan;
-    let mut sections = Vec::new();
-    if !compared.is_empty() {
-        sections.push(Section { heading: "Variants compared".to_string(), figures: compared });
-    }
-    let mut shown: Vec<String> = Vec::new();
-    for pictures in drawn {
-        let heading = match pictures.view.title.split_once(" · ") {
-            Some((_, variant)) => format!("Variant {variant}"),
-            None => "Plots".to_string(),
+    /// Draws a run, and its network unless an earlier run used it the same way.
+    pub fn add(&mut self, view: RunView) -> Result<(), Failure> {
+        let figures = plot::run_figures(&view, self.with_png).map_err(cannot_draw)?;
+        let same = self.runs.iter().find(|r| r.view.network.draws_like(&view.network)).map(|r| r.network);
+        let network = match same {
+            Some(index) => index,
+            None => {
+                self.networks.push(plot::network_figures(&view.network, self.with_png).map_err(cannot_draw)?);
+                self.networks.len() - 1
+            }
         };
-        let figures: Vec<Figure> = pictures.figures.into_iter().filter(|f| !shown.contains(&f.svg)).collect();
-        shown.extend(figures.iter().filter(|f| f.stem.starts_with("rtt") || f.stem == "world_map").map(|f| f.svg.clone()));
-        sections.push(Section { heading, figures });
+        self.runs.push(Drawing { view, figures, network });
+        Ok(())
     }
-    let report = Report {
-        scenario: first.name.clone(),
-        source: path.display().to_string(),
-        description: first.description.clone(),
-        seeds,
-        summaries: runs.iter().map(|r| &r.replications[0].summary).collect(),
-        checks,
-        sections,
-    };
-    Ok(html::render(&report))
+
+    /// Makes `dir` hold the last run's charts, its network's included.
+    pub fn write_last(&self, dir: &Path) -> Result<(), Failure> {
+        let Some(last) = self.runs.last() else { return write_plots(dir, &[]) };
+        let figures: Vec<&Figure> = last.figures.iter().chain(&self.networks[last.network]).collect();
+        write_plots(dir, &figures)
+    }
+
+    /// With two runs or more, their latency on one chart each.
+    pub fn compare(&self) -> Result<Vec<Figure>, Failure> {
+        if self.runs.len() < 2 {
+            return Ok(Vec::new());
+        }
+        let views: Vec<&RunView> = self.runs.iter().map(|r| &r.view).collect();
+        plot::comparison_figures(&views, self.with_png).map_err(cannot_draw)
+    }
+
+    /// The report's sections: the variants compared, then each run's charts, and its network's
+    /// where they differ from those already shown.
+    fn sections<'a>(&'a self, compared: &'a [Figure]) -> Vec<Section<'a>> {
+        let mut sections = Vec::new();
+        if !compared.is_empty() {
+            sections.push(Section {
+                heading: "Variants compared".to_string(),
+                id_prefix: String::new(),
+                figures: compared.iter().collect(),
+            });
+        }
+        let mut shown = Vec::new();
+        for run in &self.runs {
+            let mut figures: Vec<&Figure> = run.figures.iter().collect();
+            if !shown.contains(&run.network) {
+                shown.push(run.network);
+                figures.extend(&self.networks[run.network]);
+            }
+            let (heading, id_prefix) = match &run.view.variant {
+                Some(variant) => (format!("Variant {variant}"), format!("{variant}-")),
+                None => ("Plots".to_string(), String::new()),
+            };
+            sections.push(Section { heading, id_prefix, figures });
+        }
+        sections
+    }
 }
 
-/// Each expectation judged on `runs`, labelled as `check` prints it.
-pub fn check_rows(expectations: &[crate::outcome::Expectation], runs: &[VariantRuns]) -> Vec<CheckRow> {
-    match evaluate::evaluate(expectations, runs) {
-        Ok(verdicts) => verdicts
-            .iter()
-            .map(|verdict| {
-                let expectation = &expectations[verdict.expectation];
-                CheckRow {
-                    label: super::check::label(expectation, verdict),
-                    passed: verdict.passed,
-                    result: super::check::result_text(expectation, verdict),
-                }
-            })
-            .collect(),
+fn cannot_draw(error: String) -> Failure {
+    Failure::Output(format!("cannot draw: {error}"))
+}
+
+/// Makes `dir` hold exactly `figures` (see [`plot::write`]).
+pub fn write_plots(dir: &Path, figures: &[&Figure]) -> Result<(), Failure> {
+    plot::write(dir, figures).map_err(|e| Failure::Output(format!("cannot write plots into {}: {e}", dir.display())))
+}
+
+/// What a page says of the runs besides the figures.
+pub struct PageText<'a> {
+    pub path: &'a Path,
+    /// A plan of the scenario (any variant's: they share its name and description).
+    pub plan: &'a ScenarioPlan,
+    /// `seed 42`, or `seeds 1–5 (tables: seed 1)`.
+    pub seeds: String,
+    pub summaries: Vec<&'a Summary>,
+    pub checks: Option<Checks>,
+}
+
+/// The page of a scenario's runs.
+pub fn page(text: PageText, gallery: &Gallery, compared: &[Figure]) -> String {
+    let report = Report {
+        scenario: text.plan.name.clone(),
+        source: text.path.display().to_string(),
+        description: text.plan.description.clone(),
+        seeds: text.seeds,
+        summaries: text.summaries,
+        checks: text.checks,
+        sections: gallery.sections(compared),
+    };
+    html::render(&report)
+}
+
+/// The expectations of a run of some variants, judged as `check` judges them on one
+/// replication. Those reading a variant that did not run (`run --variant`) are counted, not
+/// judged. `None` when the scenario states none.
+pub fn judge_run(expectations: &[Expectation], runs: &[VariantRuns]) -> Option<Checks> {
+    if expectations.is_empty() {
+        return None;
+    }
+    let ran = |name: &str| runs.iter().any(|r| r.name.as_deref() == Some(name));
+    let judgeable: Vec<Expectation> = expectations.iter().filter(|e| e.variants_read().into_iter().all(ran)).cloned().collect();
+    let unjudged = expectations.len() - judgeable.len();
+    let rows = match evaluate::evaluate(&judgeable, runs) {
+        Ok(verdicts) => rows(&judgeable, &verdicts),
         Err(bad) => bad
             .iter()
-            .map(|b| CheckRow { label: expectations[b.expectation].text.clone(), passed: false, result: b.message.clone() })
+            .map(|b| CheckRow { label: judgeable[b.expectation].text.clone(), passed: false, result: b.message.clone() })
             .collect(),
-    }
+    };
+    Some(Checks { rows, unjudged })
 }
 
-/// `check --report`: a scenario's page, its figures drawn from one more run of each variant on
-/// the first seed (the replications keep no timeline; the same seed gives the same run).
-pub fn check_page(path: &Path, variants: &[Variant], first_seed: u64, runs: &[VariantRuns], seeds: String) -> Result<String, Failure> {
-    let mut drawn = Vec::new();
-    for variant in variants {
-        let mut plan = variant.plan.clone();
-        plan.seed = first_seed;
-        let result = crate::sim::run(&plan);
-        let summary = crate::report::summary::build(&plan, &result);
-        drawn.push(draw(RunView::of_run(&plan, &result, &summary), None)?);
-    }
-    let views: Vec<&RunView> = drawn.iter().map(|d| &d.view).collect();
-    let compared = compare_variants(&views, None)?;
-    page(path, runs, drawn, compared, seeds)
-}
-
-/// `index.html` of `check --report`: each scenario with its counts and a link to its page.
-pub fn index(suites: &[Suite]) -> String {
-    let mut rows = String::new();
-    for suite in suites {
-        let name = html::escape(&suite.name);
-        let (passed, failed) = (suite.passed(), suite.failed());
-        let cell = match &suite.error {
-            Some(error) => format!("<td colspan=\"2\" class=\"fail\">bad input: {}</td>", html::escape(error.lines().next().unwrap_or(""))),
-            None if passed + failed == 0 => "<td colspan=\"2\">no expectations</td>".to_string(),
-            None => format!("<td class=\"pass\">{passed}</td><td class=\"{}\">{failed}</td>", if failed > 0 { "fail" } else { "pass" }),
-        };
-        let link = if suite.error.is_none() && passed + failed > 0 {
-            format!("<a href=\"{}.html\">{name}</a>", html::escape(&suite.class))
-        } else {
-            name
-        };
-        rows.push_str(&format!("<tr><td>{link}</td>{cell}</tr>\n"));
-    }
-    html::index_page(&rows)
+/// Verdicts as the page lists them, labelled as `check` prints them.
+pub fn rows(expectations: &[Expectation], verdicts: &[Verdict]) -> Vec<CheckRow> {
+    verdicts
+        .iter()
+        .map(|verdict| {
+            let expectation = &expectations[verdict.expectation];
+            CheckRow {
+                label: super::check::label(expectation, verdict),
+                passed: verdict.passed,
+                result: super::check::result_text(expectation, verdict),
+            }
+        })
+        .collect()
 }

@@ -119,7 +119,11 @@ enum Read {
 
 fn read_metric(runs: &[VariantRuns], metric: &MetricRef, judged_on: Option<&str>, replication: usize) -> Result<f64, Read> {
     let wanted = metric.variant.as_deref().or(judged_on);
-    let variant = runs.iter().find(|r| r.name.as_deref() == wanted).expect("validation resolved every variant an expectation reads");
+    // Validation resolved every variant an expectation reads; a run of some variants only
+    // (`run --variant`) may still lack one.
+    let Some(variant) = runs.iter().find(|r| r.name.as_deref() == wanted) else {
+        return Err(Read::Bad(format!("variant `{}` was not run", wanted.unwrap_or("(base)")), None));
+    };
     lookup(&variant.replications[replication].json, &metric.path).map_err(|missing| match missing {
         Missing::NoSuchPath { message, suggestion } => Read::Bad(message, suggestion),
         Missing::NoValue => Read::NoValue(metric.path.clone()),

@@ -62,6 +62,12 @@ impl Expectation {
         format!("expect[{}].that", self.index)
     }
 
+    /// The variants it reads by name: its own, and those its metrics name.
+    pub fn variants_read(&self) -> Vec<&str> {
+        let metrics = self.condition.left.metrics().into_iter().chain(self.condition.right.metrics());
+        self.variant.as_deref().into_iter().chain(metrics.filter_map(|m| m.variant.as_deref())).collect()
+    }
+
     /// Whether any metric names its variant explicitly.
     pub fn names_variants(&self) -> bool {
         self.condition.left.metrics().iter().chain(self.condition.right.metrics().iter()).any(|m| m.variant.is_some())

@@ -2,9 +2,10 @@
 //! the percentile on a log scale of `1 / (1 − q)`, to 99.99 %) and the CDF, several regions or
 //! variants on one chart.
 
-use super::style::{self, FONT, INK, LABEL_SIZE, MUTED, TICK_SIZE, TITLE_SIZE, WIDTH};
+use super::parts::{self, decade_below, heading, no_data};
+use super::style::{self, WIDTH};
 use super::view::RunView;
-use super::{Chart, Drawn, parts};
+use super::{Chart, Drawn};
 use hdrhistogram::Histogram;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -13,52 +14,50 @@ use plotters::prelude::*;
 const NINES: f64 = 4.0;
 const POINTS: usize = 241;
 
-/// One line: a label and its latencies in ms, at the chart's sample points.
+/// Which way a latency distribution is drawn.
+#[derive(Clone, Copy)]
+pub enum Kind {
+    /// Latency against the percentile (`1 / (1 − q)` on a log scale).
+    Percentiles,
+    /// The share of requests at or below each latency.
+    Cdf,
+}
+
+/// One line: a label and its points (x, y) in the chart's units.
 struct Curve {
     label: String,
     points: Vec<(f64, f64)>,
 }
 
-pub struct Spectrum {
+pub struct LatencyChart {
+    kind: Kind,
     title: String,
     subtitle: String,
     curves: Vec<Curve>,
 }
 
-pub struct Cdf {
-    title: String,
-    subtitle: String,
-    curves: Vec<Curve>,
-}
-
-impl Spectrum {
-    pub fn of(view: &RunView) -> Self {
+impl LatencyChart {
+    /// All clients and the client regions of one run.
+    pub fn of(view: &RunView, kind: Kind) -> Self {
         let (chosen, subtitle) = regions_and_overall(view);
-        let curves = chosen.into_iter().map(|(label, h)| spectrum_curve(label, h)).collect();
-        Spectrum { title: format!("Latency by percentile · {}", view.title), subtitle, curves }
+        LatencyChart::new(kind, &view.title(), subtitle, &chosen)
     }
 
-    pub fn of_variants(views: &[&RunView]) -> Self {
+    /// All clients of each variant.
+    pub fn of_variants(views: &[&RunView], kind: Kind) -> Self {
         let (chosen, subtitle) = variants_overall(views);
-        let curves = chosen.into_iter().map(|(label, h)| spectrum_curve(label, h)).collect();
-        Spectrum { title: format!("Latency by percentile · {}", scenario_of(views)), subtitle, curves }
-    }
-}
-
-impl Cdf {
-    pub fn of(view: &RunView) -> Self {
-        let (chosen, subtitle) = regions_and_overall(view);
-        Cdf { title: format!("Latency CDF · {}", view.title), subtitle, curves: cdf_curves(&chosen) }
+        LatencyChart::new(kind, views.first().map_or("", |v| v.scenario.as_str()), subtitle, &chosen)
     }
 
-    pub fn of_variants(views: &[&RunView]) -> Self {
-        let (chosen, subtitle) = variants_overall(views);
-        Cdf { title: format!("Latency CDF · {}", scenario_of(views)), subtitle, curves: cdf_curves(&chosen) }
+    fn new(kind: Kind, of: &str, subtitle: String, chosen: &[(String, &Histogram<u64>)]) -> Self {
+        let (title, curves) = match kind {
+            Kind::Percentiles => {
+                (format!("Latency by percentile · {of}"), chosen.iter().map(|(l, h)| spectrum_curve(l.clone(), h)).collect())
+            }
+            Kind::Cdf => (format!("Latency CDF · {of}"), cdf_curves(chosen)),
+        };
+        LatencyChart { kind, title, subtitle, curves }
     }
-}
-
-fn scenario_of<'a>(views: &[&'a RunView]) -> &'a str {
-    views.first().map_or("", |v| v.title.split(" · ").next().unwrap_or(&v.title))
 }
 
 /// All clients, then the regions with the highest p99 (up to the chart's limit), then the rest
@@ -89,7 +88,12 @@ fn variants_overall<'a>(views: &[&'a RunView]) -> (Vec<(String, &'a Histogram<u6
         .filter_map(|v| v.latency.first().filter(|(_, h)| !h.is_empty()).map(|(_, h)| (v.variant_label().to_string(), h)))
         .collect();
     let seeds = views.first().map_or(String::new(), |v| v.seeds.clone());
-    (chosen, format!("successful requests of all clients, one line per variant · {seeds}"))
+    let which = if views.len() > style::MAX_SERIES {
+        format!("the first {} of {} variants", style::MAX_SERIES, views.len())
+    } else {
+        "one line per variant".to_string()
+    };
+    (chosen, format!("successful requests of all clients, {which} · {seeds}"))
 }
 
 fn spectrum_curve(label: String, histogram: &Histogram<u64>) -> Curve {
@@ -132,20 +136,8 @@ fn percentile_label(nines: f64) -> String {
     format!("{percent:.decimals$} %")
 }
 
-/// Draws the chart's title and subtitle; returns the area below them.
-pub fn heading<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    title: &str,
-    subtitle: &str,
-) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
-    let (top, body) = root.split_vertically(64);
-    top.draw_text(title, &(FONT, TITLE_SIZE).into_font().color(&INK), (18, 10))?;
-    top.draw_text(subtitle, &(FONT, TICK_SIZE).into_font().color(&MUTED), (18, 42))?;
-    Ok(body)
-}
-
 /// The range of a log axis holding every value, padded a little either side.
-fn log_range(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
+pub fn log_range(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
     let (mut low, mut high) = (f64::INFINITY, 0.0f64);
     for v in values.filter(|v| *v > 0.0) {
         low = low.min(v);
@@ -157,11 +149,6 @@ fn log_range(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
     // From a power of ten: plotters labels a log axis at 1, 2, … 9 times its powers of ten, so an
     // axis that holds one only at its top end would carry almost no labels.
     decade_below(low)..(high * 1.25).max(low * 2.0)
-}
-
-/// The power of ten at or below `value` (> 0).
-pub fn decade_below(value: f64) -> f64 {
-    10f64.powf(value.log10().floor())
 }
 
 /// The curves with their legend, or a note that there is nothing to draw.
@@ -184,63 +171,46 @@ where
     parts::legend(chart, SeriesLabelPosition::LowerRight)
 }
 
-impl Chart for Spectrum {
+impl Chart for LatencyChart {
     fn size(&self) -> (u32, u32) {
         (WIDTH, 700)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
         let body = heading(root, &self.title, &self.subtitle)?;
-        let y_range = log_range(self.curves.iter().flat_map(|c| c.points.iter().map(|p| p.1)));
-        let mut chart = ChartBuilder::on(&body)
-            .margin(18)
-            .x_label_area_size(52)
-            .y_label_area_size(78)
-            .build_cartesian_2d(0.0..NINES, y_range.log_scale())?;
-        parts::house_mesh(&mut chart.configure_mesh())
-            .x_labels(5)
-            .x_label_formatter(&|v| percentile_label(*v))
-            .y_labels(30)
-            .y_label_formatter(&|v| style::format_log_ms(*v))
-            .x_desc("percentile (log scale of 1 / (1 − p))")
-            .y_desc("latency (ms, log scale)")
-            .draw()?;
-        draw_curves(&mut chart, &body, &self.curves)
+        let builder = || {
+            let mut builder = ChartBuilder::on(&body);
+            builder.margin(18).x_label_area_size(52).y_label_area_size(78);
+            builder
+        };
+        match self.kind {
+            Kind::Percentiles => {
+                let latency = log_range(self.curves.iter().flat_map(|c| c.points.iter().map(|p| p.1)));
+                let mut chart = builder().build_cartesian_2d(0.0..NINES, latency.log_scale())?;
+                parts::house_mesh(&mut chart.configure_mesh())
+                    .x_labels(5)
+                    .x_label_formatter(&|v| percentile_label(*v))
+                    .y_labels(30)
+                    .y_label_formatter(&|v| style::format_log_ms(*v))
+                    .x_desc("percentile (log scale of 1 / (1 − p))")
+                    .y_desc("latency (ms, log scale)")
+                    .draw()?;
+                draw_curves(&mut chart, &body, &self.curves)
+            }
+            Kind::Cdf => {
+                let latency = log_range(self.curves.iter().flat_map(|c| c.points.iter().map(|p| p.0)));
+                let mut chart = builder().build_cartesian_2d(latency.log_scale(), 0.0..100.0)?;
+                parts::house_mesh(&mut chart.configure_mesh())
+                    .x_labels(30)
+                    .x_label_formatter(&|v| style::format_log_ms(*v))
+                    .y_label_formatter(&|v| format!("{v:.0} %"))
+                    .x_desc("latency (ms, log scale)")
+                    .y_desc("requests at or below (%)")
+                    .draw()?;
+                draw_curves(&mut chart, &body, &self.curves)
+            }
+        }
     }
-}
-
-impl Chart for Cdf {
-    fn size(&self) -> (u32, u32) {
-        (WIDTH, 700)
-    }
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
-        let body = heading(root, &self.title, &self.subtitle)?;
-        let x_range = log_range(self.curves.iter().flat_map(|c| c.points.iter().map(|p| p.0)));
-        let mut chart = ChartBuilder::on(&body)
-            .margin(18)
-            .x_label_area_size(52)
-            .y_label_area_size(78)
-            .build_cartesian_2d(x_range.log_scale(), 0.0..100.0)?;
-        parts::house_mesh(&mut chart.configure_mesh())
-            .x_labels(30)
-            .x_label_formatter(&|v| style::format_log_ms(*v))
-            .y_label_formatter(&|v| format!("{v:.0} %"))
-            .x_desc("latency (ms, log scale)")
-            .y_desc("requests at or below (%)")
-            .draw()?;
-        draw_curves(&mut chart, &body, &self.curves)
-    }
-}
-
-/// Says so in the middle of an empty chart (no request succeeded).
-pub fn no_data<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> Drawn<DB> {
-    let (width, height) = area.dim_in_pixel();
-    let style = (FONT, LABEL_SIZE).into_font().color(&MUTED).pos(plotters::style::text_anchor::Pos::new(
-        plotters::style::text_anchor::HPos::Center,
-        plotters::style::text_anchor::VPos::Center,
-    ));
-    area.draw_text("no successful request to draw", &style, (width as i32 / 2, height as i32 / 2))
 }
 
 #[cfg(test)]
@@ -254,6 +224,20 @@ mod tests {
         assert_eq!(percentile_label(2.0), "99 %");
         assert_eq!(percentile_label(3.0), "99.9 %");
         assert_eq!(percentile_label(4.0), "99.99 %");
+    }
+
+    #[test]
+    fn the_cdf_rises_to_every_request() {
+        let mut histogram = crate::metrics::latency_histogram(3);
+        for step in 1..=10_000u64 {
+            histogram.record(step * 10_000).unwrap();
+        }
+        let curves = cdf_curves(&[("x".to_string(), &histogram)]);
+        let points = &curves[0].points;
+        assert!(points.windows(2).all(|w| w[1].1 >= w[0].1 && w[1].0 > w[0].0), "rises with latency");
+        assert!((points.last().unwrap().1 - 100.0).abs() < 1e-9, "every request is at or below the slowest");
+        let near_50_ms = points.iter().min_by(|a, b| (a.0 - 50.0).abs().total_cmp(&(b.0 - 50.0).abs())).unwrap();
+        assert!((near_50_ms.1 - 50.0).abs() < 2.0, "half the requests take up to 50 ms: {near_50_ms:?}");
     }
 
     #[test]

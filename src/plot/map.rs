@@ -10,6 +10,7 @@ use super::style::{self, ALARM, FONT, INK, LAND, MUTED, TICK_SIZE, WIDTH};
 use super::view::NetworkView;
 use super::{Chart, Drawn};
 use crate::world::{GeoPoint, LinkKind};
+use plotters::coord::CoordTranslate;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::sync::OnceLock;
@@ -90,6 +91,26 @@ struct LinkStyle {
     dash: Option<(u32, u32)>,
 }
 
+const CUT: LinkStyle = LinkStyle { colour: ALARM, width: 4, dash: Some((8, 5)) };
+const DEGRADED_LINK: LinkStyle = LinkStyle { colour: DEGRADED, width: 3, dash: Some((3, 4)) };
+
+/// Draws a polyline on `area` (in its coordinates) in `style`.
+fn draw_path<DB: DrawingBackend, CT: CoordTranslate>(area: &DrawingArea<DB, CT>, points: Vec<CT::From>, style: LinkStyle) -> Drawn<DB>
+where
+    CT::From: Clone + 'static,
+{
+    let stroke = style.colour.stroke_width(style.width);
+    match style.dash {
+        None => area.draw(&PathElement::new(points, stroke)),
+        Some((dash, gap)) => {
+            for element in DashedLineSeries::new(points, dash, gap, stroke) {
+                area.draw(&element)?;
+            }
+            Ok(())
+        }
+    }
+}
+
 pub struct WorldMap<'a> {
     view: &'a NetworkView,
     loads_modelled: bool,
@@ -102,15 +123,20 @@ impl<'a> WorldMap<'a> {
 
     fn link_style(&self, index: usize, kind: LinkKind) -> LinkStyle {
         let id = crate::world::LinkId(index as u32);
-        if self.view.cuts.iter().any(|(_, links)| links.contains(&id)) {
-            return LinkStyle { colour: ALARM, width: 4, dash: Some((8, 5)) };
+        if self.view.cuts.iter().any(|cut| cut.links.contains(&id)) {
+            return CUT;
         }
         if self.view.degraded.contains(&id) {
-            return LinkStyle { colour: DEGRADED, width: 3, dash: Some((3, 4)) };
+            return DEGRADED_LINK;
         }
         if let Some(load) = self.view.peak_load[index] {
             return LinkStyle { colour: style::viridis(load), width: 3, dash: None };
         }
+        self.plain(kind)
+    }
+
+    /// A link with nothing to say: by kind, and grey when loads are drawn.
+    fn plain(&self, kind: LinkKind) -> LinkStyle {
         let faint = self.loads_modelled;
         match kind {
             LinkKind::Cable => LinkStyle { colour: if faint { MUTED } else { CABLE }, width: 1, dash: None },
@@ -137,7 +163,7 @@ impl Chart for WorldMap<'_> {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
-        let body = super::latency::heading(root, &format!("World map · {}", self.view.topology.name), &self.subtitle())?;
+        let body = super::parts::heading(root, &format!("World map · {}", self.view.topology.name), &self.subtitle())?;
         let (map, key) = body.split_vertically(530);
         let mut chart =
             ChartBuilder::on(&map).margin_left(20).margin_right(20).margin_top(4).build_cartesian_2d(-180.0..180.0, SOUTH..NORTH)?;
@@ -175,11 +201,7 @@ impl WorldMap<'_> {
             let path = &self.view.topology.links[index].path;
             let line: Line = path.windows(2).flat_map(|pair| arc(pair[0], pair[1])).collect();
             for piece in split_at_antimeridian(&line) {
-                let stroke = style.colour.stroke_width(style.width);
-                match style.dash {
-                    None => chart.draw_series(std::iter::once(PathElement::new(piece, stroke)))?,
-                    Some((dash, gap)) => chart.draw_series(DashedLineSeries::new(piece, dash, gap, stroke))?,
-                };
+                draw_path(chart.plotting_area(), piece, style)?;
             }
         }
         Ok(())
@@ -196,7 +218,7 @@ impl WorldMap<'_> {
             }
         }
         let label = (FONT, 12).into_font().color(&INK);
-        for id in used {
+        for &id in &used {
             let region = topology.region(id);
             let at = (region.position.lon_deg, region.position.lat_deg);
             if self.view.clients.contains(&id) {
@@ -208,7 +230,7 @@ impl WorldMap<'_> {
             }
         }
         let mut placed: Vec<Box> = Vec::new();
-        for id in self.view.used_regions() {
+        for &id in &used {
             let region = topology.region(id);
             let point = chart.backend_coord(&(region.position.lon_deg, region.position.lat_deg));
             let (x, y) = place_label(point, &region.id, &mut placed);
@@ -227,28 +249,18 @@ impl WorldMap<'_> {
         key.draw(&Circle::new((x + 5, 19), 5, CABLE.filled()))?;
         key.draw_text("clients", &font, (x + 16, 11))?;
         x += 100;
-        let (cable, terrestrial) = if self.loads_modelled { (MUTED, MUTED) } else { (CABLE, TERRESTRIAL) };
-        let mut entries = vec![
-            ("cable", LinkStyle { colour: cable, width: 2, dash: None }),
-            ("terrestrial", LinkStyle { colour: terrestrial, width: 2, dash: Some((5, 3)) }),
-        ];
+        // Plain links a little thicker in the key, to be seen.
+        let thicker = |style: LinkStyle| LinkStyle { width: 2, ..style };
+        let mut entries =
+            vec![("cable", thicker(self.plain(LinkKind::Cable))), ("terrestrial", thicker(self.plain(LinkKind::Terrestrial)))];
         if !self.view.cuts.is_empty() {
-            entries.push(("cut", LinkStyle { colour: ALARM, width: 4, dash: Some((8, 5)) }));
+            entries.push(("cut", CUT));
         }
         if !self.view.degraded.is_empty() {
-            entries.push(("gray or flapping", LinkStyle { colour: DEGRADED, width: 3, dash: Some((3, 4)) }));
+            entries.push(("gray or flapping", DEGRADED_LINK));
         }
         for (name, style) in entries {
-            let stroke = style.colour.stroke_width(style.width);
-            let points = vec![(x, 19), (x + 36, 19)];
-            match style.dash {
-                None => key.draw(&PathElement::new(points, stroke))?,
-                Some((dash, gap)) => {
-                    for element in DashedLineSeries::new(points, dash as i32, gap as i32, stroke) {
-                        key.draw(&element)?;
-                    }
-                }
-            }
+            draw_path(key, vec![(x, 19), (x + 36, 19)], style)?;
             key.draw_text(name, &font, (x + 42, 11))?;
             x += 60 + 9 * name.len() as i32;
         }

@@ -15,7 +15,7 @@ pub mod view;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Something drawable on any plotters backend.
 pub trait Chart {
@@ -26,18 +26,19 @@ pub trait Chart {
 
 pub type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-/// One chart, drawn both ways.
+/// One chart, as SVG and (when it is to be written to a file) as PNG.
 pub struct Figure {
     /// File stem: `<stem>.png` and `<stem>.svg`.
     pub stem: String,
     /// What it shows, for the report's heading.
     pub title: String,
-    pub png: Vec<u8>,
+    /// `None` when only the SVG is wanted (a report): encoding a PNG is most of a chart's cost.
+    pub png: Option<Vec<u8>>,
     pub svg: String,
 }
 
-/// Draws `chart` as PNG and as SVG.
-pub fn render<C: Chart>(stem: &str, title: &str, chart: &C) -> Result<Figure, String> {
+/// Draws `chart` as SVG, and as PNG if `with_png`.
+pub fn render<C: Chart>(stem: &str, title: &str, chart: &C, with_png: bool) -> Result<Figure, String> {
     style::register_font();
     let (width, height) = chart.size();
     let mut svg = String::new();
@@ -45,13 +46,18 @@ pub fn render<C: Chart>(stem: &str, title: &str, chart: &C) -> Result<Figure, St
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         draw_on(chart, &root).map_err(|e| format!("{stem}.svg: {e}"))?;
     }
+    let png = if with_png { Some(render_png(stem, chart)?) } else { None };
+    Ok(Figure { stem: stem.to_string(), title: title.to_string(), png, svg })
+}
+
+fn render_png<C: Chart>(stem: &str, chart: &C) -> Result<Vec<u8>, String> {
+    let (width, height) = chart.size();
     let mut pixels = vec![0u8; width as usize * height as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
         draw_on(chart, &root).map_err(|e| format!("{stem}.png: {e}"))?;
     }
-    let png = encode_png(&pixels, width, height).map_err(|e| format!("{stem}.png: {e}"))?;
-    Ok(Figure { stem: stem.to_string(), title: title.to_string(), png, svg })
+    encode_png(&pixels, width, height).map_err(|e| format!("{stem}.png: {e}"))
 }
 
 fn draw_on<C: Chart, DB: DrawingBackend>(chart: &C, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
@@ -74,54 +80,71 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, png::Encod
     Ok(out)
 }
 
-/// Every figure of a run, in the order the report shows them.
-pub fn figures(view: &view::RunView) -> Result<Vec<Figure>, String> {
+/// The charts of one run: its latency and, with a timeline, its timeline.
+pub fn run_figures(view: &view::RunView, with_png: bool) -> Result<Vec<Figure>, String> {
+    use latency::{Kind, LatencyChart};
     let mut figures = vec![
-        render("latency_percentiles", "Latency by percentile", &latency::Spectrum::of(view))?,
-        render("latency_cdf", "Latency distribution (CDF)", &latency::Cdf::of(view))?,
+        render("latency_percentiles", "Latency by percentile", &LatencyChart::of(view, Kind::Percentiles), with_png)?,
+        render("latency_cdf", "Latency distribution (CDF)", &LatencyChart::of(view, Kind::Cdf), with_png)?,
     ];
-    if view.timeline.is_some() {
-        figures.push(render("timeline", "Timeline", &timeline::TimelineChart::of(view))?);
+    if let Some(chart) = timeline::TimelineChart::of(view) {
+        figures.push(render("timeline", "Timeline", &chart, with_png)?);
     }
-    figures.push(render("rtt_heatmap", "Round-trip times between the scenario's regions", &rtt::Heatmap::of(&view.network))?);
-    if let Some(cut) = rtt::CutDifference::of(&view.network) {
-        let title = cut.title();
-        figures.push(render("rtt_cut", &title, &cut)?);
+    Ok(figures)
+}
+
+/// The charts of the network as a run used it: the RTT heatmap, its change under a cut (when
+/// there is one to show) and the world map.
+pub fn network_figures(network: &view::NetworkView, with_png: bool) -> Result<Vec<Figure>, String> {
+    let (heatmap, cut) = rtt::grids(network);
+    let mut figures = vec![render("rtt_heatmap", &heatmap.title, &heatmap, with_png)?];
+    if let Some(cut) = cut {
+        figures.push(render("rtt_cut", &cut.title, &cut, with_png)?);
     }
-    figures.push(render("world_map", "World map", &map::WorldMap::of(&view.network))?);
+    figures.push(render("world_map", "World map", &map::WorldMap::of(network), with_png)?);
     Ok(figures)
 }
 
 /// The latency spectrum and CDF of several variants on one chart each.
-pub fn comparison_figures(views: &[&view::RunView]) -> Result<Vec<Figure>, String> {
+pub fn comparison_figures(views: &[&view::RunView], with_png: bool) -> Result<Vec<Figure>, String> {
+    use latency::{Kind, LatencyChart};
     Ok(vec![
-        render("variants_latency_percentiles", "Latency by percentile, per variant", &latency::Spectrum::of_variants(views))?,
-        render("variants_latency_cdf", "Latency distribution (CDF), per variant", &latency::Cdf::of_variants(views))?,
+        render(
+            "variants_latency_percentiles",
+            "Latency by percentile, per variant",
+            &LatencyChart::of_variants(views, Kind::Percentiles),
+            with_png,
+        )?,
+        render("variants_latency_cdf", "Latency distribution (CDF), per variant", &LatencyChart::of_variants(views, Kind::Cdf), with_png)?,
     ])
 }
 
-/// The charts of one run ([`figures`]), and of variants compared ([`comparison_figures`]).
-pub const RUN_STEMS: [&str; 6] = ["latency_percentiles", "latency_cdf", "timeline", "rtt_heatmap", "rtt_cut", "world_map"];
-pub const COMPARISON_STEMS: [&str; 2] = ["variants_latency_percentiles", "variants_latency_cdf"];
-
-/// Writes each figure as `<stem>.png` and `<stem>.svg` into `dir`, and removes the charts of
-/// `family` this call did not draw; returns the paths written.
-///
-/// A chart a run does not draw (no cut to imagine, no timeline for merged seeds) must not survive
-/// from an earlier run into the same folder, where it would pass for this run's.
-pub fn write(dir: &Path, figures: &[Figure], family: &[&str]) -> std::io::Result<Vec<PathBuf>> {
-    let mut written = Vec::with_capacity(figures.len() * 2);
+/// Makes `dir` hold exactly these figures: writes each as `<stem>.png` (when drawn) and
+/// `<stem>.svg`, and removes any other chart in it, so that a chart an earlier run left (one
+/// this run does not draw, or all of them with `--no-plots`) never passes for this run's.
+/// Each `plots/` folder has one writer per run. With no figure and no folder, nothing happens.
+pub fn write(dir: &Path, figures: &[&Figure]) -> std::io::Result<()> {
+    let mut kept = Vec::with_capacity(figures.len() * 2);
     for figure in figures {
-        written.push(crate::report::write_file(dir, &format!("{}.png", figure.stem), &figure.png)?);
-        written.push(crate::report::write_file(dir, &format!("{}.svg", figure.stem), figure.svg.as_bytes())?);
+        if let Some(png) = &figure.png {
+            crate::report::write_file(dir, &format!("{}.png", figure.stem), png)?;
+            kept.push(format!("{}.png", figure.stem));
+        }
+        crate::report::write_file(dir, &format!("{}.svg", figure.stem), figure.svg.as_bytes())?;
+        kept.push(format!("{}.svg", figure.stem));
     }
-    for stem in family.iter().filter(|stem| !figures.iter().any(|f| f.stem == **stem)) {
-        for extension in ["png", "svg"] {
-            match std::fs::remove_file(dir.join(format!("{stem}.{extension}"))) {
-                Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
-                _ => {}
-            }
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
+    for entry in entries {
+        let path = entry?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let chart = name.ends_with(".png") || name.ends_with(".svg");
+        if chart && !kept.contains(&name) {
+            std::fs::remove_file(&path)?;
         }
     }
-    Ok(written)
+    if figures.is_empty() {
+        // Empty now: a run without plots leaves no plots folder.
+        let _ = std::fs::remove_dir(dir);
+    }
+    Ok(())
 }

@@ -2,7 +2,8 @@
 //! scenario's own cut faults if it has any, else the single cable or cable group whose loss
 //! would hurt its clients most (a what-if the chart's title names as such).
 
-use super::style::{self, ALARM, FONT, INK, LABEL_SIZE, MUTED, TICK_SIZE, TITLE_SIZE, WIDTH};
+use super::parts::heading;
+use super::style::{self, ALARM, FONT, INK, LABEL_SIZE, MUTED, TICK_SIZE, WIDTH};
 use super::view::NetworkView;
 use super::{Chart, Drawn};
 use crate::world::{LinkId, LinkKind, LinkState, Network, RegionId, RttMatrix};
@@ -14,81 +15,82 @@ const LABELS: i32 = 120;
 const TOP: i32 = 64 + LABELS;
 const LEFT: i32 = 40 + LABELS;
 
-/// RTTs in ms between `regions` (`None`: no route).
-fn matrix(view: &NetworkView, regions: &[RegionId], cut: &[LinkId]) -> Vec<Vec<Option<f64>>> {
+/// Per pair of regions, a value in ms (`None`: no route, or cut off).
+type Cells = Vec<Vec<Option<f64>>>;
+
+/// What a grid's cells hold.
+#[derive(Clone, Copy)]
+enum Scale {
+    /// The round-trip time.
+    Rtt,
+    /// The round-trip time a cut adds.
+    Added,
+}
+
+/// A matrix of the scenario's regions, from (rows) and to (columns).
+pub struct RttGrid {
+    pub title: String,
+    subtitle: String,
+    labels: Vec<String>,
+    cells: Cells,
+    scale: Scale,
+}
+
+/// The heatmap of today's RTTs and, when there is a cut to show, what it adds.
+pub fn grids(view: &NetworkView) -> (RttGrid, Option<RttGrid>) {
+    let regions = view.used_regions();
+    let labels: Vec<String> = regions.iter().map(|r| view.topology.region(*r).id.clone()).collect();
+    let today = network_without(view, &[]);
+    let base = cells(view, &today, &regions);
+    let cut = cut_to_show(view, &regions, &today, &base).map(|(what, subtitle, links)| RttGrid {
+        title: format!("Change in round-trip time {what}"),
+        subtitle,
+        labels: labels.clone(),
+        cells: difference(&base, &cells(view, &network_without(view, &links), &regions)),
+        scale: Scale::Added,
+    });
+    let heatmap = RttGrid {
+        title: format!("Round-trip time · {}", view.topology.name),
+        subtitle: "between the regions with clients or servers, along the lowest-latency routes, all links up".to_string(),
+        labels,
+        cells: base,
+        scale: Scale::Rtt,
+    };
+    (heatmap, cut)
+}
+
+/// The network with `cut` down and routing converged.
+fn network_without(view: &NetworkView, cut: &[LinkId]) -> Network {
     let mut state = LinkState::all_up(&view.topology);
     state.cut(cut);
-    let rtts = RttMatrix::compute(&view.topology, &state);
+    Network::with_links(&view.topology, state)
+}
+
+/// RTTs in ms between `regions` along `network`'s routes.
+fn cells(view: &NetworkView, network: &Network, regions: &[RegionId]) -> Cells {
+    let rtts = RttMatrix::of(network, view.topology.intra_region_rtt);
     regions.iter().map(|a| regions.iter().map(|b| rtts.rtt(*a, *b).map(|d| d.as_secs_f64() * 1e3)).collect()).collect()
 }
 
-fn cell_size(count: usize) -> i32 {
-    (760 / count.max(1) as i32).clamp(18, 56)
-}
-
-fn labels(view: &NetworkView, regions: &[RegionId]) -> Vec<String> {
-    regions.iter().map(|r| view.topology.region(*r).id.clone()).collect()
-}
-
-pub struct Heatmap {
-    title: String,
-    subtitle: String,
-    labels: Vec<String>,
-    cells: Vec<Vec<Option<f64>>>,
-}
-
-impl Heatmap {
-    pub fn of(view: &NetworkView) -> Self {
-        let regions = view.used_regions();
-        Heatmap {
-            title: format!("Round-trip time · {}", view.topology.name),
-            subtitle: "between the regions with clients or servers, along the lowest-latency routes, all links up".to_string(),
-            labels: labels(view, &regions),
-            cells: matrix(view, &regions, &[]),
-        }
+/// The scenario's cuts together; or, when it has none, the most harmful single cut: what the
+/// title says of it, the subtitle, and its links.
+fn cut_to_show(view: &NetworkView, regions: &[RegionId], today: &Network, base: &Cells) -> Option<(String, String, Vec<LinkId>)> {
+    if view.cuts.is_empty() {
+        let (name, links) = most_harmful_cut(view, regions, today, base)?;
+        let subtitle = "this scenario cuts nothing: the cable or group whose loss adds most RTT from clients to servers";
+        return Some((format!("if `{name}` were cut"), subtitle.to_string(), links));
     }
+    let names: Vec<&str> = view.cuts.iter().map(|c| c.name.as_str()).collect();
+    let links = view.cuts.iter().flat_map(|c| c.links.iter().copied()).collect();
+    let subtitle = if view.cuts_overlap() {
+        "all cut faults at once, after routing re-converged"
+    } else {
+        "all cut faults at once, after routing re-converged (in the run they were not all down together)"
+    };
+    Some((format!("under the scenario's cut ({})", names.join(", ")), subtitle.to_string(), links))
 }
 
-pub struct CutDifference {
-    what: String,
-    subtitle: String,
-    labels: Vec<String>,
-    /// The RTT added by the cut, in ms; `None`: the pair is cut off.
-    cells: Vec<Vec<Option<f64>>>,
-}
-
-impl CutDifference {
-    /// The scenario's cuts together; or, when it has none, the most harmful single cut.
-    pub fn of(view: &NetworkView) -> Option<Self> {
-        let regions = view.used_regions();
-        let base = matrix(view, &regions, &[]);
-        let (what, subtitle, links) = if view.cuts.is_empty() {
-            let (name, links) = most_harmful_cut(view, &regions, &base)?;
-            (
-                format!("if `{name}` were cut"),
-                "this scenario cuts nothing: the cable or group whose loss adds most RTT from clients to servers".to_string(),
-                links,
-            )
-        } else {
-            let names: Vec<&str> = view.cuts.iter().map(|(name, _)| name.as_str()).collect();
-            let links = view.cuts.iter().flat_map(|(_, links)| links.iter().copied()).collect();
-            (
-                format!("under the scenario's cut ({})", names.join(", ")),
-                "all cut faults at once, after routing re-converged".to_string(),
-                links,
-            )
-        };
-        let after = matrix(view, &regions, &links);
-        let cells = difference(&base, &after);
-        Some(CutDifference { what, subtitle, labels: labels(view, &regions), cells })
-    }
-
-    pub fn title(&self) -> String {
-        format!("Change in round-trip time {}", self.what)
-    }
-}
-
-fn difference(base: &[Vec<Option<f64>>], after: &[Vec<Option<f64>>]) -> Vec<Vec<Option<f64>>> {
+fn difference(base: &Cells, after: &Cells) -> Cells {
     base.iter()
         .zip(after)
         .map(|(b, a)| {
@@ -105,9 +107,9 @@ fn difference(base: &[Vec<Option<f64>>], after: &[Vec<Option<f64>>]) -> Vec<Vec<
 }
 
 /// Of the cuts of submarine cables (a cable, or a group of nothing but cables), the one that
-/// adds most RTT between clients and servers while leaving every such pair a route (a chart of
-/// pairs cut off says little); failing that, the one that cuts off most pairs.
-fn most_harmful_cut(view: &NetworkView, regions: &[RegionId], base: &[Vec<Option<f64>>]) -> Option<(String, Vec<LinkId>)> {
+/// cuts off the fewest client–server pairs and, among those, adds most RTT between them (a
+/// chart of pairs cut off says little).
+fn most_harmful_cut(view: &NetworkView, regions: &[RegionId], today: &Network, base: &Cells) -> Option<(String, Vec<LinkId>)> {
     let pairs: Vec<(usize, usize)> = regions
         .iter()
         .enumerate()
@@ -115,10 +117,9 @@ fn most_harmful_cut(view: &NetworkView, regions: &[RegionId], base: &[Vec<Option
         .flat_map(|(i, _)| regions.iter().enumerate().filter(|(_, r)| view.servers.contains(r)).map(move |(j, _)| (i, j)))
         .collect();
     // A cut that touches none of today's client–server routes changes none of their RTTs.
-    let network = Network::with_links(&view.topology, LinkState::all_up(&view.topology));
     let mut on_routes = vec![false; view.topology.links.len()];
     for &(i, j) in &pairs {
-        for link in network.route_links(regions[i], regions[j]).iter().chain(network.route_links(regions[j], regions[i])) {
+        for link in today.route_links(regions[i], regions[j]).iter().chain(today.route_links(regions[j], regions[i])) {
             on_routes[link.0 as usize] = true;
         }
     }
@@ -129,7 +130,7 @@ fn most_harmful_cut(view: &NetworkView, regions: &[RegionId], base: &[Vec<Option
         if links.is_empty() || !cables_only || !links.iter().any(|l| on_routes[l.0 as usize]) {
             continue;
         }
-        let after = matrix(view, regions, &links);
+        let after = cells(view, &network_without(view, &links), regions);
         let mut score = (0usize, 0.0f64);
         for &(i, j) in &pairs {
             match (base[i][j], after[i][j]) {
@@ -146,35 +147,25 @@ fn most_harmful_cut(view: &NetworkView, regions: &[RegionId], base: &[Vec<Option
     best.map(|(_, name, links)| (name, links))
 }
 
-fn grid_size(count: usize) -> (u32, u32) {
-    let side = cell_size(count) * count as i32;
-    (WIDTH.max((LEFT + side + 220) as u32), (TOP + side + 40) as u32)
+fn cell_size(count: usize) -> i32 {
+    (760 / count.max(1) as i32).clamp(18, 56)
 }
 
-impl Chart for Heatmap {
+impl Chart for RttGrid {
     fn size(&self) -> (u32, u32) {
-        grid_size(self.labels.len())
+        let side = cell_size(self.labels.len()) * self.labels.len() as i32;
+        (WIDTH.max((LEFT + side + 220) as u32), (TOP + side + 40) as u32)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
         heading(root, &self.title, &self.subtitle)?;
         let high = self.cells.iter().flatten().flatten().fold(1.0f64, |m, v| m.max(*v));
-        let colour = |v: f64| style::viridis(v / high);
-        draw_grid(root, &self.labels, &self.cells, colour, "")?;
-        colour_bar(root, self.labels.len(), high, &|t| style::viridis(t), "RTT (ms)")
-    }
-}
-
-impl Chart for CutDifference {
-    fn size(&self) -> (u32, u32) {
-        grid_size(self.labels.len())
-    }
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
-        heading(root, &self.title(), &self.subtitle)?;
-        let high = self.cells.iter().flatten().flatten().fold(1.0f64, |m, v| m.max(*v));
-        draw_grid(root, &self.labels, &self.cells, |v| increase_colour(v / high), "+")?;
-        colour_bar(root, self.labels.len(), high, &increase_colour, "RTT added (ms); black: cut off")
+        let (colour, sign, caption): (fn(f64) -> RGBColor, &str, &str) = match self.scale {
+            Scale::Rtt => (style::viridis, "", "RTT (ms)"),
+            Scale::Added => (increase_colour, "+", "RTT added (ms); black: cut off"),
+        };
+        draw_grid(root, &self.labels, &self.cells, |v| colour(v / high), sign)?;
+        colour_bar(root, self.labels.len(), high, &colour, caption)
     }
 }
 
@@ -188,11 +179,6 @@ fn increase_colour(t: f64) -> RGBColor {
         ((ALARM.0, ALARM.1, ALARM.2), (0x4A, 0x1A, 0x00), (t - 0.6) / 0.4)
     };
     RGBColor(mix(from.0, to.0, s), mix(from.1, to.1, s), mix(from.2, to.2, s))
-}
-
-fn heading<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, subtitle: &str) -> Drawn<DB> {
-    root.draw_text(title, &(FONT, TITLE_SIZE).into_font().color(&INK), (18, 10))?;
-    root.draw_text(subtitle, &(FONT, TICK_SIZE).into_font().color(&MUTED), (18, 42))
 }
 
 /// The cells with their values written in, rows labelled on the left (from) and columns on top

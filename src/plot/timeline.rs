@@ -1,68 +1,75 @@
 //! The timeline: per window, throughput (with attempts when retries or hedges amplify the
 //! load), availability, p50 and p99, and a band per server for its state; faults are shaded
-//! from start to end on every panel, and the warm-up is greyed out.
+//! from start to end on every panel, and the warm-up and the drain are greyed out.
 
-use super::latency::{heading, no_data};
+use super::latency::log_range;
+use super::parts::{self, heading};
 use super::style::{self, ALARM, FONT, INK, MUTED, TICK_SIZE, WIDTH};
-use super::view::{RunView, TimelineView, Window};
-use super::{Chart, Drawn, parts};
+use super::view::{FaultMark, RunView, TimelineView, Window};
+use super::{Chart, Drawn};
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::ops::Range;
 
 const THROUGHPUT_HEIGHT: u32 = 240;
 const AVAILABILITY_HEIGHT: u32 = 210;
-const LATENCY_HEIGHT: u32 = 240;
+const LATENCY_HEIGHT: u32 = 280;
 const BAND_ROW: u32 = 22;
-/// Server rows drawn at most; more are summarised in the subtitle.
+/// Server rows drawn at most; more are summarised in the key.
 const MAX_BANDS: usize = 16;
 /// Client regions drawn on the availability panel besides all clients.
 const MAX_REGION_LINES: usize = 5;
+/// Faults marked and named one by one; with more, only their shading is drawn (the subtitle
+/// counts them), since a line and a name each would hide the data.
+const MAX_MARKED_FAULTS: usize = 6;
 
 pub struct TimelineChart<'a> {
     title: String,
     subtitle: String,
-    timeline: Option<&'a TimelineView>,
+    timeline: &'a TimelineView,
 }
 
 impl<'a> TimelineChart<'a> {
-    pub fn of(view: &'a RunView) -> Self {
-        let subtitle = match &view.timeline {
-            Some(t) => format!(
-                "per {} s window, all clients; shaded: {} (vermillion), warm-up (grey, not counted) · {}",
-                t.overall.first().map_or(0.0, |w| w.length_s),
-                match t.faults.len() {
-                    1 => "the fault".to_string(),
-                    n if n > MAX_MARKED_FAULTS => format!("{n} faults, not named one by one"),
-                    _ => "faults".to_string(),
-                },
-                view.seeds
-            ),
-            None => format!("no timeline for merged replications · {}", view.seeds),
+    /// The chart of a run's timeline; `None` for merged replications, which have none.
+    pub fn of(view: &'a RunView) -> Option<Self> {
+        let timeline = view.timeline.as_ref()?;
+        let faults = match timeline.faults.len() {
+            1 => "the fault".to_string(),
+            n if n > MAX_MARKED_FAULTS => format!("{n} faults, not named one by one"),
+            _ => "faults".to_string(),
         };
-        TimelineChart { title: format!("Timeline · {}", view.title), subtitle, timeline: view.timeline.as_ref() }
+        let subtitle = format!(
+            "per {} s window, all clients; shaded: {faults} (vermillion), warm-up and drain (grey, no new requests counted) · {}",
+            timeline.overall.first().map_or(0.0, |w| w.length_s),
+            view.seeds
+        );
+        Some(TimelineChart { title: format!("Timeline · {}", view.title()), subtitle, timeline })
     }
 
     fn band_rows(&self) -> usize {
-        self.timeline.map_or(0, |t| t.bands.len().min(MAX_BANDS))
+        self.timeline.bands.len().min(MAX_BANDS)
     }
 }
 
 impl Chart for TimelineChart<'_> {
     fn size(&self) -> (u32, u32) {
         let bands = if self.band_rows() > 0 { 70 + BAND_ROW * self.band_rows() as u32 } else { 0 };
-        (WIDTH, 64 + THROUGHPUT_HEIGHT + AVAILABILITY_HEIGHT + LATENCY_HEIGHT + 40 + bands)
+        (WIDTH, 64 + THROUGHPUT_HEIGHT + AVAILABILITY_HEIGHT + LATENCY_HEIGHT + bands)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
         let body = heading(root, &self.title, &self.subtitle)?;
-        let Some(timeline) = self.timeline.filter(|t| !t.overall.is_empty()) else {
-            return no_data(&body);
-        };
+        let timeline = self.timeline;
+        if timeline.overall.is_empty() {
+            return parts::no_data(&body);
+        }
         let axis = TimeAxis::of(timeline);
         let (throughput, rest) = body.split_vertically(THROUGHPUT_HEIGHT);
         let (availability, rest) = rest.split_vertically(AVAILABILITY_HEIGHT);
-        let (latency, bands) = rest.split_vertically(LATENCY_HEIGHT + 40);
+        let (latency, bands) = rest.split_vertically(LATENCY_HEIGHT);
         draw_throughput(&throughput, timeline, &axis)?;
         draw_availability(&availability, timeline, &axis)?;
         draw_latency(&latency, timeline, &axis)?;
@@ -78,12 +85,16 @@ struct TimeAxis {
     unit: &'static str,
     per_unit_s: f64,
     range: Range<f64>,
+    /// Left of every panel, wide enough for the longest server label, so the panels line up.
+    label_area: u32,
 }
 
 impl TimeAxis {
     fn of(timeline: &TimelineView) -> Self {
         let (unit, per_unit_s) = style::time_unit(timeline.end_s);
-        TimeAxis { unit, per_unit_s, range: 0.0..(timeline.end_s / per_unit_s).max(1e-9) }
+        let longest = timeline.bands.iter().take(MAX_BANDS).map(|b| b.label.chars().count()).max().unwrap_or(0);
+        let label_area = (8 * longest as u32 + 16).max(78);
+        TimeAxis { unit, per_unit_s, range: 0.0..(timeline.end_s / per_unit_s).max(1e-9), label_area }
     }
 
     fn x(&self, seconds: f64) -> f64 {
@@ -93,49 +104,66 @@ impl TimeAxis {
     fn middle(&self, window: &Window) -> f64 {
         self.x(window.start_s + window.length_s / 2.0)
     }
-
-    fn description(&self) -> String {
-        format!("time since the start ({})", self.unit)
-    }
 }
 
-type Panel<'a, DB> = ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+/// A panel's y axis: its range (`Y`: linear or log), the same bounds as numbers (for shading),
+/// its title and tick labels.
+struct YAxis<Y> {
+    range: Y,
+    bounds: Range<f64>,
+    description: &'static str,
+    labels: usize,
+    format: fn(&f64) -> String,
+}
 
-/// A panel's chart with the shared x axis, its y axis and the fault and warm-up shading.
-fn panel<'a, DB: DrawingBackend>(
+type Panel<'a, DB, Y> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>;
+
+/// A panel's chart with the shared x axis (titled on the `bottom` panel), its y axis, and the
+/// warm-up, drain and fault shading.
+fn panel<'a, DB: DrawingBackend, Y: AsRangedCoord<Value = f64>>(
     area: &'a DrawingArea<DB, Shift>,
     axis: &TimeAxis,
-    y: Range<f64>,
-    y_desc: &str,
+    y: YAxis<Y>,
     bottom: bool,
     timeline: &TimelineView,
-) -> Result<Panel<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+) -> Result<Panel<'a, DB, Y::CoordDescType>, DrawingAreaErrorKind<DB::ErrorType>>
+where
+    Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
     let mut chart = ChartBuilder::on(area)
         .margin_left(18)
         .margin_right(18)
         .margin_top(6)
         .x_label_area_size(if bottom { 48 } else { 24 })
-        .y_label_area_size(78)
-        .build_cartesian_2d(axis.range.clone(), y.clone())?;
-    let description = axis.description();
+        .y_label_area_size(axis.label_area)
+        .build_cartesian_2d(axis.range.clone(), y.range)?;
+    let x_description = format!("time since the start ({})", axis.unit);
     let mut mesh = chart.configure_mesh();
     parts::house_mesh(&mut mesh)
-        .y_desc(y_desc)
+        .y_desc(y.description)
         .x_label_formatter(&|v| style::format_number(*v))
-        .y_label_formatter(&|v| style::format_number(*v))
-        .y_labels(5);
+        .y_labels(y.labels)
+        .y_label_formatter(&y.format);
     if bottom {
-        mesh.x_desc(description.as_str());
+        mesh.x_desc(x_description.as_str());
     }
     mesh.draw()?;
-    shade(&mut chart, axis, y, timeline)?;
+    shade(&mut chart, axis, y.bounds, timeline)?;
     Ok(chart)
 }
 
-fn shade<'a, DB: DrawingBackend + 'a>(chart: &mut Panel<'a, DB>, axis: &TimeAxis, y: Range<f64>, timeline: &TimelineView) -> Drawn<DB> {
+fn shade<'a, DB: DrawingBackend + 'a, Y: Ranged<ValueType = f64>>(
+    chart: &mut Panel<'a, DB, Y>,
+    axis: &TimeAxis,
+    y: Range<f64>,
+    timeline: &TimelineView,
+) -> Drawn<DB> {
+    let grey = |from: f64, until: f64| Rectangle::new([(axis.x(from), y.start), (axis.x(until), y.end)], MUTED.mix(0.15).filled());
     if timeline.measured_from_s > 0.0 {
-        let warmup = [(0.0, y.start), (axis.x(timeline.measured_from_s), y.end)];
-        chart.draw_series(std::iter::once(Rectangle::new(warmup, MUTED.mix(0.15).filled())))?;
+        chart.draw_series(std::iter::once(grey(0.0, timeline.measured_from_s)))?;
+    }
+    if timeline.end_s > timeline.arrivals_end_s {
+        chart.draw_series(std::iter::once(grey(timeline.arrivals_end_s, timeline.end_s)))?;
     }
     for (from, until) in fault_spans(timeline) {
         let span = [(axis.x(from), y.start), (axis.x(until), y.end)];
@@ -148,11 +176,7 @@ fn shade<'a, DB: DrawingBackend + 'a>(chart: &mut Panel<'a, DB>, axis: &TimeAxis
     Ok(())
 }
 
-/// Faults marked and named one by one; with more, only their shading is drawn (the subtitle
-/// counts them), since a line and a name each would hide the data.
-const MAX_MARKED_FAULTS: usize = 6;
-
-fn marked_faults(timeline: &TimelineView) -> &[super::view::FaultMark] {
+fn marked_faults(timeline: &TimelineView) -> &[FaultMark] {
     if timeline.faults.len() <= MAX_MARKED_FAULTS { &timeline.faults } else { &[] }
 }
 
@@ -171,14 +195,8 @@ fn fault_spans(timeline: &TimelineView) -> Vec<(f64, f64)> {
     merged
 }
 
-/// A line through the points that exist (a window with nothing to measure leaves a gap in the
-/// data, bridged by the line).
-fn line<'a, DB: DrawingBackend + 'a>(chart: &mut Panel<'a, DB>, points: Vec<(f64, f64)>, index: usize, label: &str) -> Drawn<DB> {
-    parts::line(chart, points, index, label)
-}
-
-fn legend<'a, DB: DrawingBackend + 'a>(chart: &mut Panel<'a, DB>) -> Drawn<DB> {
-    parts::legend(chart, SeriesLabelPosition::UpperRight)
+fn linear(bounds: Range<f64>, description: &'static str) -> YAxis<Range<f64>> {
+    YAxis { range: bounds.clone(), bounds, description, labels: 5, format: |v| style::format_number(*v) }
 }
 
 fn draw_throughput<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, timeline: &TimelineView, axis: &TimeAxis) -> Drawn<DB> {
@@ -189,19 +207,25 @@ fn draw_throughput<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, timeline: 
     let succeeded = rate(|w| w.counters.succeeded);
     let attempts = rate(|w| w.counters.attempts());
     let amplified = timeline.overall.iter().any(|w| w.counters.retries + w.counters.hedges > 0);
-    let top = issued.iter().chain(&succeeded).chain(if amplified { &attempts[..] } else { &[] }).map(|p| p.1).fold(0.0, f64::max);
-    let mut chart = panel(area, axis, 0.0..(top * 1.15).max(1.0), "requests per second", false, timeline)?;
-    line(&mut chart, issued, 0, "requests issued")?;
-    line(&mut chart, succeeded, 1, "succeeded")?;
+    let drawn = if amplified { &attempts[..] } else { &[] };
+    let top = issued.iter().chain(&succeeded).chain(drawn).map(|p| p.1).fold(0.0, f64::max) * 1.15;
+    let mut chart = panel(area, axis, linear(0.0..top.max(1.0), "requests per second"), false, timeline)?;
+    parts::line(&mut chart, issued, 0, "requests issued")?;
+    parts::line(&mut chart, succeeded, 1, "succeeded")?;
     if amplified {
-        line(&mut chart, attempts, 3, "attempts (with retries and hedges)")?;
+        parts::line(&mut chart, attempts, 3, "attempts (with retries and hedges)")?;
     }
-    label_faults(&mut chart, timeline, axis, top * 1.15)?;
-    legend(&mut chart)
+    label_faults(&mut chart, timeline, axis, top)?;
+    parts::legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
 /// Writes each fault's name at the top of its shading.
-fn label_faults<'a, DB: DrawingBackend + 'a>(chart: &mut Panel<'a, DB>, timeline: &TimelineView, axis: &TimeAxis, top: f64) -> Drawn<DB> {
+fn label_faults<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Panel<'a, DB, RangedCoordf64>,
+    timeline: &TimelineView,
+    axis: &TimeAxis,
+    top: f64,
+) -> Drawn<DB> {
     let style = (FONT, TICK_SIZE).into_font().color(&ALARM);
     for fault in marked_faults(timeline) {
         let at = (axis.x(fault.start_s), top);
@@ -236,12 +260,12 @@ fn draw_availability<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, timeline
     worst.truncate(MAX_REGION_LINES);
     let lowest = overall.iter().map(|p| p.1).chain(worst.iter().map(|w| w.lowest)).fold(100.0, f64::min);
     let floor = if lowest >= 99.0 { 98.0 } else { (lowest - 5.0).max(0.0).floor() };
-    let mut chart = panel(area, axis, floor..100.5, "availability (%)", false, timeline)?;
-    line(&mut chart, overall, 0, "all clients")?;
+    let mut chart = panel(area, axis, linear(floor..100.5, "availability (%)"), false, timeline)?;
+    parts::line(&mut chart, overall, 0, "all clients")?;
     for (index, region) in worst.into_iter().enumerate() {
-        line(&mut chart, region.points, index + 1, region.name)?;
+        parts::line(&mut chart, region.points, index + 1, region.name)?;
     }
-    legend(&mut chart)
+    parts::legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
 fn draw_latency<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, timeline: &TimelineView, axis: &TimeAxis) -> Drawn<DB> {
@@ -250,30 +274,17 @@ fn draw_latency<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, timeline: &Ti
     };
     let p50 = series(|w| w.p50_ms);
     let p99 = series(|w| w.p99_ms);
-    let values = p50.iter().chain(&p99).map(|p| p.1);
-    let (low, high) = values.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    let y = if low.is_finite() { super::latency::decade_below(low / 1.2)..(high * 1.5) } else { 1.0..10.0 };
-    let mut chart = ChartBuilder::on(area)
-        .margin_left(18)
-        .margin_right(18)
-        .margin_top(6)
-        .x_label_area_size(48)
-        .y_label_area_size(78)
-        .build_cartesian_2d(axis.range.clone(), y.clone().log_scale())?;
-    parts::house_mesh(&mut chart.configure_mesh())
-        .y_desc("latency (ms, log scale)")
-        .x_desc(axis.description())
-        .x_label_formatter(&|v| style::format_number(*v))
-        .y_labels(30)
-        .y_label_formatter(&|v| style::format_log_ms(*v))
-        .draw()?;
-    for (from, until) in fault_spans(timeline) {
-        let span = [(axis.x(from), y.start), (axis.x(until), y.end)];
-        chart.draw_series(std::iter::once(Rectangle::new(span, ALARM.mix(0.14).filled())))?;
-    }
-    for (index, (points, label)) in [(p50, "p50"), (p99, "p99")].into_iter().enumerate() {
-        parts::line(&mut chart, points, index, label)?;
-    }
+    let bounds = log_range(p50.iter().chain(&p99).map(|p| p.1));
+    let y = YAxis {
+        range: bounds.clone().log_scale(),
+        bounds,
+        description: "latency (ms, log scale)",
+        labels: 30,
+        format: |v| style::format_log_ms(*v),
+    };
+    let mut chart = panel(area, axis, y, true, timeline)?;
+    parts::line(&mut chart, p50, 0, "p50")?;
+    parts::line(&mut chart, p99, 1, "p99")?;
     parts::legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
@@ -304,7 +315,7 @@ fn draw_bands<DB: DrawingBackend>(
         .margin_left(18)
         .margin_right(18)
         .margin_top(6)
-        .y_label_area_size(78)
+        .y_label_area_size(axis.label_area)
         .build_cartesian_2d(axis.range.clone(), 0.0..rows as f64)?;
     let label_style = (FONT, TICK_SIZE).into_font().color(&INK);
     for (row, band) in timeline.bands.iter().take(rows).enumerate() {
@@ -316,10 +327,7 @@ fn draw_bands<DB: DrawingBackend>(
             chart.plotting_area().draw(&span)?;
         }
         let (x, y) = chart.backend_coord(&(axis.range.start, (y0 + y1) / 2.0));
-        let anchor = label_style.pos(plotters::style::text_anchor::Pos::new(
-            plotters::style::text_anchor::HPos::Right,
-            plotters::style::text_anchor::VPos::Center,
-        ));
+        let anchor = label_style.pos(Pos::new(HPos::Right, VPos::Center));
         root.draw_text(&band.label, &anchor, (x - 8, y))?;
     }
     draw_state_key(&key, timeline)

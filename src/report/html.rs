@@ -16,9 +16,19 @@ pub struct CheckRow {
 }
 
 /// A group of figures under one heading.
-pub struct Section {
+pub struct Section<'a> {
     pub heading: String,
-    pub figures: Vec<Figure>,
+    /// Makes the figures' ids unique on the page (`naive-timeline`); empty for a scenario
+    /// without variants.
+    pub id_prefix: String,
+    pub figures: Vec<&'a Figure>,
+}
+
+/// The expectations on the page.
+pub struct Checks {
+    pub rows: Vec<CheckRow>,
+    /// Expectations not judged, because they read a variant this run left out (`--variant`).
+    pub unjudged: usize,
 }
 
 pub struct Report<'a> {
@@ -31,8 +41,20 @@ pub struct Report<'a> {
     /// One per variant (the base alone when there are none).
     pub summaries: Vec<&'a Summary>,
     /// `None`: the scenario states no expectations.
-    pub checks: Option<Vec<CheckRow>>,
-    pub sections: Vec<Section>,
+    pub checks: Option<Checks>,
+    pub sections: Vec<Section<'a>>,
+}
+
+/// A scenario checked by `check --report`, on the index page.
+pub struct IndexRow {
+    /// The scenario file.
+    pub scenario: String,
+    /// Its page, when it has one (it has expectations and loaded).
+    pub page: Option<String>,
+    pub passed: usize,
+    pub failed: usize,
+    /// Why it could not be checked.
+    pub error: Option<String>,
 }
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;margin:0 auto;max-width:1240px;padding:24px;color:#222;line-height:1.45}\
@@ -60,7 +82,7 @@ pub fn render(report: &Report) -> String {
     if !report.description.trim().is_empty() {
         let _ = writeln!(page, "<div class=\"description\">{}</div>", escape(report.description.trim()));
     }
-    write_checks(&mut page, report.checks.as_deref());
+    write_checks(&mut page, report.checks.as_ref());
     write_tables(&mut page, &report.summaries);
     for section in &report.sections {
         write_section(&mut page, section);
@@ -69,24 +91,45 @@ pub fn render(report: &Report) -> String {
     page
 }
 
-/// The page listing `check`'s scenarios: `rows` are the table's rows, already HTML.
-pub fn index_page(rows: &str) -> String {
+/// The page listing `check`'s scenarios, each with its counts and a link to its page.
+pub fn index_page(rows: &[IndexRow]) -> String {
+    let mut table = String::new();
+    for row in rows {
+        let name = escape(&row.scenario);
+        let cells = match &row.error {
+            Some(error) => format!("<td colspan=\"2\" class=\"fail\">bad input: {}</td>", escape(error.lines().next().unwrap_or(""))),
+            None if row.page.is_none() => "<td colspan=\"2\">no expectations</td>".to_string(),
+            None => format!(
+                "<td class=\"pass\">{}</td><td class=\"{}\">{}</td>",
+                row.passed,
+                if row.failed > 0 { "fail" } else { "pass" },
+                row.failed
+            ),
+        };
+        let link = row.page.as_ref().map_or(name.clone(), |page| format!("<a href=\"{}\">{name}</a>", escape(page)));
+        let _ = writeln!(table, "<tr><td>{link}</td>{cells}</tr>");
+    }
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>planetsim check</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
-<h1>planetsim check</h1>\n<table>\n<tr><th>scenario</th><th>passed</th><th>failed</th></tr>\n{rows}</table>\n</body>\n</html>\n"
+<h1>planetsim check</h1>\n<table>\n<tr><th>scenario</th><th>passed</th><th>failed</th></tr>\n{table}</table>\n</body>\n</html>\n"
     )
 }
 
-fn write_checks(page: &mut String, checks: Option<&[CheckRow]>) {
-    let Some(checks) = checks else { return };
-    let failed = checks.iter().filter(|c| !c.passed).count();
+fn write_checks(page: &mut String, checks: Option<&Checks>) {
+    let Some(Checks { rows, unjudged }) = checks else { return };
+    let failed = rows.iter().filter(|c| !c.passed).count();
     let _ = writeln!(
         page,
-        "<h2 id=\"expectations\">Expectations</h2>\n<p class=\"counts\"><span class=\"pass\">{} passed</span> · <span class=\"{}\">{failed} failed</span></p>\n<table>\n<tr><th>expectation</th><th>verdict</th><th class=\"result\">measured</th></tr>",
-        checks.len() - failed,
+        "<h2 id=\"expectations\">Expectations</h2>\n<p class=\"counts\"><span class=\"pass\">{} passed</span> · <span class=\"{}\">{failed} failed</span></p>",
+        rows.len() - failed,
         if failed > 0 { "fail" } else { "pass" }
     );
-    for check in checks {
+    if *unjudged > 0 {
+        let _ =
+            writeln!(page, "<p class=\"meta\">{unjudged} more read a variant this run left out (<code>--variant</code>): not judged.</p>");
+    }
+    page.push_str("<table>\n<tr><th>expectation</th><th>verdict</th><th class=\"result\">measured</th></tr>\n");
+    for check in rows {
         let verdict = if check.passed { "<span class=\"pass\">✓ pass</span>" } else { "<span class=\"fail\">✗ FAIL</span>" };
         let _ = writeln!(
             page,
@@ -153,7 +196,8 @@ fn write_section(page: &mut String, section: &Section) {
     for figure in &section.figures {
         let _ = writeln!(
             page,
-            "<figure id=\"{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>",
+            "<figure id=\"{}{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>",
+            escape(&section.id_prefix),
             escape(&figure.stem),
             inline_svg(&figure.svg),
             escape(&figure.title)
@@ -199,25 +243,22 @@ mod tests {
 
     #[test]
     fn a_page_lists_failures_and_fetches_nothing() {
+        let svg = "<?xml version=\"1.0\"?><svg viewBox=\"0 0 1 1\"></svg>".to_string();
+        let figure = Figure { stem: "x".into(), title: "t".into(), png: None, svg };
         let report = Report {
             scenario: "s<1>".into(),
             source: "scenarios/s.yaml".into(),
             description: "what it shows".into(),
             seeds: "seed 1".into(),
             summaries: vec![],
-            checks: Some(vec![
-                CheckRow { label: "availability > 0.99".into(), passed: true, result: "value 1".into() },
-                CheckRow { label: "latency_ms.p99 < 100".into(), passed: false, result: "value 120".into() },
-            ]),
-            sections: vec![Section {
-                heading: "Latency".into(),
-                figures: vec![Figure {
-                    stem: "x".into(),
-                    title: "t".into(),
-                    png: vec![],
-                    svg: "<?xml version=\"1.0\"?><svg viewBox=\"0 0 1 1\"></svg>".into(),
-                }],
-            }],
+            checks: Some(Checks {
+                rows: vec![
+                    CheckRow { label: "availability > 0.99".into(), passed: true, result: "value 1".into() },
+                    CheckRow { label: "latency_ms.p99 < 100".into(), passed: false, result: "value 120".into() },
+                ],
+                unjudged: 0,
+            }),
+            sections: vec![Section { heading: "Latency".into(), id_prefix: String::new(), figures: vec![&figure] }],
         };
         let page = render(&report);
         assert!(page.contains("<h1>s&lt;1&gt;</h1>"));

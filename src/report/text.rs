@@ -49,7 +49,7 @@ fn failure_cells(f: &FailureCounts) -> [u64; 6] {
     [f.timeout, f.rejected, f.error, f.unreachable, f.breaker_open, f.shed]
 }
 
-pub fn render_comparison(summaries: &[&Summary]) -> String {
+pub fn render_comparison(summaries: &[Summary]) -> String {
     let mut out = String::from("variants (same scenario, same seed)\n");
     let _ = write!(out, "{:<16} {:>9} {:>8} {:>8} {:>8} {:>10}", "variant", "avail", "p50", "p99", "p99.9", "attempts/r");
     for (name, _) in FAILURE_COLUMNS {
@@ -76,7 +76,7 @@ pub fn render_comparison(summaries: &[&Summary]) -> String {
 }
 
 /// `variants.csv`: the comparison as a table for tools.
-pub fn comparison_csv(summaries: &[&Summary]) -> String {
+pub fn comparison_csv(summaries: &[Summary]) -> String {
     let mut out = String::from("variant,availability,p50_ms,p99_ms,p999_ms,amplification,attempted,succeeded");
     for (_, name) in FAILURE_COLUMNS {
         let _ = write!(out, ",{name}");

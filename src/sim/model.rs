@@ -467,6 +467,14 @@ impl Planet {
             let record = &mut self.recorder;
             record.sample(now, subject, "mode", StateValue::Word(mode));
             record.sample(now, subject, "dns", StateValue::Word(dns));
+            let process = if !server.is_up() {
+                "off"
+            } else if server.is_serving() {
+                "up"
+            } else {
+                "crashed"
+            };
+            record.sample(now, subject, "process", StateValue::Word(process));
             record.sample(now, subject, "workers_alive", StateValue::Count(server.alive_workers().into()));
             record.sample(now, subject, "workers_busy", StateValue::Count(server.busy_workers().into()));
             record.sample(now, subject, "queue_len", StateValue::Count(server.queue_len() as u64));

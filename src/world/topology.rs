@@ -79,13 +79,6 @@ pub struct Topology {
     pub intra_region_rtt: SimDuration,
 }
 
-impl Link {
-    /// Geographic length along the waypoints, before the route factor.
-    pub fn path_km(&self) -> f64 {
-        super::geo::path_km(&self.path)
-    }
-}
-
 impl Topology {
     pub fn node_count(&self) -> usize {
         self.regions.len() + self.sites.len()

@@ -39,7 +39,7 @@ fn checked() -> &'static [Checked] {
                     return None;
                 }
                 let seeds = replicate::seeds(set.variants[0].plan.seed, set.replications);
-                let runs = replicate::run(&set.variants, &seeds, None, replicate::Latency::Merged).unwrap();
+                let runs = replicate::run(&set.variants, &seeds, None, replicate::Keep::MergedLatency).unwrap();
                 Some(Checked { path, set, runs })
             })
             .collect()

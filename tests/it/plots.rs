@@ -12,7 +12,12 @@ fn planetsim(args: &[&str]) -> Output {
     output
 }
 
-const FIGURES: [&str; 6] = planetsim::plot::RUN_STEMS;
+const FIGURES: [&str; 6] = ["latency_percentiles", "latency_cdf", "timeline", "rtt_heatmap", "rtt_cut", "world_map"];
+
+/// The pale vermillion of a fault's shading (Okabe–Ito vermillion at 14 % over white) and the
+/// light grey of the warm-up and drain (grey at 15 %).
+const FAULT_SHADE: [u8; 3] = [249, 232, 219];
+const WARMUP_SHADE: [u8; 3] = [237, 237, 237];
 
 /// A decoded PNG: width, height and RGB pixels.
 struct Image {
@@ -62,10 +67,17 @@ fn the_quickstart_draws_every_plot() {
     let out = temp_dir("plots-quickstart");
     planetsim(&["run", "scenarios/quickstart.yaml", "--out", out.to_str().unwrap(), "--quiet"]);
     let plots = out.join("plots");
-    for stem in FIGURES {
-        assert_drawn(&plots, stem, "");
+    let titles = [
+        ("latency_percentiles", "Latency by percentile · quickstart"),
+        ("latency_cdf", "Latency CDF · quickstart"),
+        ("timeline", "Timeline · quickstart"),
+        ("rtt_heatmap", "Round-trip time · world"),
+        ("rtt_cut", "Change in round-trip time if"),
+        ("world_map", "World map · world"),
+    ];
+    for (stem, title) in titles {
+        assert_drawn(&plots, stem, title);
     }
-    assert_drawn(&plots, "timeline", "Timeline · quickstart");
     // Tokyo's flash crowd overloads Singapore: the percentile chart draws Singapore among the
     // regions with the highest p99, and the cut it imagines is a cable (no scenario cut).
     let spectrum = std::fs::read_to_string(plots.join("latency_percentiles.svg")).unwrap();
@@ -84,7 +96,12 @@ fn a_cable_cut_scenario_highlights_the_cut_and_compares_its_variants() {
     for variant in ["naive", "failover"] {
         let plots = out.join(variant).join("plots");
         for stem in FIGURES {
-            assert_drawn(&plots, stem, "");
+            let title = match stem {
+                "rtt_cut" => "under the scenario",
+                "rtt_heatmap" | "world_map" => "· world",
+                _ => "cable-cut-failover",
+            };
+            assert_drawn(&plots, stem, title);
         }
         let map = Image::read(&plots.join("world_map.png"));
         assert!(map.count_near([0xD5, 0x5E, 0x00], 12) > 2_000, "the cut cables are drawn vermillion");
@@ -174,6 +191,15 @@ fn the_report_is_one_page_with_tables_expectations_and_plots() {
         failed["error"], failed["unreachable"], failed["breaker_open"], failed["shed"]
     );
     assert!(page.contains(&causes), "the failures by cause: {causes}");
+    // Every region's counts, in the columns their headings name.
+    for (region, counts) in summary["regions"].as_object().unwrap() {
+        let (requests, failed) = (&counts["requests"], &counts["requests"]["failed"]);
+        let cells = format!(
+            "<td>{region}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            requests["attempted"], requests["succeeded"], failed["timeout"], failed["rejected"]
+        );
+        assert!(page.contains(&cells), "{region}: {cells}");
+    }
     assert!(page.contains("variant <code>naive</code>") && page.contains("variant <code>failover</code>"));
     // The scenario's three expectations, judged on this run.
     assert!(page.contains("3 passed") && page.contains("0 failed"));
@@ -193,7 +219,7 @@ fn check_writes_a_page_per_scenario_and_an_index() {
     for page in ["cable-cut-failover.html", "retry-storm.html"] {
         let page = std::fs::read_to_string(out.join(page)).unwrap();
         assert_self_contained(&page);
-        assert!(page.contains("id=\"expectations\"") && page.contains("id=\"timeline\""));
+        assert!(page.contains("id=\"expectations\"") && page.contains("id=\"naive-timeline\""));
         assert!(!page.contains("✗ FAIL"));
     }
 }
@@ -268,11 +294,11 @@ faults:
     let peak = view.network.peak_load[detour].expect("the detour has a capacity");
     assert!(peak > 0.95, "the detour runs full after the cut: peak load {peak}");
     assert_eq!(view.network.peak_load[0], None, "links without a capacity have no load");
-    let figures = planetsim::plot::figures(&view).unwrap();
+    let figures = planetsim::plot::network_figures(&view.network, true).unwrap();
     let map = figures.iter().find(|f| f.stem == "world_map").unwrap();
     assert!(map.svg.contains("peak load"), "the key explains the colours");
     let dir = temp_dir("plots-load-map");
-    planetsim::plot::write(&dir, &figures, &planetsim::plot::RUN_STEMS).unwrap();
+    planetsim::plot::write(&dir, &figures.iter().collect::<Vec<_>>()).unwrap();
     let image = Image::read(&dir.join("world_map.png"));
     // Viridis's full end (yellow) along the detour, the cut in vermillion.
     assert!(image.count_near([253, 231, 37], 20) > 200, "the full link is yellow");
@@ -308,4 +334,325 @@ clients:
     }
     let page = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(page.contains("0.000 %"), "the table shows no request succeeded");
+}
+
+#[test]
+fn a_report_of_one_variant_judges_what_that_variant_can_answer() {
+    // retry-storm has five expectations; two read only `naive`, three read `hardened`.
+    let out = temp_dir("report-one-variant");
+    planetsim(&["run", "scenarios/retry-storm.yaml", "--variant", "naive", "--out", out.to_str().unwrap(), "--quiet", "--report"]);
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("2 passed") && page.contains("0 failed"), "the naive expectations are judged");
+    assert!(page.contains("3 more read a variant this run left out"));
+    assert!(!page.contains("hardened.availability"), "an expectation on hardened is not listed as judged");
+}
+
+#[test]
+fn a_report_without_plots_writes_no_plots_and_still_draws_every_chart() {
+    let out = temp_dir("report-no-plots");
+    let args = ["run", "scenarios/cable-cut-failover.yaml", "--variant", "failover", "--out", out.to_str().unwrap(), "--quiet"];
+    planetsim(&args);
+    assert!(out.join("failover/plots/world_map.png").is_file());
+    planetsim(&[&args[..], &["--report", "--no-plots"]].concat());
+    assert!(!out.join("failover/plots").exists(), "--no-plots leaves no charts of an earlier run");
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    // One variant: its latency (2), timeline and network (3) charts.
+    assert_eq!(page.matches("<figure").count(), 6);
+    assert!(page.contains("id=\"failover-world_map\""));
+}
+
+/// The bundled cable-cut scenario's failover variant, run and seen as the plots see it.
+fn cable_cut_failover_view() -> planetsim::plot::view::RunView {
+    let set = planetsim::scenario::variants::load(&repo_path("scenarios/cable-cut-failover.yaml")).unwrap();
+    let plan = &set.variants.iter().find(|v| v.name.as_deref() == Some("failover")).unwrap().plan;
+    let result = planetsim::sim::run(plan);
+    let summary = planetsim::report::summary::build(plan, &result);
+    planetsim::plot::view::RunView::of_run(plan, &result, &summary)
+}
+
+#[test]
+fn server_bands_start_when_the_state_was_seen_and_the_axis_covers_the_drain() {
+    let view = cable_cut_failover_view();
+    let timeline = view.timeline.as_ref().unwrap();
+    let last = timeline.overall.last().unwrap();
+    assert_eq!(timeline.end_s, last.start_s + last.length_s, "the axis ends with the last window");
+    assert!(timeline.end_s > timeline.arrivals_end_s, "the drain is on the chart");
+    let sao_paulo = timeline.bands.iter().find(|b| b.label.contains("sao-paulo")).unwrap();
+    let out = sao_paulo.spans.iter().find(|s| s.state == "out of DNS").expect("São Paulo leaves GeoDNS");
+    let cut = &timeline.faults[0];
+    // Health checks need a while after the cut; the band cannot start before it.
+    assert!(out.from_s > cut.start_s, "out of DNS from {} s, the cut at {} s", out.from_s, cut.start_s);
+    assert_eq!(sao_paulo.spans.first().unwrap().from_s, 0.0);
+    assert_eq!(sao_paulo.spans.last().unwrap().until_s, timeline.end_s);
+    assert!(sao_paulo.spans.windows(2).all(|w| w[0].until_s == w[1].from_s), "spans tile the run");
+}
+
+#[test]
+fn a_cut_an_operator_called_off_is_not_drawn_as_a_cut() {
+    let topology = "
+name: pair
+regions:
+  - {id: near, lat: 50, lon: 0, utc_offset_h: 0}
+  - {id: far, lat: 40, lon: 40, utc_offset_h: 0}
+links:
+  - {name: direct, kind: cable, between: [near, far]}
+  - {name: detour, kind: cable, between: [near, far], via: [[60, 20]]}
+";
+    let scenario = |actions: &str| {
+        format!(
+            "name: called-off
+topology: topology.yaml
+duration: 30s
+services:
+  - {{region: far, workers: 10, queue_capacity: 10, service_time: {{dist: constant, value: 1ms}}}}
+clients:
+  - {{name: users, region: near, rate_rps: 20, timeout: 1s}}
+faults:
+  - {{name: cut, kind: cut, links: [direct], at: +20s}}
+{actions}"
+        )
+    };
+    let view = |label: &str, yaml: &str| {
+        let (result, summary) = crate::support::run(label, topology, yaml);
+        let plan = crate::support::plan(&format!("{label}-plan"), topology, yaml);
+        planetsim::plot::view::RunView::of_run(&plan, &result, &summary)
+    };
+    let cut = view("cut-happens", &scenario(""));
+    assert_eq!(cut.network.cuts.len(), 1, "the cut happened");
+    let called_off = view("cut-called-off", &scenario("actions:\n  - {name: cancel, at: +5s, do: end-fault, fault: cut}\n"));
+    assert!(called_off.network.cuts.is_empty(), "called off before it started: nothing was cut");
+    assert!(called_off.timeline.as_ref().unwrap().faults.is_empty());
+}
+
+#[test]
+fn check_pages_of_files_sharing_a_name_do_not_overwrite_each_other() {
+    let dir = temp_dir("report-same-stem");
+    crate::support::write(&dir, "topology.yaml", "name: solo\nregions:\n  - {id: here, lat: 10, lon: 10, utc_offset_h: 0}\n");
+    let scenario = |rate: u32| {
+        format!(
+            "name: same-{rate}
+topology: ../topology.yaml
+duration: 5s
+services:
+  - {{region: here, workers: 10, queue_capacity: 10, service_time: {{dist: constant, value: 1ms}}}}
+clients:
+  - {{name: users, region: here, rate_rps: {rate}, timeout: 1s}}
+expect:
+  - that: \"availability > 0.5\"
+"
+        )
+    };
+    for (folder, rate) in [("a", 10), ("b", 20)] {
+        std::fs::create_dir_all(dir.join(folder)).unwrap();
+        crate::support::write(&dir.join(folder), "x.yaml", &scenario(rate));
+    }
+    let out = dir.join("report");
+    let (a, b) = (dir.join("a/x.yaml"), dir.join("b/x.yaml"));
+    planetsim(&["check", a.to_str().unwrap(), b.to_str().unwrap(), "--report", out.to_str().unwrap(), "--quiet"]);
+    let mut pages: Vec<String> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
+    pages.sort();
+    assert_eq!(pages.len(), 3, "two pages and the index: {pages:?}");
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    for page in pages.iter().filter(|p| *p != "index.html") {
+        assert!(index.contains(&format!("<a href=\"{page}\">")), "the index links {page}");
+        let text = std::fs::read_to_string(out.join(page)).unwrap();
+        assert!(text.contains("<h1>same-10</h1>") || text.contains("<h1>same-20</h1>"));
+    }
+}
+
+/// A figure of `figures` by stem, drawn as a PNG.
+fn image_of(figures: &[planetsim::plot::Figure], stem: &str) -> Image {
+    let figure = figures.iter().find(|f| f.stem == stem).unwrap_or_else(|| panic!("no {stem}"));
+    let dir = temp_dir(&format!("image-{stem}"));
+    let path = dir.join(format!("{stem}.png"));
+    std::fs::write(&path, figure.png.as_ref().expect("drawn as PNG")).unwrap();
+    Image::read(&path)
+}
+
+#[test]
+fn the_timeline_shades_faults_and_the_warmup_and_draws_attempts_when_retries_amplify() {
+    let mut view = cable_cut_failover_view();
+    let drawn = planetsim::plot::run_figures(&view, true).unwrap();
+    let shaded = image_of(&drawn, "timeline");
+    let timeline = view.timeline.as_mut().unwrap();
+    timeline.faults.clear();
+    timeline.measured_from_s = 0.0;
+    let plain = image_of(&planetsim::plot::run_figures(&view, true).unwrap(), "timeline");
+    let (fault, warmup) = (shaded.count_near(FAULT_SHADE, 3), shaded.count_near(WARMUP_SHADE, 2));
+    assert!(fault > 50_000, "the 10-minute cut is shaded over three panels: {fault} px");
+    assert!(plain.count_near(FAULT_SHADE, 3) < fault / 20, "without the fault, no shading");
+    assert!(warmup > plain.count_near(WARMUP_SHADE, 2) + 5_000, "the 30 s warm-up is grey: {warmup} px");
+    // Immediate retries amplify the naive retry storm; the failover run retries nothing.
+    let svg = |variant: &str| {
+        let out = temp_dir(&format!("attempts-{variant}"));
+        planetsim(&["run", "scenarios/retry-storm.yaml", "--variant", variant, "--out", out.to_str().unwrap(), "--quiet"]);
+        std::fs::read_to_string(out.join(variant).join("plots/timeline.svg")).unwrap()
+    };
+    assert!(svg("naive").contains("attempts (with retries and hedges)"));
+    let svg_of = |figures: &[planetsim::plot::Figure]| figures.iter().find(|f| f.stem == "timeline").unwrap().svg.clone();
+    assert!(!svg_of(&drawn).contains("attempts (with retries and hedges)"));
+}
+
+#[test]
+fn a_server_without_power_is_down_on_its_band() {
+    let topology = "name: solo\nregions:\n  - {id: here, lat: 10, lon: 10, utc_offset_h: 0}\n";
+    let scenario = "
+name: outage
+topology: topology.yaml
+duration: 60s
+services:
+  - {region: here, workers: 4, queue_capacity: 10, service_time: {dist: constant, value: 1ms}}
+clients:
+  - {name: users, region: here, rate_rps: 50, timeout: 1s}
+faults:
+  - {kind: region-outage, regions: [here], at: +20s, duration: 20s}
+";
+    let (result, summary) = crate::support::run("band-down", topology, scenario);
+    let plan = crate::support::plan("band-down-plan", topology, scenario);
+    let view = planetsim::plot::view::RunView::of_run(&plan, &result, &summary);
+    let band = &view.timeline.as_ref().unwrap().bands[0];
+    let down = band.spans.iter().find(|s| s.state == "down").expect("a down span");
+    assert!((20.0..=21.0).contains(&down.from_s) && (40.0..=41.0).contains(&down.until_s), "{} – {}", down.from_s, down.until_s);
+    let timeline = planetsim::plot::run_figures(&view, false).unwrap().into_iter().find(|f| f.stem == "timeline").unwrap();
+    assert!(timeline.svg.contains(">\ndown\n<"), "the key names the state");
+}
+
+/// Clients in `near`, a server in `far`: 5 + 5 ms one way through `mid`, or 20 ms on the detour.
+const LINE: &str = "
+name: line
+defaults: {intra_region_rtt_ms: 0}
+regions:
+  - {id: near, lat: 50, lon: 0, utc_offset_h: 0}
+  - {id: mid, lat: 45, lon: 20, utc_offset_h: 0}
+  - {id: far, lat: 40, lon: 40, utc_offset_h: 0}
+links:
+  - {name: near-mid, kind: cable, between: [near, mid], latency_ms: 5}
+  - {name: mid-far, kind: cable, between: [mid, far], latency_ms: 5}
+  - {name: detour, kind: cable, between: [near, far], via: [[60, 20]], latency_ms: 20}
+";
+
+fn line_scenario(faults: &str) -> String {
+    format!(
+        "name: line
+topology: topology.yaml
+duration: 20s
+services:
+  - {{region: far, workers: 10, queue_capacity: 10, service_time: {{dist: constant, value: 1ms}}}}
+clients:
+  - {{name: users, region: near, rate_rps: 20, timeout: 1s}}
+faults:
+{faults}"
+    )
+}
+
+#[test]
+fn the_rtt_charts_show_milliseconds_and_what_the_cut_adds() {
+    let scenario = line_scenario("  - {kind: cut, links: [mid-far], at: +5s}\n");
+    let (result, summary) = crate::support::run("rtt-values", LINE, &scenario);
+    let plan = crate::support::plan("rtt-values-plan", LINE, &scenario);
+    let view = planetsim::plot::view::RunView::of_run(&plan, &result, &summary);
+    let figures = planetsim::plot::network_figures(&view.network, false).unwrap();
+    let svg = |stem: &str| figures.iter().find(|f| f.stem == stem).unwrap().svg.clone();
+    // near–far: 10 ms one way through mid, a 20 ms round trip; cut, the detour's 40 ms: +20.
+    assert!(svg("rtt_heatmap").contains(">\n20\n<"), "the near–far RTT in ms");
+    assert!(svg("rtt_cut").contains(">\n+20\n<"), "what the cut adds");
+    assert!(!svg("rtt_cut").contains(">\n+10\n<"));
+}
+
+#[test]
+fn gray_links_are_orange_on_the_map() {
+    let gray = line_scenario("  - {kind: gray-link, links: [mid-far], loss: 0.01, at: +5s}\n");
+    let (result, summary) = crate::support::run("map-gray", LINE, &gray);
+    let plan = crate::support::plan("map-gray-plan", LINE, &gray);
+    let view = planetsim::plot::view::RunView::of_run(&plan, &result, &summary);
+    let figures = planetsim::plot::network_figures(&view.network, true).unwrap();
+    let orange = image_of(&figures, "world_map").count_near([0xE6, 0x9F, 0x00], 12);
+    let healthy = {
+        let plain = line_scenario("  - {kind: cut, links: [near-mid], at: +15s}\n");
+        let (result, summary) = crate::support::run("map-plain", LINE, &plain);
+        let plan = crate::support::plan("map-plain-plan", LINE, &plain);
+        let view = planetsim::plot::view::RunView::of_run(&plan, &result, &summary);
+        image_of(&planetsim::plot::network_figures(&view.network, true).unwrap(), "world_map").count_near([0xE6, 0x9F, 0x00], 12)
+    };
+    assert!(orange > 60 && healthy < 10, "the degraded link is orange: {orange} px, {healthy} px without it");
+    assert!(figures.iter().any(|f| f.stem == "world_map" && f.svg.contains("gray or flapping")), "and the key says why");
+}
+
+#[test]
+fn scenario_text_is_escaped_in_the_report() {
+    let dir = temp_dir("report-escape");
+    crate::support::write(&dir, "topology.yaml", "name: solo\nregions:\n  - {id: here, lat: 10, lon: 10, utc_offset_h: 0}\n");
+    let scenario = crate::support::write(
+        &dir,
+        "scenario.yaml",
+        "name: escaped
+description: 'Tokyo <b>&</b> friends'
+topology: topology.yaml
+duration: 5s
+services:
+  - {region: here, workers: 10, queue_capacity: 10, service_time: {dist: constant, value: 1ms}}
+clients:
+  - {name: users, region: here, rate_rps: 10, timeout: 1s}
+expect:
+  - that: 'availability < 2'
+",
+    );
+    planetsim(&["run", scenario.to_str().unwrap(), "--out", dir.join("out").to_str().unwrap(), "--quiet", "--report", "--no-plots"]);
+    let page = std::fs::read_to_string(dir.join("out/report.html")).unwrap();
+    assert!(page.contains("Tokyo &lt;b&gt;&amp;&lt;/b&gt; friends") && !page.contains("<b>"));
+    assert!(page.contains("availability &lt; 2"));
+}
+
+#[test]
+fn check_index_counts_passes_and_failures_and_defaults_its_folder() {
+    let dir = temp_dir("report-index");
+    crate::support::write(&dir, "topology.yaml", "name: solo\nregions:\n  - {id: here, lat: 10, lon: 10, utc_offset_h: 0}\n");
+    crate::support::write(
+        &dir,
+        "mixed.yaml",
+        "name: mixed
+topology: topology.yaml
+duration: 5s
+services:
+  - {region: here, workers: 10, queue_capacity: 10, service_time: {dist: constant, value: 1ms}}
+clients:
+  - {name: users, region: here, rate_rps: 10, timeout: 1s}
+expect:
+  - that: 'availability > 0.5'
+  - that: 'latency_ms.p99 > 1000'
+",
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_planetsim"))
+        .args(["check", "mixed.yaml", "--report", "--quiet"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "one expectation fails");
+    let report = dir.join("results/check-report");
+    let index = std::fs::read_to_string(report.join("index.html")).unwrap();
+    assert!(index.contains("<td class=\"pass\">1</td><td class=\"fail\">1</td>"), "one passed, one failed: {index}");
+    let page = std::fs::read_to_string(report.join("mixed.html")).unwrap();
+    assert!(page.contains("<tr><td>latency_ms.p99 &gt; 1000</td><td><span class=\"fail\">✗ FAIL</span>"));
+    assert!(page.contains("<tr><td>availability &gt; 0.5</td><td><span class=\"pass\">✓ pass</span>"));
+}
+
+#[test]
+fn a_replicated_run_writes_its_report_and_merged_charts() {
+    let out = temp_dir("report-replicated");
+    planetsim(&["run", "scenarios/retry-storm.yaml", "--replications", "2", "--out", out.to_str().unwrap(), "--quiet", "--report"]);
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("seeds 2024–2025, merged"));
+    assert!(page.contains("variant <code>naive</code>") && page.contains("variant <code>hardened</code>"));
+    assert!(page.contains("id=\"expectations\"") && !page.contains("-timeline\""), "no timeline for merged seeds");
+    assert!(out.join("naive/plots/latency_percentiles.png").is_file() && !out.join("naive/plots/timeline.png").exists());
+}
+
+#[test]
+fn a_single_variant_rerun_removes_the_comparison_charts() {
+    let out = temp_dir("plots-single-variant");
+    let args = ["run", "scenarios/cable-cut-failover.yaml", "--out", out.to_str().unwrap(), "--quiet"];
+    planetsim(&args);
+    assert!(out.join("plots/variants_latency_cdf.png").is_file());
+    planetsim(&[&args[..], &["--variant", "failover"]].concat());
+    assert!(!out.join("plots").exists(), "one variant compares nothing: the old comparison is gone");
 }
