@@ -287,10 +287,8 @@ clients:
 faults:
   - {kind: cut, links: [mid-far], at: +15s}
 ";
-    let (result, summary) = crate::support::run("plots-load", topology, scenario);
-    let plan = crate::support::plan("plots-load-plan", topology, scenario);
-    let view = planetsim::plot::view::RunView::of_run(&plan, &result, &summary);
-    let detour = plan.topology.links.iter().position(|l| l.name == "detour").unwrap();
+    let view = view_of("plots-load", topology, scenario);
+    let detour = view.network.topology.links.iter().position(|l| l.name == "detour").unwrap();
     let peak = view.network.peak_load[detour].expect("the detour has a capacity");
     assert!(peak > 0.95, "the detour runs full after the cut: peak load {peak}");
     assert_eq!(view.network.peak_load[0], None, "links without a capacity have no load");
@@ -308,11 +306,8 @@ faults:
 #[test]
 fn a_run_where_nothing_succeeds_still_draws_and_says_so() {
     // One region, one worker that takes 50 ms, clients that wait 10 ms: every request fails.
-    let dir = temp_dir("plots-nothing");
-    crate::support::write(&dir, "topology.yaml", "name: solo\nregions:\n  - {id: here, lat: 10, lon: 10, utc_offset_h: 0}\n");
-    let scenario = crate::support::write(
-        &dir,
-        "scenario.yaml",
+    let (dir, scenario) = solo_scenario(
+        "plots-nothing",
         "name: allfail
 topology: topology.yaml
 duration: 5s
@@ -359,6 +354,21 @@ fn a_report_without_plots_writes_no_plots_and_still_draws_every_chart() {
     // One variant: its latency (2), timeline and network (3) charts.
     assert_eq!(page.matches("<figure").count(), 6);
     assert!(page.contains("id=\"failover-world_map\""));
+}
+
+/// A scenario run on `topology` (both YAML), seen as the plots see it.
+fn view_of(label: &str, topology: &str, scenario: &str) -> planetsim::plot::view::RunView {
+    let (result, summary) = crate::support::run(label, topology, scenario);
+    let plan = crate::support::plan(&format!("{label}-plan"), topology, scenario);
+    planetsim::plot::view::RunView::of_run(&plan, &result, &summary)
+}
+
+/// A folder with `scenario.yaml` (`scenario`) and the one-region topology it names.
+fn solo_scenario(label: &str, scenario: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = temp_dir(label);
+    crate::support::write(&dir, "topology.yaml", crate::support::SOLO_TOPOLOGY);
+    let path = crate::support::write(&dir, "scenario.yaml", scenario);
+    (dir, path)
 }
 
 /// The bundled cable-cut scenario's failover variant, run and seen as the plots see it.
@@ -412,14 +422,9 @@ faults:
 {actions}"
         )
     };
-    let view = |label: &str, yaml: &str| {
-        let (result, summary) = crate::support::run(label, topology, yaml);
-        let plan = crate::support::plan(&format!("{label}-plan"), topology, yaml);
-        planetsim::plot::view::RunView::of_run(&plan, &result, &summary)
-    };
-    let cut = view("cut-happens", &scenario(""));
+    let cut = view_of("cut-happens", topology, &scenario(""));
     assert_eq!(cut.network.cuts.len(), 1, "the cut happened");
-    let called_off = view("cut-called-off", &scenario("actions:\n  - {name: cancel, at: +5s, do: end-fault, fault: cut}\n"));
+    let called_off = view_of("cut-called-off", topology, &scenario("actions:\n  - {name: cancel, at: +5s, do: end-fault, fault: cut}\n"));
     assert!(called_off.network.cuts.is_empty(), "called off before it started: nothing was cut");
     assert!(called_off.timeline.as_ref().unwrap().faults.is_empty());
 }
@@ -495,7 +500,7 @@ fn the_timeline_shades_faults_and_the_warmup_and_draws_attempts_when_retries_amp
 
 #[test]
 fn a_server_without_power_is_down_on_its_band() {
-    let topology = "name: solo\nregions:\n  - {id: here, lat: 10, lon: 10, utc_offset_h: 0}\n";
+    let topology = crate::support::SOLO_TOPOLOGY;
     let scenario = "
 name: outage
 topology: topology.yaml
@@ -507,9 +512,7 @@ clients:
 faults:
   - {kind: region-outage, regions: [here], at: +20s, duration: 20s}
 ";
-    let (result, summary) = crate::support::run("band-down", topology, scenario);
-    let plan = crate::support::plan("band-down-plan", topology, scenario);
-    let view = planetsim::plot::view::RunView::of_run(&plan, &result, &summary);
+    let view = view_of("band-down", topology, scenario);
     let band = &view.timeline.as_ref().unwrap().bands[0];
     let down = band.spans.iter().find(|s| s.state == "down").expect("a down span");
     assert!((20.0..=21.0).contains(&down.from_s) && (40.0..=41.0).contains(&down.until_s), "{} – {}", down.from_s, down.until_s);
@@ -548,9 +551,7 @@ faults:
 #[test]
 fn the_rtt_charts_show_milliseconds_and_what_the_cut_adds() {
     let scenario = line_scenario("  - {kind: cut, links: [mid-far], at: +5s}\n");
-    let (result, summary) = crate::support::run("rtt-values", LINE, &scenario);
-    let plan = crate::support::plan("rtt-values-plan", LINE, &scenario);
-    let view = planetsim::plot::view::RunView::of_run(&plan, &result, &summary);
+    let view = view_of("rtt-values", LINE, &scenario);
     let figures = planetsim::plot::network_figures(&view.network, false).unwrap();
     let svg = |stem: &str| figures.iter().find(|f| f.stem == stem).unwrap().svg.clone();
     // near–far: 10 ms one way through mid, a 20 ms round trip; cut, the detour's 40 ms: +20.
@@ -562,16 +563,12 @@ fn the_rtt_charts_show_milliseconds_and_what_the_cut_adds() {
 #[test]
 fn gray_links_are_orange_on_the_map() {
     let gray = line_scenario("  - {kind: gray-link, links: [mid-far], loss: 0.01, at: +5s}\n");
-    let (result, summary) = crate::support::run("map-gray", LINE, &gray);
-    let plan = crate::support::plan("map-gray-plan", LINE, &gray);
-    let view = planetsim::plot::view::RunView::of_run(&plan, &result, &summary);
+    let view = view_of("map-gray", LINE, &gray);
     let figures = planetsim::plot::network_figures(&view.network, true).unwrap();
     let orange = image_of(&figures, "world_map").count_near([0xE6, 0x9F, 0x00], 12);
     let healthy = {
         let plain = line_scenario("  - {kind: cut, links: [near-mid], at: +15s}\n");
-        let (result, summary) = crate::support::run("map-plain", LINE, &plain);
-        let plan = crate::support::plan("map-plain-plan", LINE, &plain);
-        let view = planetsim::plot::view::RunView::of_run(&plan, &result, &summary);
+        let view = view_of("map-plain", LINE, &plain);
         image_of(&planetsim::plot::network_figures(&view.network, true).unwrap(), "world_map").count_near([0xE6, 0x9F, 0x00], 12)
     };
     assert!(orange > 60 && healthy < 10, "the degraded link is orange: {orange} px, {healthy} px without it");
@@ -580,11 +577,8 @@ fn gray_links_are_orange_on_the_map() {
 
 #[test]
 fn scenario_text_is_escaped_in_the_report() {
-    let dir = temp_dir("report-escape");
-    crate::support::write(&dir, "topology.yaml", "name: solo\nregions:\n  - {id: here, lat: 10, lon: 10, utc_offset_h: 0}\n");
-    let scenario = crate::support::write(
-        &dir,
-        "scenario.yaml",
+    let (dir, scenario) = solo_scenario(
+        "report-escape",
         "name: escaped
 description: 'Tokyo <b>&</b> friends'
 topology: topology.yaml
