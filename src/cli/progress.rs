@@ -6,7 +6,8 @@
 //! more than before. It is redrawn in place at most four times a second, and erased before
 //! anything else is printed. `--quiet` turns it off, and so does a stderr that is not a terminal
 //! (a pipe, a file, CI). The time left is the elapsed wall time scaled by what remains, which
-//! assumes the rest goes as fast as what is done.
+//! assumes the rest goes as fast as what is done. For one run the clock starts once the world is
+//! built and the first slice of events has run (see `RunProgress`); for many, at the start.
 //!
 //! Architecture invariant: this is the only code besides the benches that reads the wall clock,
 //! and what it reads is only displayed. A run never sees it: the kernel shows the observer how
@@ -17,7 +18,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-/// A run shorter than this shows no line at all.
+/// A run shorter than this (counted as `RunProgress` and `RunsProgress` say) shows no line at all.
 const SHOW_AFTER: Duration = Duration::from_secs(1);
 /// Redrawing more often only makes the numbers flicker.
 const REDRAW_EVERY: Duration = Duration::from_millis(250);
@@ -37,26 +38,48 @@ fn wall_clock() -> Instant {
     Instant::now()
 }
 
-/// Decides when a line is due: after a while, then every so often.
-struct Pace {
+/// One progress line on stderr: when it is due (after a while, then every so often), drawing
+/// it over itself, and erasing it when dropped.
+struct Ticker {
+    label: String,
+    /// What the elapsed time, the rates and the time left count from.
     started: Instant,
     show_after: Duration,
+    /// When the line was last drawn, counted from `started`; `None` while none is on the terminal.
     last_drawn: Option<Duration>,
 }
 
-impl Pace {
-    fn start() -> Self {
+impl Ticker {
+    fn start(label: &str) -> Self {
         let show_after = std::env::var(SHOW_AFTER_VARIABLE).ok().and_then(|ms| ms.parse().ok()).map_or(SHOW_AFTER, Duration::from_millis);
-        Pace { started: wall_clock(), show_after, last_drawn: None }
+        Ticker { label: label.to_string(), started: wall_clock(), show_after, last_drawn: None }
     }
 
-    /// The wall time since the start, when a line is due now.
-    fn due(&mut self) -> Option<Duration> {
+    /// Starts the clock again, so that what came before (building the world) is not counted.
+    /// Only before the first line, or the redraw pace would count from two clocks.
+    fn restart(&mut self) {
+        assert!(self.last_drawn.is_none(), "the clock restarts before the line is drawn");
+        self.started = wall_clock();
+    }
+
+    /// Draws `label: details(elapsed)` if a line is due now; `details` is only built then.
+    fn offer(&mut self, details: impl FnOnce(Duration) -> String) {
         let elapsed = wall_clock().duration_since(self.started);
-        is_due(self.show_after, self.last_drawn, elapsed).then(|| {
-            self.last_drawn = Some(elapsed);
-            elapsed
-        })
+        if !is_due(self.show_after, self.last_drawn, elapsed) {
+            return;
+        }
+        self.last_drawn = Some(elapsed);
+        draw(&self.label, &details(elapsed));
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        if self.last_drawn.is_some() {
+            let mut stderr = std::io::stderr().lock();
+            // A line that cannot be erased is not worth failing a run for.
+            let _ = write!(stderr, "{ERASE}").and_then(|()| stderr.flush());
+        }
     }
 }
 
@@ -64,31 +87,15 @@ fn is_due(show_after: Duration, last_drawn: Option<Duration>, elapsed: Duration)
     elapsed >= show_after && last_drawn.is_none_or(|last| elapsed >= last + REDRAW_EVERY)
 }
 
-/// The line on stderr, drawn over itself.
-#[derive(Default)]
-struct Line {
-    drawn: bool,
-}
-
-impl Line {
-    /// Draws `label: details`, shortening the label first when the terminal is narrow.
-    fn draw(&mut self, label: &str, details: &str) {
-        let width = terminal_width().saturating_sub(1);
-        let label = fit(label, width.saturating_sub(details.chars().count() + 2).max(12));
-        let text = fit(&format!("{label}: {details}"), width);
-        let mut stderr = std::io::stderr().lock();
-        // A line that cannot be drawn is not worth failing a run for.
-        let _ = write!(stderr, "{ERASE}{text}").and_then(|()| stderr.flush());
-        self.drawn = true;
-    }
-
-    fn erase(&mut self) {
-        if self.drawn {
-            let mut stderr = std::io::stderr().lock();
-            let _ = write!(stderr, "{ERASE}").and_then(|()| stderr.flush());
-            self.drawn = false;
-        }
-    }
+/// Draws `label: details` over the terminal's current line, shortening the label first when the
+/// terminal is narrow.
+fn draw(label: &str, details: &str) {
+    let width = terminal_width().saturating_sub(1);
+    let label = fit(label, width.saturating_sub(details.chars().count() + 2).max(12));
+    let text = fit(&format!("{label}: {details}"), width);
+    let mut stderr = std::io::stderr().lock();
+    // A line that cannot be drawn is not worth failing a run for.
+    let _ = write!(stderr, "{ERASE}{text}").and_then(|()| stderr.flush());
 }
 
 /// A line longer than the terminal would wrap, and `\r` would then redraw only its last row.
@@ -115,121 +122,120 @@ fn terminal_width() -> usize {
 }
 
 /// The progress of one run; the line is erased when it is dropped.
+///
+/// The clock starts at the kernel's first observation, after the first slice of events, not
+/// when this is made: building the world (loading, routing) comes before and runs at a pace of
+/// its own, which the time left must not extrapolate. The rates and the time left count from
+/// that first observation, and so does the second that a quick run never shows a line in.
 pub struct RunProgress {
-    label: String,
-    pace: Option<Pace>,
-    line: Line,
+    ticker: Option<Ticker>,
+    /// Where the run was when the clock started.
+    first: Option<Progress>,
 }
 
 impl RunProgress {
     pub fn new(label: &str, wanted: bool) -> Self {
-        RunProgress { label: label.to_string(), pace: wanted.then(Pace::start), line: Line::default() }
+        RunProgress { ticker: wanted.then(|| Ticker::start(label)), first: None }
     }
 
     /// Called by the kernel between slices of the run.
     pub fn observe(&mut self, progress: Progress) {
-        let Some(pace) = &mut self.pace else { return };
-        if let Some(elapsed) = pace.due() {
-            self.line.draw(&self.label, &run_text(progress, elapsed));
-        }
-    }
-}
-
-impl Drop for RunProgress {
-    fn drop(&mut self) {
-        self.line.erase();
+        let Some(ticker) = &mut self.ticker else { return };
+        let Some(first) = self.first else {
+            ticker.restart();
+            self.first = Some(progress);
+            return;
+        };
+        ticker.offer(|elapsed| run_text(progress, first, elapsed));
     }
 }
 
 /// How many of several runs are done, counted from the threads that run them; the line is
-/// erased when it is dropped.
+/// erased when it is dropped. The clock starts when this is made: every run builds its world,
+/// so the time that takes is part of what the time left extrapolates.
 pub struct RunsProgress {
-    label: String,
     total: usize,
-    state: Option<Mutex<RunsState>>,
-}
-
-struct RunsState {
-    done: usize,
-    pace: Pace,
-    line: Line,
+    /// Runs done, and the line.
+    state: Option<Mutex<(usize, Ticker)>>,
 }
 
 impl RunsProgress {
     pub fn new(label: &str, total: usize, wanted: bool) -> Self {
-        let state = wanted.then(|| Mutex::new(RunsState { done: 0, pace: Pace::start(), line: Line::default() }));
-        RunsProgress { label: label.to_string(), total, state }
+        RunsProgress { total, state: wanted.then(|| Mutex::new((0, Ticker::start(label)))) }
     }
 
     pub fn one_done(&self) {
         let Some(state) = &self.state else { return };
         // A thread that panicked while drawing left nothing a count could break.
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.done += 1;
-        if let Some(elapsed) = state.pace.due() {
-            let details = runs_text(state.done, self.total, elapsed);
-            state.line.draw(&self.label, &details);
-        }
+        let (done, ticker) = &mut *state;
+        *done += 1;
+        ticker.offer(|elapsed| runs_text(*done, self.total, elapsed));
     }
 }
 
-impl Drop for RunsProgress {
-    fn drop(&mut self) {
-        if let Some(state) = &mut self.state {
-            state.get_mut().unwrap_or_else(PoisonError::into_inner).line.erase();
-        }
-    }
-}
-
-/// `2m 31s of 5m 02s simulated · 7.8 M events/s · 1 s left`.
-fn run_text(progress: Progress, elapsed: Duration) -> String {
-    let (now_s, horizon_s) = (progress.now.as_secs_f64(), progress.horizon.as_secs_f64());
-    let share = if horizon_s > 0.0 { (now_s / horizon_s).min(1.0) } else { 1.0 };
-    let events_per_s = progress.events as f64 / elapsed.as_secs_f64().max(1e-3);
+/// `2m 31s of 5m 02s simulated · 7.8 M events/s · 1 s left`, where the run took `elapsed` to
+/// get from `first` to `progress`.
+fn run_text(progress: Progress, first: Progress, elapsed: Duration) -> String {
+    let share = |at: Progress| {
+        let (now_s, horizon_s) = (at.now.as_secs_f64(), at.horizon.as_secs_f64());
+        if horizon_s > 0.0 { (now_s / horizon_s).min(1.0) } else { 1.0 }
+    };
+    let events_per_s = progress.events.saturating_sub(first.events) as f64 / elapsed.as_secs_f64().max(1e-3);
     format!(
         "{} of {} simulated · {} events/s · {}",
-        span_text(now_s),
-        span_text(horizon_s),
+        span_text(progress.now.as_secs_f64()),
+        span_text(progress.horizon.as_secs_f64()),
         count_text(events_per_s),
-        left_text(elapsed, share)
+        left_text(elapsed, share(progress) - share(first), 1.0 - share(progress))
     )
 }
 
 /// `3 of 10 runs done · 12 s left`.
 fn runs_text(done: usize, total: usize, elapsed: Duration) -> String {
     let share = if total > 0 { done as f64 / total as f64 } else { 1.0 };
-    format!("{done} of {total} runs done · {}", left_text(elapsed, share))
+    format!("{done} of {total} runs done · {}", left_text(elapsed, share, 1.0 - share))
 }
 
-/// The wall time left if the rest goes as fast as the `share` done took `elapsed`.
-fn left_text(elapsed: Duration, share: f64) -> String {
-    if share <= 0.0 {
+/// The wall time left if the `share_left` of the work goes as fast as the `share_done` that took
+/// `elapsed`.
+fn left_text(elapsed: Duration, share_done: f64, share_left: f64) -> String {
+    if share_done <= 0.0 {
         return "time left unknown".to_string();
     }
-    let left_s = (elapsed.as_secs_f64() * (1.0 - share) / share).round();
+    let left_s = (elapsed.as_secs_f64() * share_left.max(0.0) / share_done).round();
     let left = if left_s < 60.0 { format!("{left_s:.0} s") } else { span_text(left_s) };
     format!("{left} left")
 }
 
-/// `42.0 s`, `12m 05s`, `3h 04m`.
+/// `42.0 s`, `12m 05s`, `3h 04m`. Rounded to what is shown before the form is chosen, so that
+/// 59.96 s reads `1m 00s`, not `60.0 s`.
 fn span_text(seconds: f64) -> String {
-    let whole = seconds.max(0.0) as u64;
-    match whole {
-        0..60 => format!("{seconds:.1} s"),
-        60..3600 => format!("{}m {:02}s", whole / 60, whole % 60),
-        _ => format!("{}h {:02}m", whole / 3600, whole % 3600 / 60),
+    let seconds = seconds.max(0.0);
+    let tenths = (seconds * 10.0).round() as u64;
+    if tenths < 600 {
+        return format!("{}.{} s", tenths / 10, tenths % 10);
     }
+    let whole = seconds.round() as u64;
+    if whole < 3600 {
+        return format!("{}m {:02}s", whole / 60, whole % 60);
+    }
+    let minutes = (seconds / 60.0).round() as u64;
+    format!("{}h {:02}m", minutes / 60, minutes % 60)
 }
 
-/// `7.8 M`, `350 k`, `900`.
+/// `7.8 M`, `350 k`, `900`. Rounded to what is shown before the form is chosen, so that 999,600
+/// reads `1.0 M`, not `1000 k`.
 fn count_text(value: f64) -> String {
-    if value >= 1e6 {
-        format!("{:.1} M", value / 1e6)
-    } else if value >= 1e3 {
-        format!("{:.0} k", value / 1e3)
-    } else {
-        format!("{value:.0}")
+    let value = value.max(0.0);
+    if value.round() < 1e3 {
+        return format!("{:.0}", value.round());
     }
+    let thousands = (value / 1e3).round();
+    if thousands < 1e3 {
+        return format!("{thousands:.0} k");
+    }
+    format!("{:.1} M", value / 1e6)
 }
 
 #[cfg(test)]
@@ -254,10 +260,16 @@ mod tests {
 
     #[test]
     fn a_run_line_says_how_far_how_fast_and_how_long_to_go() {
+        let zero = |horizon: u64| Progress { now: at(0), horizon: at(horizon), events: 0 };
         let progress = Progress { now: at(151), horizon: at(302), events: 7_800_000 };
-        assert_eq!(run_text(progress, SECOND), "2m 31s of 5m 02s simulated · 7.8 M events/s · 1 s left");
+        assert_eq!(run_text(progress, zero(302), SECOND), "2m 31s of 5m 02s simulated · 7.8 M events/s · 1 s left");
         let start = Progress { now: at(0), horizon: at(60), events: 65_536 };
-        assert_eq!(run_text(start, SECOND), "0.0 s of 1m 00s simulated · 66 k events/s · time left unknown");
+        assert_eq!(run_text(start, zero(60), SECOND), "0.0 s of 1m 00s simulated · 66 k events/s · time left unknown");
+        // Counted from the first observation: a second for 100 s of 300 and 1 M events after it.
+        let first = Progress { now: at(100), horizon: at(400), events: 500_000 };
+        let later = Progress { now: at(200), horizon: at(400), events: 1_500_000 };
+        assert_eq!(run_text(later, first, SECOND), "3m 20s of 6m 40s simulated · 1.0 M events/s · 2 s left");
+        assert_eq!(run_text(first, first, SECOND), "1m 40s of 6m 40s simulated · 0 events/s · time left unknown");
     }
 
     #[test]
@@ -272,6 +284,16 @@ mod tests {
         assert_eq!(span_text(86_400.0), "24h 00m");
         assert_eq!(count_text(350_400.0), "350 k");
         assert_eq!(count_text(900.0), "900");
+        // Rounded first, then put in its form.
+        assert_eq!(span_text(59.94), "59.9 s");
+        assert_eq!(span_text(59.96), "1m 00s");
+        assert_eq!(span_text(3599.4), "59m 59s");
+        assert_eq!(span_text(3599.6), "1h 00m");
+        assert_eq!(span_text(7199.0), "2h 00m");
+        assert_eq!(count_text(999.4), "999");
+        assert_eq!(count_text(999.6), "1 k");
+        assert_eq!(count_text(999_400.0), "999 k");
+        assert_eq!(count_text(999_600.0), "1.0 M");
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(fit("abc", 4), "abc");
     }

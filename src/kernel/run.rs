@@ -120,7 +120,9 @@ pub struct Progress {
 /// calls a second at the quickstart's speed), rare enough to cost nothing.
 pub const OBSERVE_EVERY_EVENTS: u64 = 1 << 16;
 
-/// Like [`run`], and calls `observe` every [`OBSERVE_EVERY_EVENTS`] events. The loop compares
+/// Like [`run`], and calls `observe` between slices of [`OBSERVE_EVERY_EVENTS`] events: after
+/// each whole slice that more events follow, so neither before the first event nor after the
+/// last (a run of exactly one slice is never observed). The loop compares
 /// the event count with a bound on every event anyway: the bound is the end of the current slice
 /// of events instead of the limit, and only when a slice ends does the loop look at the limit and
 /// call the observer, so watching a run adds nothing per event. The observer sees the run;
@@ -224,43 +226,67 @@ mod tests {
         assert_eq!(by_count.events, 5);
     }
 
-    #[test]
-    fn an_observed_run_is_the_same_run_seen_every_slice() {
-        let limits = Limits { horizon: SimTime(10 * (OBSERVE_EVERY_EVENTS * 5 / 2)), max_events: u64::MAX };
+    /// One actor sending itself a token every 10 ns, from 0 ns: event `k` (from 1) runs at
+    /// `10 * (k - 1)` ns, so a horizon of `10 * (n - 1)` ns runs exactly `n` events. Returns the
+    /// outcome and what the observer saw: (events, now, horizon) at each call.
+    fn ring_run_one(limits: Limits) -> (RunOutcome, Vec<(u64, u64, SimTime)>) {
         let mut model = Ring { actors: 1, seen: Vec::new() };
         let mut ctx = Scheduler::with_capacity(4);
         ctx.send(SimDuration(0), ActorId(0), ());
         let mut seen = Vec::new();
-        let observed = run_observed(&mut model, &mut ctx, limits, |p| seen.push((p.events, p.now.0, p.horizon)));
-        let (_, plain) = ring_run_one(limits);
-        assert_eq!((observed.events, observed.digest, observed.reason), (plain.events, plain.digest, plain.reason));
-        // One event every 10 ns: after each slice of events, the clock is at the slice's last event.
-        let slice = OBSERVE_EVERY_EVENTS;
-        assert_eq!(seen, vec![(slice, 10 * (slice - 1), limits.horizon), (2 * slice, 10 * (2 * slice - 1), limits.horizon)]);
+        let outcome = run_observed(&mut model, &mut ctx, limits, |p| seen.push((p.events, p.now.0, p.horizon)));
+        assert_eq!(model.seen.len() as u64, outcome.events, "the model handled every event counted");
+        (outcome, seen)
+    }
+
+    /// The digest of `events` events of `ring_run_one`, computed without the run loop.
+    fn ring_one_digest(events: u64) -> u64 {
+        let mut digest = TraceDigest::new();
+        for k in 0..events {
+            digest.add(10 * k, 0, 0);
+        }
+        digest.value()
+    }
+
+    const SLICE: u64 = OBSERVE_EVERY_EVENTS;
+
+    #[test]
+    fn an_observed_run_is_seen_after_every_whole_slice() {
+        let events = SLICE * 5 / 2 + 1;
+        let limits = Limits { horizon: SimTime(10 * (events - 1)), max_events: u64::MAX };
+        let (outcome, seen) = ring_run_one(limits);
+        assert_eq!((outcome.events, outcome.reason, outcome.end_time), (events, StopReason::Horizon, limits.horizon));
+        assert_eq!(outcome.digest, ring_one_digest(events), "every event ran once, in order");
+        // After each whole slice of events, with more to run, the clock at the slice's last event.
+        assert_eq!(seen, vec![(SLICE, 10 * (SLICE - 1), limits.horizon), (2 * SLICE, 10 * (2 * SLICE - 1), limits.horizon)]);
+    }
+
+    #[test]
+    fn a_horizon_at_a_slice_boundary_is_seen_only_before_the_last_slice() {
+        // A run whose last event ends a slice stops at the horizon before it looks at the slice
+        // count: the observer is not called for the end of the run, only between slices.
+        for (events, calls) in [(SLICE - 1, 0), (SLICE, 0), (SLICE + 1, 1), (2 * SLICE, 1), (2 * SLICE + 1, 2)] {
+            let limits = Limits { horizon: SimTime(10 * (events - 1)), max_events: u64::MAX };
+            let (outcome, seen) = ring_run_one(limits);
+            assert_eq!((outcome.events, outcome.reason), (events, StopReason::Horizon), "{events} events");
+            assert_eq!(outcome.end_time, limits.horizon, "{events} events");
+            assert_eq!(outcome.digest, ring_one_digest(events), "{events} events");
+            let expected: Vec<_> = (1..=calls).map(|n| (n * SLICE, 10 * (n * SLICE - 1), limits.horizon)).collect();
+            assert_eq!(seen, expected, "{events} events");
+        }
     }
 
     #[test]
     fn slices_keep_the_event_limit_exact() {
-        let limits = Limits { horizon: SimTime::MAX, max_events: OBSERVE_EVERY_EVENTS + 3 };
-        let (_, outcome) = ring_run_one(limits);
-        assert_eq!((outcome.events, outcome.reason), (OBSERVE_EVERY_EVENTS + 3, StopReason::EventLimit));
-        let exact = Limits { horizon: SimTime::MAX, max_events: 2 * OBSERVE_EVERY_EVENTS };
-        let mut calls = 0;
-        let mut model = Ring { actors: 1, seen: Vec::new() };
-        let mut ctx = Scheduler::with_capacity(4);
-        ctx.send(SimDuration(0), ActorId(0), ());
-        let outcome = run_observed(&mut model, &mut ctx, exact, |_| calls += 1);
-        assert_eq!((outcome.events, outcome.reason), (2 * OBSERVE_EVERY_EVENTS, StopReason::EventLimit));
-        assert_eq!(calls, 1, "no call once the limit is reached");
-    }
-
-    /// One actor sending itself a token every 10 ns.
-    fn ring_run_one(limits: Limits) -> (Ring, RunOutcome) {
-        let mut model = Ring { actors: 1, seen: Vec::new() };
-        let mut ctx = Scheduler::with_capacity(4);
-        ctx.send(SimDuration(0), ActorId(0), ());
-        let outcome = run(&mut model, &mut ctx, limits);
-        (model, outcome)
+        let (outcome, seen) = ring_run_one(Limits { horizon: SimTime::MAX, max_events: SLICE + 3 });
+        assert_eq!((outcome.events, outcome.reason), (SLICE + 3, StopReason::EventLimit));
+        assert_eq!(seen.len(), 1);
+        let (outcome, seen) = ring_run_one(Limits { horizon: SimTime::MAX, max_events: 2 * SLICE });
+        assert_eq!((outcome.events, outcome.reason), (2 * SLICE, StopReason::EventLimit));
+        assert_eq!(outcome.digest, ring_one_digest(2 * SLICE));
+        assert_eq!(seen, vec![(SLICE, 10 * (SLICE - 1), SimTime::MAX)], "no call once the limit is reached");
+        let (outcome, seen) = ring_run_one(Limits { horizon: SimTime::MAX, max_events: 0 });
+        assert_eq!((outcome.events, outcome.reason, seen.len()), (0, StopReason::EventLimit, 0), "a limit of none runs none");
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! use for YAML, validates with draft 7.
 
 use super::files::{ScenarioFile, TopologyFile};
+use super::units::{DURATION_FORMS, DURATION_UNITS, INSTANT_FORMS};
 use schemars::generate::SchemaSettings;
 use schemars::transform::transform_subschemas;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -70,22 +71,44 @@ fn either_file(mut generator: SchemaGenerator) -> Schema {
 /// A number: optional sign, digits, optional fraction (what `str::parse::<f64>` reads without
 /// an exponent, since a duration's unit starts at its first letter).
 const DECIMAL: &str = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)";
-const DURATION_UNIT: &str = "(ns|us|µs|ms|s|m|min|h|d)";
 /// `YYYY-MM-DDTHH:MM[:SS]`, each part a whole number as `units::parse_civil` reads it.
 const CIVIL: &str = r"\+?[0-9]+-\+?[0-9]+-\+?[0-9]+T\+?[0-9]+:\+?[0-9]+(:\+?[0-9]+)?";
 
+/// Any unit of `units::DURATION_UNITS`, the table the parser reads: `(ns|us|…|d)`. Units are
+/// letters only (a unit test says so), so none needs escaping.
+fn duration_unit() -> String {
+    let names: Vec<&str> = DURATION_UNITS.iter().map(|(name, _)| *name).collect();
+    format!("({})", names.join("|"))
+}
+
 fn duration_pattern() -> String {
-    format!(r"^\s*{DECIMAL}\s*{DURATION_UNIT}\s*$")
+    format!(r"^\s*{DECIMAL}\s*{}\s*$", duration_unit())
 }
 
 /// An offset (`+90s`), a UTC time (`…Z`) or a local time (`… local`, and for faults, alerts'
 /// actions, windows and the like `… local <region>`).
 fn instant_pattern() -> String {
-    format!(r"^\s*(\+\s*{DECIMAL}\s*{DURATION_UNIT}|{CIVIL}(Z|\s+local(\s.*)?))\s*$")
+    format!(r"^\s*(\+\s*{DECIMAL}\s*{}|{CIVIL}(Z|\s+local(\s.*)?))\s*$", duration_unit())
 }
 
 fn utc_pattern() -> String {
     format!(r"^\s*{CIVIL}Z\s*$")
+}
+
+/// A text with a grammar: its pattern, what it means, and a few examples an editor can offer.
+fn text_schema(pattern: String, description: String, examples: &[&str]) -> Schema {
+    json_schema!({
+        "type": "string",
+        "pattern": pattern,
+        "description": description,
+        "examples": examples,
+    })
+}
+
+/// `forms` (`units::DURATION_FORMS` and the like, written to follow "expected") as a sentence.
+fn sentence(forms: &str) -> String {
+    let mut chars = forms.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// A duration written with its unit, such as `250ms` or `5m` (`units::parse_duration`).
@@ -97,12 +120,8 @@ impl JsonSchema for DurationText {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "pattern": duration_pattern(),
-            "description": "A duration with its unit: `250ms`, `1.5s`, `5m`, `2h`, `1d`, also `us` and `ns`. A bare number is refused as ambiguous.",
-            "examples": ["250ms", "30s", "5m"],
-        })
+        let description = format!("{}. A bare number is refused as ambiguous.", sentence(DURATION_FORMS));
+        text_schema(duration_pattern(), description, &["250ms", "30s", "5m"])
     }
 }
 
@@ -115,12 +134,9 @@ impl JsonSchema for InstantText {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "pattern": instant_pattern(),
-            "description": "An offset from the start `+90s`, a UTC time `2026-12-31T23:59:00Z`, or a local time `2026-12-31T23:59:00 local` (in a fault, window or action: `… local <region>`).",
-            "examples": ["+90s", "2026-12-31T23:59:00Z", "2027-01-01T00:00:00 local tokyo"],
-        })
+        // Faults, windows and operators' actions name the region whose local time they mean.
+        let description = format!("{} (in a fault, window or action: `… local <region>`).", sentence(INSTANT_FORMS));
+        text_schema(instant_pattern(), description, &["+90s", "2026-12-31T23:59:00Z", "2027-01-01T00:00:00 local tokyo"])
     }
 }
 
@@ -133,11 +149,7 @@ impl JsonSchema for UtcText {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "pattern": utc_pattern(),
-            "description": "A UTC time such as `2026-12-31T22:00:00Z`.",
-        })
+        text_schema(utc_pattern(), "A UTC time such as `2026-12-31T22:00:00Z`.".to_string(), &["2026-12-31T22:00:00Z"])
     }
 }
 
@@ -186,5 +198,32 @@ fn accept_yaml_scalars(schema: &mut Schema) {
     object.insert("type".into(), widened.into());
     if let Some(pattern) = pattern {
         object.insert("pattern".into(), pattern.into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_duration_pattern_lists_every_unit_the_parser_knows() {
+        assert_eq!(duration_unit(), "(ns|us|\u{b5}s|\u{3bc}s|ms|s|m|min|h|d)");
+        for (unit, _) in DURATION_UNITS {
+            assert!(unit.chars().all(char::is_alphabetic), "`{unit}` needs no escaping in a pattern");
+        }
+        assert!(duration_pattern().contains(&duration_unit()));
+        assert!(instant_pattern().contains(&duration_unit()), "offsets take every unit too");
+    }
+
+    #[test]
+    fn descriptions_are_the_forms_error_messages_give() {
+        assert_eq!(sentence("a duration"), "A duration");
+        assert_eq!(sentence(""), "");
+        let duration = DurationText::json_schema(&mut SchemaGenerator::default());
+        let description = duration.get("description").and_then(|d| d.as_str()).unwrap();
+        assert!(description.starts_with("A duration with a unit: `250ms`") && description.contains("`µs`"), "{description}");
+        let instant = InstantText::json_schema(&mut SchemaGenerator::default());
+        let description = instant.get("description").and_then(|d| d.as_str()).unwrap();
+        assert!(description.starts_with("An offset `+90s`, a UTC time") && description.ends_with("`… local <region>`)."), "{description}");
     }
 }

@@ -1,24 +1,47 @@
 //! Text forms of durations and instants used in scenario files.
 //!
-//! Durations always carry a unit (`250ms`, `1.5s`, `5m`, `2h`, `1d`, also `us` and `ns`): a bare
+//! Durations always carry a unit (`250ms`, `1.5s`, `5m`, `2h`, `1d`, also `µs` and `ns`): a bare
 //! number is ambiguous and rejected. Instants are ISO-8601 UTC (`2026-12-31T23:59:00Z`), a local
 //! clock time in a region (`2026-12-31T23:59:00 local`), or an offset from the start (`+90s`).
 
 use crate::kernel::SimDuration;
 
-/// Parses `"250ms"`, `"1.5s"`, `"5m"`, `"2h"`, `"1d"`, `"20us"`, `"7ns"`.
-///
-/// ```
-/// use planetsim::kernel::SimDuration;
-/// use planetsim::scenario::units::parse_duration;
-/// assert_eq!(parse_duration("1.5s"), Ok(SimDuration::from_millis(1500)));
-/// assert!(parse_duration("250").is_err(), "a bare number is ambiguous");
-/// ```
 /// The longest duration, and the farthest instant from the run's start, a scenario may state:
 /// ten years. Sums of a few of them (a surge's start, ramps and hold) stay far inside simulated
 /// time's range, so nothing downstream can overflow.
 pub const MAX_SPAN_NS: u64 = 3_650 * 86_400 * 1_000_000_000;
 
+/// Every unit a duration may carry, with its length in nanoseconds. `parse_duration` looks units
+/// up here and the schema builds its pattern from here, so the two cannot disagree. Microseconds
+/// come in three spellings: `us`, the micro sign `µs` (U+00B5, which macOS types for Option-M)
+/// and the Greek letter mu `μs` (U+03BC, which Greek keyboards type and Unicode's NFKC
+/// normalisation turns the micro sign into). The last two look identical.
+pub const DURATION_UNITS: [(&str, f64); 10] = [
+    ("ns", 1.0),
+    ("us", 1e3),
+    ("\u{b5}s", 1e3),
+    ("\u{3bc}s", 1e3),
+    ("ms", 1e6),
+    ("s", 1e9),
+    ("m", 60e9),
+    ("min", 60e9),
+    ("h", 3600e9),
+    ("d", 86_400e9),
+];
+
+/// What a duration looks like, for error messages and the schema's description.
+pub const DURATION_FORMS: &str = "a duration with a unit: `250ms`, `1.5s`, `5m`, `2h`, `1d`, also `µs` (or `us`) and `ns`";
+
+/// Parses `"250ms"`, `"1.5s"`, `"5m"`, `"2h"`, `"1d"`, `"20µs"`, `"20us"`, `"7ns"`: a number, then
+/// one of [`DURATION_UNITS`].
+///
+/// ```
+/// use planetsim::kernel::SimDuration;
+/// use planetsim::scenario::units::parse_duration;
+/// assert_eq!(parse_duration("1.5s"), Ok(SimDuration::from_millis(1500)));
+/// assert_eq!(parse_duration("20µs"), Ok(SimDuration::from_micros(20)));
+/// assert!(parse_duration("250").is_err(), "a bare number is ambiguous");
+/// ```
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let text = text.trim();
     let split =
@@ -28,15 +51,8 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     if !value.is_finite() || value < 0.0 {
         return Err(format!("duration `{text}` must be zero or positive"));
     }
-    let nanos_per_unit = match unit {
-        "ns" => 1.0,
-        "us" | "µs" => 1e3,
-        "ms" => 1e6,
-        "s" => 1e9,
-        "m" | "min" => 60e9,
-        "h" => 3600e9,
-        "d" => 86_400e9,
-        other => return Err(format!("unknown unit `{other}` in duration `{text}`")),
+    let Some(&(_, nanos_per_unit)) = DURATION_UNITS.iter().find(|(name, _)| *name == unit) else {
+        return Err(format!("unknown unit `{unit}` in duration `{text}`"));
     };
     let nanos = value * nanos_per_unit;
     if nanos > MAX_SPAN_NS as f64 {
@@ -44,8 +60,6 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     }
     Ok(SimDuration(nanos.round() as u64))
 }
-
-pub const DURATION_FORMS: &str = "a duration with a unit: `250ms`, `1.5s`, `5m`, `2h`, `1d`";
 
 /// Seconds since 1970-01-01T00:00:00 for a civil date-time (no leap seconds, proleptic Gregorian).
 pub fn unix_seconds(year: i64, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> i64 {
@@ -138,12 +152,25 @@ mod tests {
         assert_eq!(parse_duration("5m"), Ok(SimDuration::from_secs(300)));
         assert_eq!(parse_duration("20us"), Ok(SimDuration::from_micros(20)));
         assert_eq!(parse_duration("20µs"), Ok(SimDuration::from_micros(20)), "the micro sign is a letter too");
+        assert_eq!(parse_duration("20\u{3bc}s"), Ok(SimDuration::from_micros(20)), "so is the Greek mu, which looks the same");
         assert!(parse_duration("250").unwrap_err().contains("no unit"));
         assert!(parse_duration("3 parsecs").unwrap_err().contains("unknown unit"));
         assert!(parse_duration("3650d").is_ok());
         assert!(parse_duration("3651d").unwrap_err().contains("too long"));
         assert!(ns_from_start(0, 11 * 365 * 86_400).unwrap_err().contains("ten years"));
         assert!(parse_duration("-1s").is_err());
+    }
+
+    #[test]
+    fn every_unit_in_the_table_parses_to_its_length() {
+        for (unit, nanos) in DURATION_UNITS {
+            assert_eq!(parse_duration(&format!("2{unit}")), Ok(SimDuration((2.0 * nanos) as u64)), "`2{unit}`");
+            assert_eq!(parse_duration(&format!(" 0.5 {unit} ")), Ok(SimDuration((0.5 * nanos).round() as u64)), "` 0.5 {unit} `");
+            // The parser splits the number from the unit at the unit's first letter.
+            assert!(unit.starts_with(char::is_alphabetic), "`{unit}` starts with a letter");
+        }
+        let micro: Vec<&str> = DURATION_UNITS.iter().filter(|(_, nanos)| *nanos == 1e3).map(|(unit, _)| *unit).collect();
+        assert_eq!(micro, ["us", "\u{b5}s", "\u{3bc}s"], "the micro sign and the Greek mu are different characters");
     }
 
     #[test]

@@ -2,16 +2,19 @@
 //! with `--quiet`, and never a change to what a run computes or prints on stdout.
 //!
 //! A pseudo-terminal comes from Python's `pty` module or, failing that, util-linux's `script`.
+//! Without either the terminal tests pass without checking anything (on a developer's machine);
+//! `.ci/run` refuses to start without one, so CI never skips them.
 //! `PLANETSIM_PROGRESS_AFTER_MS=0` shows the line at once instead of after a second, so a short
 //! run is enough and nothing here depends on how fast the machine is.
 
 use crate::support::{temp_dir, write};
+use planetsim::cli::progress::SHOW_AFTER_VARIABLE;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// What `\r` and "erase the line" look like on the terminal.
 const ERASE: &str = "\r\x1b[2K";
-const SHOW_AT_ONCE: (&str, &str) = ("PLANETSIM_PROGRESS_AFTER_MS", "0");
+const SHOW_AT_ONCE: (&str, &str) = (SHOW_AFTER_VARIABLE, "0");
 
 const TOPOLOGY: &str = "
 name: solo

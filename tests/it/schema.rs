@@ -3,7 +3,7 @@
 //! committed copy (`docs/planetsim.schema.json`) is the current output.
 
 use crate::support::{repo_path, temp_dir, write};
-use planetsim::scenario::units::{parse_duration, parse_instant};
+use planetsim::scenario::units::{DURATION_UNITS, parse_duration, parse_instant};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -215,11 +215,35 @@ fn what_yaml_lets_the_loader_accept_the_schema_accepts_too() {
 #[test]
 fn duration_and_instant_patterns_accept_every_form_the_parsers_do() {
     let validator = Validator::new();
-    let durations =
-        ["250ms", "1.5s", "5m", "5min", "2h", "1d", "20us", "20µs", "7ns", "0s", ".5s", "5.s", "+3s", " 5 s ", "3650d", "12 ms"];
+    let durations = [
+        "250ms",
+        "1.5s",
+        "5m",
+        "5min",
+        "2h",
+        "1d",
+        "20us",
+        "20µs",
+        "20\u{3bc}s",
+        "7ns",
+        "0s",
+        ".5s",
+        "5.s",
+        "+3s",
+        " 5 s ",
+        "3650d",
+        "12 ms",
+    ];
     for text in durations {
         assert!(parse_duration(text).is_ok(), "`{text}` is a duration");
         assert!(validator.accepts_text(text, validator.duration), "the schema refuses the duration `{text}`");
+    }
+    // Every unit the parser knows, in a duration and in an offset.
+    for (unit, _) in DURATION_UNITS {
+        let (duration, offset) = (format!("3{unit}"), format!("+3{unit}"));
+        assert!(parse_duration(&duration).is_ok() && parse_instant(&offset).is_ok(), "`{unit}` is a unit");
+        assert!(validator.accepts_text(&duration, validator.duration), "the schema refuses the duration `{duration}`");
+        assert!(validator.accepts_text(&offset, validator.instant), "the schema refuses the instant `{offset}`");
     }
     for text in ["250", "5 minutes", "1e3s", "s", "", "5ms later", "inf s"] {
         assert!(parse_duration(text).is_err(), "`{text}` is not a duration");
