@@ -371,6 +371,21 @@ fn solo_scenario(label: &str, scenario: &str) -> (std::path::PathBuf, std::path:
     (dir, path)
 }
 
+/// A small scenario on the one-region topology at `topology`, 10 requests a second for 5 s,
+/// with `extra` keys (a description, expectations) appended.
+fn small_scenario(name: &str, topology: &str, extra: &str) -> String {
+    format!(
+        "name: {name}
+topology: {topology}
+duration: 5s
+services:
+  - {{region: here, workers: 10, queue_capacity: 10, service_time: {{dist: constant, value: 1ms}}}}
+clients:
+  - {{name: users, region: here, rate_rps: 10, timeout: 1s}}
+{extra}"
+    )
+}
+
 /// The bundled cable-cut scenario's failover variant, run and seen as the plots see it.
 fn cable_cut_failover_view() -> planetsim::plot::view::RunView {
     let set = planetsim::scenario::variants::load(&repo_path("scenarios/cable-cut-failover.yaml")).unwrap();
@@ -432,24 +447,11 @@ faults:
 #[test]
 fn check_pages_of_files_sharing_a_name_do_not_overwrite_each_other() {
     let dir = temp_dir("report-same-stem");
-    crate::support::write(&dir, "topology.yaml", "name: solo\nregions:\n  - {id: here, lat: 10, lon: 10, utc_offset_h: 0}\n");
-    let scenario = |rate: u32| {
-        format!(
-            "name: same-{rate}
-topology: ../topology.yaml
-duration: 5s
-services:
-  - {{region: here, workers: 10, queue_capacity: 10, service_time: {{dist: constant, value: 1ms}}}}
-clients:
-  - {{name: users, region: here, rate_rps: {rate}, timeout: 1s}}
-expect:
-  - that: \"availability > 0.5\"
-"
-        )
-    };
-    for (folder, rate) in [("a", 10), ("b", 20)] {
+    crate::support::write(&dir, "topology.yaml", crate::support::SOLO_TOPOLOGY);
+    let expect = "expect:\n  - that: 'availability > 0.5'\n";
+    for (folder, name) in [("a", "same-10"), ("b", "same-20")] {
         std::fs::create_dir_all(dir.join(folder)).unwrap();
-        crate::support::write(&dir.join(folder), "x.yaml", &scenario(rate));
+        crate::support::write(&dir.join(folder), "x.yaml", &small_scenario(name, "../topology.yaml", expect));
     }
     let out = dir.join("report");
     let (a, b) = (dir.join("a/x.yaml"), dir.join("b/x.yaml"));
@@ -577,20 +579,8 @@ fn gray_links_are_orange_on_the_map() {
 
 #[test]
 fn scenario_text_is_escaped_in_the_report() {
-    let (dir, scenario) = solo_scenario(
-        "report-escape",
-        "name: escaped
-description: 'Tokyo <b>&</b> friends'
-topology: topology.yaml
-duration: 5s
-services:
-  - {region: here, workers: 10, queue_capacity: 10, service_time: {dist: constant, value: 1ms}}
-clients:
-  - {name: users, region: here, rate_rps: 10, timeout: 1s}
-expect:
-  - that: 'availability < 2'
-",
-    );
+    let extra = "description: 'Tokyo <b>&</b> friends'\nexpect:\n  - that: 'availability < 2'\n";
+    let (dir, scenario) = solo_scenario("report-escape", &small_scenario("escaped", "topology.yaml", extra));
     planetsim(&["run", scenario.to_str().unwrap(), "--out", dir.join("out").to_str().unwrap(), "--quiet", "--report", "--no-plots"]);
     let page = std::fs::read_to_string(dir.join("out/report.html")).unwrap();
     assert!(page.contains("Tokyo &lt;b&gt;&amp;&lt;/b&gt; friends") && !page.contains("<b>"));
@@ -600,22 +590,9 @@ expect:
 #[test]
 fn check_index_counts_passes_and_failures_and_defaults_its_folder() {
     let dir = temp_dir("report-index");
-    crate::support::write(&dir, "topology.yaml", "name: solo\nregions:\n  - {id: here, lat: 10, lon: 10, utc_offset_h: 0}\n");
-    crate::support::write(
-        &dir,
-        "mixed.yaml",
-        "name: mixed
-topology: topology.yaml
-duration: 5s
-services:
-  - {region: here, workers: 10, queue_capacity: 10, service_time: {dist: constant, value: 1ms}}
-clients:
-  - {name: users, region: here, rate_rps: 10, timeout: 1s}
-expect:
-  - that: 'availability > 0.5'
-  - that: 'latency_ms.p99 > 1000'
-",
-    );
+    crate::support::write(&dir, "topology.yaml", crate::support::SOLO_TOPOLOGY);
+    let expect = "expect:\n  - that: 'availability > 0.5'\n  - that: 'latency_ms.p99 > 1000'\n";
+    crate::support::write(&dir, "mixed.yaml", &small_scenario("mixed", "topology.yaml", expect));
     let output = Command::new(env!("CARGO_BIN_EXE_planetsim"))
         .args(["check", "mixed.yaml", "--report", "--quiet"])
         .current_dir(&dir)
